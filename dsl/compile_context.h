@@ -1,0 +1,112 @@
+// State shared by the compiler's phases (see compiler.h). Internal to dsl/.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "dsl/ast.h"
+#include "dsl/compiler.h"
+#include "dsl/diagnostics.h"
+#include "dsl/ir.h"
+#include "dsl/types.h"
+
+namespace ferry::dsl {
+
+struct Scope;
+
+// A name's value. Lets, params' defaults and template arguments are evaluated when first used
+// (so they may name steps declared later); loop variables are values from the start.
+struct Binding {
+  std::string kind;             // "param", "let", "loop variable", "template parameter"
+  Span span;
+  std::optional<json> value;
+  const Expr* expr = nullptr;   // unevaluated, with the scope to evaluate it in
+  Scope* expr_scope = nullptr;
+  std::optional<Type> type;     // the value is checked against this once evaluated
+  bool evaluating = false;      // set while evaluating, to catch `let a = a`
+  bool failed = false;          // evaluated once with errors (reported then, not again)
+};
+
+struct Scope {
+  Scope* parent = nullptr;
+  std::map<std::string, Binding> names;
+  // Prepended to step names declared here: "etcd[etcd-0]." inside a template instance,
+  // "stop/" inside the rollback block of step "stop".
+  std::string step_prefix;
+};
+
+// A conditional block around a step: `when cond { ... }`.
+struct Condition {
+  const Expr* expr;
+  Scope* scope;
+};
+
+// One step after expansion: its AST, where its names resolve, and where it sits.
+struct StepInstance {
+  const Stmt* stmt = nullptr;
+  Scope* scope = nullptr;
+  std::string id;
+  std::string phase;
+  std::string template_name;
+  std::string owner;            // for a rollback-block step: the step it undoes
+  std::vector<Condition> conditions;
+  bool excluded = false;        // its `when` is false at compile time
+  json when;                    // what remains of its `when` for the run (null: none)
+};
+
+struct TemplateDef {
+  const Template* ast = nullptr;
+  std::string qualified_name;   // "module.template", or the bare name for a plan's own
+  Scope* scope = nullptr;       // the scope it was defined in
+};
+
+struct CompileContext {
+  CompileContext(const CompileOptions& o, SourceSet* s, Diagnostics* d) : options(o), sources(s), diags(d) {}
+
+  const CompileOptions& options;
+  SourceSet* sources;
+  Diagnostics* diags;
+
+  std::deque<File> files;       // the plan first, then modules; kept alive for the AST pointers
+  std::deque<Scope> scopes;
+  Scope* root = nullptr;
+  std::map<std::string, const TemplateDef*> templates;  // by qualified and by bare name
+  std::set<std::string> ambiguous_templates;            // bare names two modules define
+  std::deque<TemplateDef> template_defs;
+  std::set<std::string> module_paths_loaded;
+  std::vector<std::string> module_names;
+  std::set<std::string> cluster_names;
+  std::set<std::string> vars_read;
+
+  std::deque<StepInstance> instances;
+  std::map<std::string, StepInstance*> steps_by_id;
+  std::set<std::string> groups;  // "snap", "etcd[etcd-0]": prefixes that name several steps
+  std::map<std::string, Span> group_spans;
+  // Template arguments, checked against their parameter types even if no step uses them.
+  std::vector<std::pair<std::string, Binding*>> template_args;
+
+  Ir ir;
+
+  Scope* new_scope(Scope* parent, std::string step_prefix) {
+    scopes.push_back(Scope{parent, {}, std::move(step_prefix)});
+    return &scopes.back();
+  }
+};
+
+// The type a param declares; `step` is allowed only for template parameters. std::nullopt
+// (after an error) for an unknown type name.
+std::optional<Type> resolve_type_expr(const TypeExpr& type, Diagnostics* diags, bool template_param);
+
+// Phases, in order. Each reports to ctx.diags and returns false if it found errors that make
+// the next phase pointless.
+bool load_modules(CompileContext& ctx);
+void bind_params(CompileContext& ctx);
+void expand_steps(CompileContext& ctx);
+void check_steps(CompileContext& ctx);
+void link_steps(CompileContext& ctx);
+
+}  // namespace ferry::dsl

@@ -1,0 +1,223 @@
+// Phase "expand": `for` loops, `when` blocks and template instances unrolled into the flat list
+// of steps, each with a unique id and the scope its fields are evaluated in.
+#include "dsl/compile_context.h"
+
+#include <algorithm>
+#include "dsl/evaluator.h"
+#include "dsl/spelling.h"
+#include "dsl/step_types.h"
+
+namespace ferry::dsl {
+namespace {
+
+// Templates may use templates; this bounds the chain so a mutual recursion ends in an error.
+constexpr size_t kMaxTemplateDepth = 32;
+
+struct Frame {
+  std::string phase;
+  std::string template_name;
+  std::vector<Condition> conditions;
+  std::string owner;  // rollback-block steps: the step they undo
+  std::vector<std::string> templates_open;
+};
+
+class Expander {
+ public:
+  explicit Expander(CompileContext& ctx) : ctx_(ctx), eval_(ctx) {}
+
+  void expand_body(const std::vector<Stmt>& body, Scope* scope, const Frame& frame) {
+    for (const Stmt& s : body) {
+      if (s.kind != Stmt::Kind::Let) continue;
+      if (scope->names.count(s.name)) {
+        ctx_.diags->error(s.span, "'" + s.name + "' is already defined in this block");
+        continue;
+      }
+      scope->names[s.name] = Binding{"let", s.span, std::nullopt, &s.expr, scope, std::nullopt, false, false};
+    }
+    for (const Stmt& s : body) {
+      switch (s.kind) {
+        case Stmt::Kind::Let: break;
+        case Stmt::Kind::For: expand_for(s, scope, frame); break;
+        case Stmt::Kind::When: {
+          Frame inner = frame;
+          inner.conditions.push_back(Condition{&s.expr, scope});
+          expand_body(s.body, ctx_.new_scope(scope, scope->step_prefix), inner);
+          break;
+        }
+        case Stmt::Kind::Step: expand_step(s, scope, frame); break;
+        case Stmt::Kind::Instance: expand_instance(s, scope, frame); break;
+      }
+    }
+  }
+
+ private:
+  void expand_for(const Stmt& s, Scope* scope, const Frame& frame) {
+    auto list = eval_.eval_static(s.expr, scope, "the list of a 'for' loop");
+    if (!list) return;
+    if (!list->is_array()) {
+      ctx_.diags->error(s.expr.span, "a 'for' loop needs a list, got " + value_kind(*list));
+      return;
+    }
+    for (const json& item : *list) {
+      Scope* inner = ctx_.new_scope(scope, scope->step_prefix);
+      inner->names[s.name] = Binding{"loop variable", s.span, item, nullptr, nullptr, std::nullopt, false, false};
+      expand_body(s.body, inner, frame);
+    }
+  }
+
+  // "name" or "name[key]", after the scope's prefix.
+  std::optional<std::string> step_id(const Stmt& s, Scope* scope) {
+    std::string id = scope->step_prefix + s.name;
+    if (!s.index) return id;
+    auto key = eval_.eval_static(*s.index, scope, "a step's index");
+    if (!key) return std::nullopt;
+    auto text = interpolation_text(*key);
+    if (!text || key->is_null() || key->is_boolean()) {
+      ctx_.diags->error(s.index->span, "a step's index must be a string or an int, got " + value_kind(*key));
+      return std::nullopt;
+    }
+    if (text->empty() || text->find_first_of("[]./ \t\n") != std::string::npos) {
+      ctx_.diags->error(s.index->span, "step index '" + *text +
+                                           "' cannot be used in a step id: it must be non-empty, without spaces "
+                                           "or any of [ ] . /");
+      return std::nullopt;
+    }
+    return id + "[" + *text + "]";
+  }
+
+  // Every prefix of `id` that ends before a '[' or a '.' names a group: "etcd[etcd-0].put" is in
+  // "etcd" and "etcd[etcd-0]".
+  bool register_groups(const std::string& id, Span span) {
+    for (size_t i = 0; i < id.size(); ++i) {
+      if (id[i] != '[' && id[i] != '.') continue;
+      std::string group = id.substr(0, i);
+      if (ctx_.steps_by_id.count(group)) {
+        ctx_.diags->error(span, "'" + group + "' names both a step and a group of steps")
+            .notes.push_back({ctx_.steps_by_id[group]->stmt->span, "the step '" + group + "' is defined here"});
+        return false;
+      }
+      ctx_.groups.insert(group);
+      ctx_.group_spans.emplace(group, span);
+    }
+    return true;
+  }
+
+  bool claim_id(const std::string& id, Span span) {
+    if (auto it = ctx_.steps_by_id.find(id); it != ctx_.steps_by_id.end()) {
+      ctx_.diags->error(span, "duplicate step id '" + id + "'").notes.push_back({it->second->stmt->span, "first defined here"});
+      return false;
+    }
+    if (ctx_.groups.count(id)) {
+      ctx_.diags->error(span, "'" + id + "' names both a step and a group of steps")
+          .notes.push_back({ctx_.group_spans[id], "the group is defined here"});
+      return false;
+    }
+    return register_groups(id, span);
+  }
+
+  void expand_step(const Stmt& s, Scope* scope, const Frame& frame) {
+    auto id = step_id(s, scope);
+    if (!id || !claim_id(*id, s.span)) return;
+    ctx_.instances.push_back(StepInstance{&s, scope, *id, frame.phase, frame.template_name, frame.owner,
+                                          frame.conditions, false, nullptr});
+    ctx_.steps_by_id[*id] = &ctx_.instances.back();
+    if (s.has_rollback_block) {
+      Frame rollback;
+      rollback.phase = frame.phase;
+      rollback.template_name = frame.template_name;
+      rollback.owner = *id;
+      rollback.templates_open = frame.templates_open;
+      expand_body(s.body, ctx_.new_scope(scope, *id + "/"), rollback);
+    }
+  }
+
+  void expand_instance(const Stmt& s, Scope* scope, const Frame& frame) {
+    if (ctx_.ambiguous_templates.count(s.type)) {
+      ctx_.diags->error(s.type_span, "template name '" + s.type + "' is defined by more than one module; "
+                                     "qualify it as 'module." + s.type + "'");
+      return;
+    }
+    auto it = ctx_.templates.find(s.type);
+    if (it == ctx_.templates.end()) {
+      std::vector<std::string> names;
+      for (const auto& [name, def] : ctx_.templates) names.push_back(name);
+      std::string hint = did_you_mean(s.type, names);
+      if (find_step_schema(s.type)) {
+        hint = "; '" + s.type + "' is a step type: write '" + s.type + " { ... }'";
+      }
+      ctx_.diags->error(s.type_span, "unknown template '" + s.type + "'" + hint);
+      return;
+    }
+    const TemplateDef& def = *it->second;
+    const auto& open = frame.templates_open;
+    if (std::find(open.begin(), open.end(), def.qualified_name) != open.end() || open.size() >= kMaxTemplateDepth) {
+      ctx_.diags->error(s.span, "template '" + def.qualified_name + "' instantiates itself");
+      return;
+    }
+    auto id = step_id(s, scope);
+    if (!id) return;
+    if (auto seen = instance_spans_.find(*id); seen != instance_spans_.end()) {
+      ctx_.diags->error(s.span, "duplicate step id '" + *id + "'").notes.push_back({seen->second, "first defined here"});
+      return;
+    }
+    // The instance's id is a group of its steps, and must not also be a step's id.
+    if (!claim_id(*id + ".", s.span)) return;
+    instance_spans_.emplace(*id, s.span);
+
+    Scope* inner = ctx_.new_scope(def.scope, *id + ".");
+    bind_arguments(s, def, scope, inner);
+    Frame instance = frame;
+    instance.template_name = def.qualified_name;
+    instance.templates_open.push_back(def.qualified_name);
+    expand_body(def.ast->body, inner, instance);
+  }
+
+  void bind_arguments(const Stmt& s, const TemplateDef& def, Scope* caller, Scope* inner) {
+    const auto& params = def.ast->params;
+    std::vector<std::string> names;
+    for (const Param& p : params) names.push_back(p.name);
+    for (const Field& arg : s.fields) {
+      auto p = std::find_if(params.begin(), params.end(), [&](const Param& q) { return q.name == arg.name; });
+      if (p == params.end()) {
+        ctx_.diags->error(arg.span, "template '" + def.qualified_name + "' has no parameter '" + arg.name + "'" +
+                                        did_you_mean(arg.name, names));
+        continue;
+      }
+      if (inner->names.count(arg.name)) {
+        ctx_.diags->error(arg.span, "argument '" + arg.name + "' is given twice");
+        continue;
+      }
+      inner->names[arg.name] = Binding{"template parameter", arg.span, std::nullopt, &arg.value, caller,
+                                       resolve_type_expr(p->type, ctx_.diags, true), false, false};
+      ctx_.template_args.emplace_back(arg.name, &inner->names[arg.name]);
+    }
+    for (const Param& p : params) {
+      if (inner->names.count(p.name)) continue;
+      if (!p.default_value) {
+        ctx_.diags->error(s.span, "template '" + def.qualified_name + "' needs the argument '" + p.name + "'")
+            .notes.push_back({p.span, "parameter '" + p.name + "' is declared here"});
+        continue;
+      }
+      inner->names[p.name] = Binding{"template parameter", p.span, std::nullopt, &*p.default_value, inner,
+                                     resolve_type_expr(p.type, ctx_.diags, true), false, false};
+      ctx_.template_args.emplace_back(p.name, &inner->names[p.name]);
+    }
+  }
+
+  CompileContext& ctx_;
+  Evaluator eval_;
+  std::map<std::string, Span> instance_spans_;
+};
+
+}  // namespace
+
+void expand_steps(CompileContext& ctx) {
+  Expander expander(ctx);
+  for (const Phase& phase : ctx.files.front().phases) {
+    Frame frame;
+    frame.phase = phase.name;
+    expander.expand_body(phase.body, ctx.new_scope(ctx.root, ""), frame);
+  }
+}
+
+}  // namespace ferry::dsl

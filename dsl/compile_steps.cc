@@ -1,0 +1,219 @@
+// Phase "check": each expanded step's `when`, then its fields, evaluated and checked against the
+// schema of its type, into IR steps.
+#include "dsl/check_value.h"
+
+#include <algorithm>
+#include "dsl/compile_context.h"
+#include "dsl/evaluator.h"
+#include "dsl/spelling.h"
+#include "dsl/step_types.h"
+
+namespace ferry::dsl {
+namespace {
+
+const StructField* find_field(const std::vector<StructField>& fields, const std::string& name) {
+  for (const StructField& f : fields) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+std::set<std::string> bare_words_of(const Type& type) {
+  if (type.kind == Type::Kind::List) return bare_words_of(type.elem[0]);
+  return {type.enum_values.begin(), type.enum_values.end()};
+}
+
+class StepChecker {
+ public:
+  explicit StepChecker(CompileContext& ctx) : ctx_(ctx), eval_(ctx), checker_(ctx, eval_) {}
+
+  // A step whose `when` (or an enclosing `when` block) is false at compile time is left out;
+  // one that depends on the run keeps the condition for the executor.
+  void evaluate_conditions(StepInstance& step) {
+    json runtime = json::array();
+    auto consider = [&](const Expr& expr, Scope* scope) {
+      auto value = eval_.eval(expr, scope);
+      if (!value) return;
+      if (value->is_boolean()) {
+        if (!value->get<bool>()) step.excluded = true;
+      } else if (is_symbolic(*value)) {
+        runtime.push_back(*value);
+      } else {
+        ctx_.diags->error(expr.span, "'when' needs a bool, got " + value_kind(*value));
+      }
+    };
+    for (const Condition& c : step.conditions) consider(*c.expr, c.scope);
+    for (const Field& f : step.stmt->fields) {
+      if (f.name == "when") consider(f.value, step.scope);
+    }
+    if (runtime.size() == 1) step.when = runtime[0];
+    if (runtime.size() > 1) step.when = json{{"$op", "&&"}, {"args", runtime}};
+  }
+
+  std::optional<IrStep> check(const StepInstance& step) {
+    const Stmt& stmt = *step.stmt;
+    const StepSchema* schema = find_step_schema(stmt.type);
+    if (!schema) {
+      std::string hint = did_you_mean(stmt.type, step_type_names());
+      if (ctx_.templates.count(stmt.type)) hint = "; '" + stmt.type + "' is a template: write '" + stmt.type + "(...)'";
+      ctx_.diags->error(stmt.type_span, "unknown step type '" + stmt.type + "'" + hint);
+      return std::nullopt;
+    }
+    IrStep ir;
+    ir.id = step.id;
+    ir.type = schema->name;
+    ir.phase = step.phase;
+    ir.template_name = step.template_name;
+    ir.span = stmt.span;
+    ir.when = step.when;
+    ir.args = json::object();
+
+    size_t errors = ctx_.diags->size();
+    json common = json::object();
+    std::vector<std::string> known;
+    for (const StructField& f : common_step_fields()) known.push_back(f.name);
+    for (const StructField& f : schema->fields) known.push_back(f.name);
+
+    for (const Field& field : stmt.fields) {
+      const StructField* spec = find_field(schema->fields, field.name);
+      bool is_common = spec == nullptr;
+      if (!spec) spec = find_field(common_step_fields(), field.name);
+      if (!spec) {
+        ctx_.diags->error(field.span, "unknown field '" + field.name + "' for step type '" + schema->name + "'" +
+                                          did_you_mean(field.name, known));
+        continue;
+      }
+      json& target = is_common ? common : ir.args;
+      if (target.contains(field.name)) {
+        ctx_.diags->error(field.span, "field '" + field.name + "' is set twice");
+        continue;
+      }
+      if (field.name == "when") continue;  // evaluated with the conditions
+      auto value = eval_.eval(field.value, step.scope, bare_words_of(spec->type));
+      if (!value) continue;
+      // An explicit null leaves a field unset, so a template can pass optional values through.
+      if (value->is_null()) continue;
+      if (field.name == "retry" && value->is_object() && !is_symbolic(*value)) {
+        // What the step writes overrides the plan's default policy, field by field.
+        json merged = ctx_.ir.retry;
+        merged.update(*value);
+        value = std::move(merged);
+      }
+      if (checker_.check(*value, spec->type, &field.value, field.span, field.name, step.scope)) {
+        target[field.name] = std::move(*value);
+      }
+    }
+    check_required(*schema, stmt, ir.args, common);
+    apply_common(*schema, step, common, &ir);
+    for (const StructField& f : schema->fields) {
+      if (!ir.args.contains(f.name) && !f.default_value.is_null()) ir.args[f.name] = f.default_value;
+    }
+    if (ctx_.diags->size() != errors) return std::nullopt;
+    return ir;
+  }
+
+ private:
+  void check_required(const StepSchema& schema, const Stmt& stmt, const json& args, const json& common) {
+    for (const StructField& f : schema.fields) {
+      if (f.required && !args.contains(f.name)) {
+        ctx_.diags->error(stmt.span, "step '" + stmt.name + "' (" + schema.name + ") is missing the required field '" +
+                                         f.name + "'");
+      }
+    }
+    if (schema.needs_cluster && !common.contains("cluster")) {
+      ctx_.diags->error(stmt.span, "step '" + stmt.name + "' (" + schema.name + ") needs 'cluster', the cluster it acts on");
+    }
+    for (const auto& group : schema.exactly_one_of) {
+      std::vector<std::string> set;
+      for (const std::string& name : group) {
+        if (args.contains(name)) set.push_back(name);
+      }
+      std::string names;
+      for (size_t i = 0; i < group.size(); ++i) names += (i ? (i + 1 == group.size() ? " or '" : ", '") : "'") + group[i] + "'";
+      if (set.empty()) {
+        ctx_.diags->error(stmt.span, "step '" + stmt.name + "' (" + schema.name + ") needs one of " + names);
+      } else if (set.size() > 1) {
+        ctx_.diags->error(stmt.span, "step '" + stmt.name + "' (" + schema.name + ") sets both '" + set[0] + "' and '" +
+                                         set[1] + "'; use only one of " + names);
+      }
+    }
+  }
+
+  void apply_common(const StepSchema& schema, const StepInstance& step, const json& common, IrStep* ir) {
+    const Stmt& stmt = *step.stmt;
+    if (common.contains("cluster")) ir->cluster = common["cluster"];
+    if (common.contains("description")) ir->description = common["description"];
+    if (common.contains("pool")) ir->pool = common["pool"];
+    if (common.contains("timeout")) ir->timeout = common["timeout"];
+
+    ir->retry = common.contains("retry") ? common["retry"] : ctx_.ir.retry;
+
+    if (common.contains("after")) {
+      for (const json& ref : common["after"]) {
+        for (const std::string& id : members(ref["$ref"])) {
+          if (std::find(ir->after.begin(), ir->after.end(), id) == ir->after.end()) ir->after.push_back(id);
+        }
+      }
+      std::sort(ir->after.begin(), ir->after.end());
+    }
+
+    std::string mode = common.contains("rollback") ? common["rollback"].get<std::string>() : "";
+    if (stmt.has_rollback_block) {
+      if (!mode.empty()) {
+        ctx_.diags->error(stmt.rollback_span, "step '" + stmt.name + "' has both 'rollback = " + mode +
+                                                  "' and a rollback block; keep one");
+      }
+      mode = "steps";
+    } else if (mode == "auto" && !schema.has_inverse) {
+      ctx_.diags->error(stmt.span, "step type '" + schema.name + "' has no automatic rollback; write 'rollback = none' "
+                                   "or a 'rollback { ... }' block of steps");
+    } else if (mode.empty()) {
+      mode = schema.has_inverse ? "auto" : "none";
+    }
+    ir->rollback = mode;
+  }
+
+  // The steps a reference in `after` stands for: the step, or every step of a group
+  // (left-out steps drop out, so `after` a step whose `when` is false is no constraint).
+  std::vector<std::string> members(const std::string& id) {
+    std::vector<std::string> out;
+    for (auto it = ctx_.steps_by_id.lower_bound(id); it != ctx_.steps_by_id.end() && it->first.starts_with(id); ++it) {
+      const std::string& candidate = it->first;
+      bool member = candidate == id || candidate[id.size()] == '[' || candidate[id.size()] == '.';
+      if (member && !it->second->excluded && it->second->owner.empty()) out.push_back(candidate);
+    }
+    return out;
+  }
+
+  CompileContext& ctx_;
+  Evaluator eval_;
+  ValueChecker checker_;
+};
+
+}  // namespace
+
+void check_steps(CompileContext& ctx) {
+  StepChecker checker(ctx);
+  for (StepInstance& step : ctx.instances) checker.evaluate_conditions(step);
+
+  Evaluator eval(ctx);
+  for (auto& [name, binding] : ctx.template_args) eval.value_of(name, *binding);
+
+  std::map<std::string, std::vector<IrStep>> rollback_steps;  // by owner
+  for (const StepInstance& step : ctx.instances) {
+    if (step.excluded) continue;
+    auto ir = checker.check(step);
+    if (!ir) continue;
+    if (!step.owner.empty()) {
+      rollback_steps[step.owner].push_back(std::move(*ir));
+    } else {
+      ctx.ir.steps[ir->id] = std::move(*ir);
+    }
+  }
+  for (auto& [owner, steps] : rollback_steps) {
+    auto it = ctx.ir.steps.find(owner);
+    if (it != ctx.ir.steps.end()) it->second.rollback_steps = std::move(steps);
+  }
+}
+
+}  // namespace ferry::dsl

@@ -1,0 +1,265 @@
+#include "dsl/compiler.h"
+
+#include <algorithm>
+
+#include <cstdlib>
+
+#include "dsl/check_value.h"
+#include "dsl/compile_context.h"
+#include "dsl/evaluator.h"
+#include "dsl/spelling.h"
+#include "dsl/step_types.h"
+
+#ifndef FERRY_STDLIB_SOURCE_DIR
+#define FERRY_STDLIB_SOURCE_DIR ""
+#endif
+#ifndef FERRY_STDLIB_INSTALL_DIR
+#define FERRY_STDLIB_INSTALL_DIR ""
+#endif
+
+namespace ferry::dsl {
+
+std::optional<std::string> process_environment(std::string_view name) {
+  const char* value = std::getenv(std::string(name).c_str());
+  return value ? std::optional<std::string>(value) : std::nullopt;
+}
+
+std::vector<std::string> default_module_path() {
+  std::vector<std::string> path;
+  if (auto ferry_path = process_environment("FERRY_PATH")) {
+    size_t begin = 0;
+    while (begin <= ferry_path->size()) {
+      size_t end = ferry_path->find(':', begin);
+      if (end == std::string::npos) end = ferry_path->size();
+      if (end > begin) path.push_back(ferry_path->substr(begin, end - begin));
+      begin = end + 1;
+    }
+  }
+  for (const char* dir : {FERRY_STDLIB_SOURCE_DIR, FERRY_STDLIB_INSTALL_DIR}) {
+    if (*dir) path.push_back(dir);
+  }
+  return path;
+}
+
+namespace {
+
+// A --var value as the param's type: "3" for an int, "a,b" or a JSON list for a list.
+std::optional<json> parse_var(const std::string& text, const Type& type) {
+  using K = Type::Kind;
+  switch (type.kind) {
+    case K::Int: {
+      json v = json::parse(text, nullptr, false);
+      return v.is_number_integer() ? std::optional(v) : std::nullopt;
+    }
+    case K::Bool:
+      if (text == "true" || text == "false") return json(text == "true");
+      return std::nullopt;
+    case K::List:
+    case K::Map:
+    case K::Object: {
+      if (!text.empty() && (text[0] == '[' || text[0] == '{')) {
+        json v = json::parse(text, nullptr, false);
+        return v.is_discarded() ? std::nullopt : std::optional(v);
+      }
+      if (type.kind != K::List) return std::nullopt;
+      json list = json::array();
+      size_t begin = 0;
+      while (begin <= text.size() && !text.empty()) {
+        size_t end = std::min(text.find(',', begin), text.size());
+        list.push_back(text.substr(begin, end - begin));
+        begin = end + 1;
+      }
+      return list;
+    }
+    default:
+      return json(text);
+  }
+}
+
+void check_settings(CompileContext& ctx, const std::vector<Field>& fields, const std::vector<StructField>& schema,
+                    const std::string& owner, Span owner_span, json* out) {
+  Evaluator eval(ctx);
+  ValueChecker checker(ctx, eval);
+  std::vector<std::string> names;
+  for (const StructField& f : schema) names.push_back(f.name);
+  for (const Field& field : fields) {
+    auto f = std::find_if(schema.begin(), schema.end(), [&](const StructField& s) { return s.name == field.name; });
+    if (f == schema.end()) {
+      ctx.diags->error(field.span, "unknown " + owner + " setting '" + field.name + "'" + did_you_mean(field.name, names));
+      continue;
+    }
+    if (out->contains(field.name)) {
+      ctx.diags->error(field.span, "'" + field.name + "' is set twice");
+      continue;
+    }
+    std::set<std::string> bare(f->type.enum_values.begin(), f->type.enum_values.end());
+    auto value = eval.eval(field.value, ctx.root, bare);
+    if (value && checker.check(*value, f->type, &field.value, field.span, field.name, ctx.root)) {
+      (*out)[field.name] = *value;
+    }
+  }
+  for (const StructField& f : schema) {
+    if (f.required && !out->contains(f.name)) {
+      ctx.diags->error(owner_span, owner + " is missing its required field '" + f.name + "'");
+    } else if (!out->contains(f.name) && !f.default_value.is_null()) {
+      (*out)[f.name] = f.default_value;
+    }
+  }
+}
+
+std::string string_setting(const json& settings, const char* key) {
+  return settings.contains(key) && settings[key].is_string() ? settings[key].get<std::string>() : "";
+}
+
+void compile_plan_level(CompileContext& ctx) {
+  const File& plan = ctx.files.front();
+  Ir& ir = ctx.ir;
+  ir.plan = plan.name;
+
+  json settings = json::object();
+  check_settings(ctx, plan.settings, plan_settings(), "plan", plan.span, &settings);
+  ir.description = string_setting(settings, "description");
+  ir.on_failure = string_setting(settings, "on_failure");
+  ir.timeout = string_setting(settings, "timeout");
+  if (!settings.contains("retry")) {
+    json retry = json::object();
+    Evaluator eval(ctx);
+    ValueChecker(ctx, eval).check(retry, retry_type(), nullptr, plan.span, "retry", ctx.root);
+    settings["retry"] = retry;
+  }
+  ir.retry = settings["retry"];
+
+  for (const Cluster& c : plan.clusters) {
+    if (ir.clusters.count(c.name)) {
+      ctx.diags->error(c.span, "cluster '" + c.name + "' is declared twice");
+      continue;
+    }
+    IrCluster cluster{c.name, json::object(), c.span};
+    check_settings(ctx, c.fields, cluster_fields(), "cluster '" + c.name + "'", c.span, &cluster.fields);
+    ir.clusters[c.name] = std::move(cluster);
+  }
+
+  std::set<std::string> seen;
+  for (const Phase& p : plan.phases) {
+    if (!seen.insert(p.name).second) {
+      ctx.diags->error(p.span, "phase '" + p.name + "' is declared twice");
+      continue;
+    }
+    json phase_settings_json = json::object();
+    check_settings(ctx, p.settings, phase_settings(), "phase", p.span, &phase_settings_json);
+    ir.phases.push_back(IrPhase{p.name, string_setting(phase_settings_json, "description"),
+                                string_setting(phase_settings_json, "on_failure"), {}, p.span});
+  }
+  ir.modules = ctx.module_names;
+  std::sort(ir.modules.begin(), ir.modules.end());
+}
+
+}  // namespace
+
+std::optional<Type> resolve_type_expr(const TypeExpr& t, Diagnostics* diags, bool template_param) {
+  if (t.name == "enum") return enum_of(t.enum_values);
+  if (t.name == "list" || t.name == "map") {
+    auto elem = resolve_type_expr(t.element[0], diags, template_param);
+    if (!elem) return std::nullopt;
+    return t.name == "list" ? list_of(*elem) : map_of(*elem);
+  }
+  bool allowed = t.name != "object" && (template_param || t.name != "step");
+  if (auto type = parse_type(t.name); type && allowed) return type;
+  std::vector<std::string> names = {"string", "int", "bool", "duration", "list", "map", "enum", "cluster", "any"};
+  if (template_param) names.push_back("step");
+  diags->error(t.span, "unknown type '" + t.name + "'" + did_you_mean(t.name, names));
+  return std::nullopt;
+}
+
+void bind_params(CompileContext& ctx) {
+  const File& plan = ctx.files.front();
+  Evaluator eval(ctx);
+  ValueChecker checker(ctx, eval);
+
+  for (const Stmt& let : plan.lets) {
+    if (ctx.root->names.count(let.name)) {
+      ctx.diags->error(let.span, "'" + let.name + "' is already defined");
+      continue;
+    }
+    ctx.root->names[let.name] = Binding{"let", let.span, std::nullopt, &let.expr, ctx.root, std::nullopt, false};
+  }
+  for (const Param& p : plan.params) {
+    if (ctx.root->names.count(p.name)) {
+      ctx.diags->error(p.span, "'" + p.name + "' is already defined");
+      continue;
+    }
+    auto type = resolve_type_expr(p.type, ctx.diags, false);
+    Binding binding{"param", p.span, std::nullopt, nullptr, ctx.root, type, false};
+    IrParam ir_param{p.name, type ? type->str() : p.type.name, p.secret, nullptr, nullptr, p.span};
+    auto var = ctx.options.vars.find(p.name);
+    if (var != ctx.options.vars.end()) {
+      ctx.vars_read.insert(p.name);
+      auto value = type ? parse_var(var->second, *type) : std::nullopt;
+      // Never echo a secret's value in an error.
+      std::string shown = p.secret ? "<redacted>" : "'" + var->second + "'";
+      if (type && !value) {
+        ctx.diags->error(p.span, "the value " + shown + " given for param '" + p.name + "' is not " + describe_type(*type));
+      } else if (type && checker.check(*value, *type, nullptr, p.span, p.name, ctx.root)) {
+        binding.value = *value;
+      }
+    } else if (p.default_value) {
+      binding.expr = &*p.default_value;
+    } else if (!p.secret) {
+      ctx.diags->error(p.span, "param '" + p.name + "' has no value; pass --var " + p.name + "=... (or give it a default)");
+    }
+    if (p.secret) binding.value = json{{"$secret", p.name}};
+    ctx.root->names[p.name] = binding;
+    ctx.ir.params[p.name] = ir_param;
+  }
+  // Resolve values now (defaults may use lets and env()), checking them against their types.
+  for (const Param& p : plan.params) {
+    Binding& binding = ctx.root->names[p.name];
+    IrParam& ir_param = ctx.ir.params[p.name];
+    if (p.secret) {
+      ir_param.value = binding.value.value_or(json());
+      continue;
+    }
+    auto value = eval.value_of(p.name, binding);
+    if (!value) continue;
+    if (binding.type && !binding.value->is_null() &&
+        !checker.check(*binding.value, *binding.type, binding.expr, p.span, p.name, ctx.root)) {
+      continue;
+    }
+    ir_param.value = *binding.value;
+    if (p.default_value && binding.expr) ir_param.default_value = *binding.value;
+  }
+}
+
+std::optional<Ir> compile_plan(const std::string& path, const CompileOptions& options, SourceSet* sources,
+                               Diagnostics* diags) {
+  size_t errors_before = diags->size();
+  auto plan = load_file(path, sources, diags);
+  if (!plan) return std::nullopt;
+  if (plan->kind != File::Kind::Plan) {
+    diags->error(plan->span, "'" + path + "' is a module; compile a plan that uses it");
+    return std::nullopt;
+  }
+  CompileContext ctx(options, sources, diags);
+  ctx.files.push_back(std::move(*plan));
+  ctx.root = ctx.new_scope(nullptr, "");
+  for (const Cluster& c : ctx.files.front().clusters) ctx.cluster_names.insert(c.name);
+
+  load_modules(ctx);
+  bind_params(ctx);
+  compile_plan_level(ctx);
+  expand_steps(ctx);
+  check_steps(ctx);
+  if (diags->size() == errors_before) link_steps(ctx);
+
+  for (const std::string& name : options.explicit_vars) {
+    if (ctx.vars_read.count(name)) continue;
+    std::vector<std::string> params;
+    for (const auto& [param, p] : ctx.ir.params) params.push_back(param);
+    diags->error(Span{}, "--var '" + name + "' matches no param of plan '" + ctx.ir.plan + "' and no env() lookup" +
+                             did_you_mean(name, params));
+  }
+  if (diags->size() != errors_before) return std::nullopt;
+  return std::move(ctx.ir);
+}
+
+}  // namespace ferry::dsl

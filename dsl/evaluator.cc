@@ -1,0 +1,397 @@
+#include "dsl/evaluator.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "dsl/check_value.h"
+#include "dsl/spelling.h"
+
+namespace ferry::dsl {
+namespace {
+
+json symbolic_op(const std::string& op, json args) { return json{{"$op", op}, {"args", std::move(args)}}; }
+
+std::vector<std::string> names_in_scope(const Scope* scope) {
+  std::vector<std::string> names;
+  for (; scope != nullptr; scope = scope->parent) {
+    for (const auto& [name, binding] : scope->names) names.push_back(name);
+  }
+  return names;
+}
+
+}  // namespace
+
+std::optional<std::string> interpolation_text(const json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_boolean()) return value.get<bool>() ? "true" : "false";
+  if (value.is_number_integer()) return std::to_string(value.get<int64_t>());
+  if (value.is_null()) return "";
+  return std::nullopt;
+}
+
+bool Evaluator::is_step_or_group(const std::string& id) const {
+  return ctx_.steps_by_id.count(id) != 0 || ctx_.groups.count(id) != 0;
+}
+
+std::string Evaluator::resolve_step(const std::string& name, const Scope* scope) const {
+  std::string last_prefix = "\x01";  // no prefix looks like this
+  for (; scope != nullptr; scope = scope->parent) {
+    if (scope->step_prefix == last_prefix) continue;
+    last_prefix = scope->step_prefix;
+    if (is_step_or_group(scope->step_prefix + name)) return scope->step_prefix + name;
+  }
+  return is_step_or_group(name) ? name : "";
+}
+
+std::optional<std::string> Evaluator::read_env(const std::string& name) {
+  ctx_.vars_read.insert(name);
+  auto var = ctx_.options.vars.find(name);
+  if (var != ctx_.options.vars.end()) return var->second;
+  if (ctx_.options.environment) return ctx_.options.environment(name);
+  return std::nullopt;
+}
+
+std::optional<json> Evaluator::value_of(const std::string& name, Binding& binding) {
+  if (binding.value) return binding.value;
+  if (binding.failed) return std::nullopt;
+  if (binding.evaluating) {
+    ctx_.diags->error(binding.span, binding.kind + " '" + name + "' depends on itself");
+    return std::nullopt;
+  }
+  binding.evaluating = true;
+  std::optional<json> value = binding.expr ? eval(*binding.expr, binding.expr_scope) : std::nullopt;
+  binding.evaluating = false;
+  if (value && binding.type) {
+    ValueChecker checker(ctx_, *this);
+    if (!checker.check(*value, *binding.type, binding.expr, binding.span, name, binding.expr_scope)) value.reset();
+  }
+  if (value) binding.value = value;
+  binding.failed = !value;
+  return value;
+}
+
+std::optional<json> Evaluator::eval_static(const Expr& expr, Scope* scope, const std::string& what) {
+  std::optional<json> value = eval(expr, scope);
+  if (value && contains_symbolic(*value)) {
+    ctx_.diags->error(expr.span, what + " must be known when the plan compiles, but it depends on a step's output "
+                                        "or a secret");
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<json> Evaluator::eval(const Expr& expr, Scope* scope, const std::set<std::string>& bare_words) {
+  using K = Expr::Kind;
+  switch (expr.kind) {
+    case K::Null: return json(nullptr);
+    case K::Bool: return json(expr.boolean);
+    case K::Int: return json(expr.integer);
+    case K::Text: return json(expr.text);
+    case K::String: return eval_string(expr, scope);
+    case K::Ident: return eval_ident(expr, scope, bare_words);
+    case K::Call: return eval_call(expr, scope);
+    case K::Index:
+    case K::Field: return eval_access(expr, scope);
+    case K::Unary:
+    case K::Binary:
+    case K::Ternary: return eval_operator(expr, scope);
+    case K::List: {
+      json out = json::array();
+      bool ok = true;
+      for (const Expr& e : expr.children) {
+        auto v = eval(e, scope, bare_words);
+        if (v) out.push_back(std::move(*v));
+        ok = ok && v.has_value();
+      }
+      return ok ? std::optional(out) : std::nullopt;
+    }
+    case K::Map: {
+      json out = json::object();
+      bool ok = true;
+      for (size_t i = 0; i < expr.children.size(); ++i) {
+        const std::string& key = expr.keys[i];
+        if (key.starts_with("$")) {
+          ctx_.diags->error(expr.key_spans[i], "map keys starting with '$' are reserved for ferry");
+          ok = false;
+          continue;
+        }
+        if (out.contains(key)) {
+          ctx_.diags->error(expr.key_spans[i], "duplicate key '" + key + "' in the map");
+          ok = false;
+          continue;
+        }
+        auto v = eval(expr.children[i], scope);
+        if (v) out[key] = std::move(*v);
+        ok = ok && v.has_value();
+      }
+      return ok ? std::optional(out) : std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<json> Evaluator::eval_ident(const Expr& expr, Scope* scope, const std::set<std::string>& bare_words) {
+  for (Scope* s = scope; s != nullptr; s = s->parent) {
+    auto it = s->names.find(expr.text);
+    if (it != s->names.end()) return value_of(expr.text, it->second);
+  }
+  if (std::string step = resolve_step(expr.text, scope); !step.empty()) return json{{"$ref", step}};
+  if (ctx_.cluster_names.count(expr.text)) return json(expr.text);
+  if (bare_words.count(expr.text)) return json(expr.text);
+
+  std::vector<std::string> candidates = names_in_scope(scope);
+  for (const auto& [id, instance] : ctx_.steps_by_id) {
+    if (id.find_first_of("[./") == std::string::npos) candidates.push_back(id);
+  }
+  candidates.insert(candidates.end(), ctx_.cluster_names.begin(), ctx_.cluster_names.end());
+  candidates.insert(candidates.end(), bare_words.begin(), bare_words.end());
+  ctx_.diags->error(expr.span, "undefined name '" + expr.text + "'" + did_you_mean(expr.text, candidates));
+  return std::nullopt;
+}
+
+std::optional<json> Evaluator::eval_string(const Expr& expr, Scope* scope) {
+  // "${x}" alone is x itself, not its text: a list stays a list (the TOML surface relies on it).
+  if (expr.children.size() == 1 && expr.children[0].kind != Expr::Kind::Text) return eval(expr.children[0], scope);
+  json parts = json::array();
+  std::string text;
+  bool ok = true;
+  for (const Expr& part : expr.children) {
+    auto v = eval(part, scope);
+    if (!v) {
+      ok = false;
+      continue;
+    }
+    if (is_symbolic(*v)) {
+      if (!text.empty()) parts.push_back(text);
+      text.clear();
+      parts.push_back(std::move(*v));
+    } else if (auto t = interpolation_text(*v)) {
+      text += *t;
+    } else {
+      ctx_.diags->error(part.span, "cannot put a " + value_kind(*v) + " into a string; use join(list, \",\") for a list");
+      ok = false;
+    }
+  }
+  if (!ok) return std::nullopt;
+  if (parts.empty()) return json(text);
+  if (!text.empty()) parts.push_back(text);
+  return json{{"$concat", parts}};
+}
+
+std::optional<json> Evaluator::eval_call(const Expr& expr, Scope* scope) {
+  std::vector<json> args;
+  for (const Expr& a : expr.children) {
+    auto v = eval(a, scope);
+    if (!v) return std::nullopt;
+    args.push_back(std::move(*v));
+  }
+  auto arity = [&](size_t min, size_t max, const char* usage) {
+    if (args.size() >= min && args.size() <= max) return true;
+    ctx_.diags->error(expr.span, expr.text + "() takes " + usage);
+    return false;
+  };
+  auto string_arg = [&](size_t i, const char* what) -> std::optional<std::string> {
+    if (args[i].is_string()) return args[i].get<std::string>();
+    ctx_.diags->error(expr.children[i].span,
+                      expr.text + "(): " + what + " must be a string known at compile time, got " + value_kind(args[i]));
+    return std::nullopt;
+  };
+
+  if (expr.text == "env") {
+    if (!arity(1, 2, "a variable name and an optional default")) return std::nullopt;
+    auto name = string_arg(0, "the variable name");
+    if (!name) return std::nullopt;
+    if (auto value = read_env(*name)) return json(*value);
+    if (args.size() == 2) return args[1];
+    ctx_.diags->error(expr.span, "environment variable '" + *name + "' is not set; pass --var " + *name +
+                                     "=... or --vars-file, or give env() a default");
+    return std::nullopt;
+  }
+  if (expr.text == "file") {
+    if (!arity(1, 1, "one path")) return std::nullopt;
+    auto path = string_arg(0, "the path");
+    if (!path) return std::nullopt;
+    std::filesystem::path p(*path);
+    if (p.is_relative() && expr.span.file) p = std::filesystem::path(expr.span.file->path()).parent_path() / p;
+    std::ifstream in(p, std::ios::binary);
+    if (!in) {
+      ctx_.diags->error(expr.span, "cannot read file '" + p.string() + "'");
+      return std::nullopt;
+    }
+    std::stringstream content;
+    content << in.rdbuf();
+    return json(content.str());
+  }
+  if (expr.text == "exponential") {
+    if (!arity(2, 2, "an initial and a maximum delay, e.g. exponential(\"2s\", \"1m\")")) return std::nullopt;
+    return json{{"kind", "exponential"}, {"initial", args[0]}, {"max", args[1]}};
+  }
+  if (expr.text == "constant") {
+    if (!arity(1, 1, "one delay, e.g. constant(\"10s\")")) return std::nullopt;
+    return json{{"kind", "constant"}, {"interval", args[0]}};
+  }
+  if (expr.text == "len") {
+    if (!arity(1, 1, "one list, map or string")) return std::nullopt;
+    if (is_symbolic(args[0])) return symbolic_op("len", args);
+    if (args[0].is_string()) return json(args[0].get<std::string>().size());
+    if (args[0].is_structured()) return json(args[0].size());
+    ctx_.diags->error(expr.span, "len() needs a list, map or string, got " + value_kind(args[0]));
+    return std::nullopt;
+  }
+  if (expr.text == "join") {
+    if (!arity(2, 2, "a list and a separator")) return std::nullopt;
+    auto sep = string_arg(1, "the separator");
+    if (!sep) return std::nullopt;
+    if (contains_symbolic(args[0])) return symbolic_op("join", args);
+    if (!args[0].is_array()) {
+      ctx_.diags->error(expr.span, "join() needs a list, got " + value_kind(args[0]));
+      return std::nullopt;
+    }
+    std::string out;
+    for (size_t i = 0; i < args[0].size(); ++i) {
+      auto t = interpolation_text(args[0][i]);
+      if (!t) {
+        ctx_.diags->error(expr.span, "join() can only join strings, ints and bools");
+        return std::nullopt;
+      }
+      out += (i ? *sep : "") + *t;
+    }
+    return json(out);
+  }
+  static const std::vector<std::string> functions = {"env", "file", "exponential", "constant", "len", "join"};
+  ctx_.diags->error(expr.span, "unknown function '" + expr.text + "'" + did_you_mean(expr.text, functions));
+  return std::nullopt;
+}
+
+std::optional<json> Evaluator::eval_access(const Expr& expr, Scope* scope) {
+  auto base = eval(expr.children[0], scope);
+  if (!base) return std::nullopt;
+  json key;
+  if (expr.kind == Expr::Kind::Field) {
+    key = expr.text;
+  } else {
+    auto k = eval(expr.children[1], scope);
+    if (!k) return std::nullopt;
+    key = std::move(*k);
+  }
+
+  if (base->is_object() && base->contains("$ref") && !base->contains("output") && !is_symbolic(key)) {
+    // Narrow a group ("snap" then "[etcd-0]", "etcd" then ".put") before reading outputs.
+    std::string id = (*base)["$ref"];
+    auto text = interpolation_text(key);
+    std::string member = text ? (expr.kind == Expr::Kind::Field ? id + "." + *text : id + "[" + *text + "]") : "";
+    if (text && is_step_or_group(member)) return json{{"$ref", member}};
+    if (ctx_.groups.count(id) && !ctx_.steps_by_id.count(id)) {
+      std::vector<std::string> members;
+      for (const auto& [step_id, instance] : ctx_.steps_by_id) {
+        if (step_id.starts_with(id) && (step_id[id.size()] == '[' || step_id[id.size()] == '.')) members.push_back(step_id);
+      }
+      std::string list;
+      for (size_t i = 0; i < members.size() && i < 5; ++i) list += (i ? ", " : "") + members[i];
+      ctx_.diags->error(expr.span, "no step '" + member + "' in '" + id + "' (it has " + list +
+                                       (members.size() > 5 ? ", ..." : "") + ")");
+      return std::nullopt;
+    }
+  }
+  if (is_symbolic(*base) || is_symbolic(key)) {
+    if (base->contains("$ref") && !is_symbolic(key)) {
+      json ref = *base;
+      ref["output"].push_back(key);
+      return ref;
+    }
+    return symbolic_op(expr.kind == Expr::Kind::Field ? "field" : "index", json::array({*base, key}));
+  }
+  if (base->is_array()) {
+    if (!key.is_number_integer()) {
+      ctx_.diags->error(expr.span, "a list is indexed by an int, not a " + value_kind(key));
+      return std::nullopt;
+    }
+    int64_t i = key.get<int64_t>();
+    if (i < 0 || i >= static_cast<int64_t>(base->size())) {
+      ctx_.diags->error(expr.span, "index " + std::to_string(i) + " is out of range (the list has " +
+                                       std::to_string(base->size()) + " items)");
+      return std::nullopt;
+    }
+    return (*base)[i];
+  }
+  if (base->is_object()) {
+    if (!key.is_string()) {
+      ctx_.diags->error(expr.span, "a map is indexed by a string, not a " + value_kind(key));
+      return std::nullopt;
+    }
+    auto it = base->find(key.get<std::string>());
+    if (it == base->end()) {
+      std::vector<std::string> keys;
+      for (const auto& [k, v] : base->items()) keys.push_back(k);
+      ctx_.diags->error(expr.span, "the map has no key '" + key.get<std::string>() + "'" +
+                                       did_you_mean(key.get<std::string>(), keys));
+      return std::nullopt;
+    }
+    return *it;
+  }
+  ctx_.diags->error(expr.span, "cannot index a " + value_kind(*base));
+  return std::nullopt;
+}
+
+std::optional<json> Evaluator::eval_operator(const Expr& expr, Scope* scope) {
+  const std::string& op = expr.text;
+  auto need_bool = [&](const json& v, const Expr& at) {
+    if (v.is_boolean() || is_symbolic(v)) return true;
+    ctx_.diags->error(at.span, "expected a bool, got " + value_kind(v));
+    return false;
+  };
+
+  if (expr.kind == Expr::Kind::Ternary) {
+    auto cond = eval(expr.children[0], scope);
+    if (!cond || !need_bool(*cond, expr.children[0])) return std::nullopt;
+    if (cond->is_boolean()) return eval(expr.children[cond->get<bool>() ? 1 : 2], scope);
+    auto a = eval(expr.children[1], scope);
+    auto b = eval(expr.children[2], scope);
+    if (!a || !b) return std::nullopt;
+    return symbolic_op("?:", json::array({*cond, *a, *b}));
+  }
+  if (expr.kind == Expr::Kind::Unary) {
+    auto v = eval(expr.children[0], scope);
+    if (!v) return std::nullopt;
+    if (is_symbolic(*v)) return symbolic_op(op, json::array({*v}));
+    if (op == "!") {
+      if (!need_bool(*v, expr.children[0])) return std::nullopt;
+      return json(!v->get<bool>());
+    }
+    if (!v->is_number_integer()) {
+      ctx_.diags->error(expr.span, "'-' needs an int, got " + value_kind(*v));
+      return std::nullopt;
+    }
+    return json(-v->get<int64_t>());
+  }
+
+  auto lhs = eval(expr.children[0], scope);
+  if (!lhs) return std::nullopt;
+  if (op == "&&" || op == "||") {
+    if (!need_bool(*lhs, expr.children[0])) return std::nullopt;
+    // Short-circuit at compile time: `false && x` never needs x.
+    if (lhs->is_boolean() && lhs->get<bool>() == (op == "||")) return lhs;
+    auto rhs = eval(expr.children[1], scope);
+    if (!rhs || !need_bool(*rhs, expr.children[1])) return std::nullopt;
+    if (lhs->is_boolean()) return rhs;
+    return symbolic_op(op, json::array({*lhs, *rhs}));
+  }
+  auto rhs = eval(expr.children[1], scope);
+  if (!rhs) return std::nullopt;
+  if (is_symbolic(*lhs) || is_symbolic(*rhs)) return symbolic_op(op, json::array({*lhs, *rhs}));
+  if (op == "==") return json(*lhs == *rhs);
+  if (op == "!=") return json(*lhs != *rhs);
+  bool comparable = (lhs->is_number_integer() && rhs->is_number_integer()) || (lhs->is_string() && rhs->is_string());
+  if (!comparable) {
+    ctx_.diags->error(expr.span, "'" + op + "' compares two ints or two strings, not a " + value_kind(*lhs) +
+                                     " and a " + value_kind(*rhs));
+    return std::nullopt;
+  }
+  if (op == "<") return json(*lhs < *rhs);
+  if (op == "<=") return json(*lhs <= *rhs);
+  if (op == ">") return json(*lhs > *rhs);
+  return json(*lhs >= *rhs);
+}
+
+}  // namespace ferry::dsl

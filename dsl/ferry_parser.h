@@ -1,0 +1,21 @@
+// Reads a .ferry file into the AST.
+#pragma once
+
+#include <optional>
+
+#include "dsl/ast.h"
+#include "dsl/diagnostics.h"
+
+namespace ferry::dsl {
+
+// Parses `source`. A syntax error stops the parse of that file (one per file, reported with its
+// position and what was expected); std::nullopt then. Errors found while building the AST
+// (a bad integer, a qualified name where none is allowed) are reported too.
+std::optional<File> parse_ferry(const SourceFile& source, Diagnostics* diags);
+
+// Parses the text of a TOML string value: literal text with `${...}` interpolations. A string
+// that is one interpolation and nothing else yields that expression itself, so
+// `"${etcd_pods}"` is the list, not its text. `at` is where the string starts in `source`.
+std::optional<Expr> parse_interpolated(const SourceFile& source, std::string_view text, Span at, Diagnostics* diags);
+
+}  // namespace ferry::dsl

@@ -1,0 +1,85 @@
+// The compiled plan: what both surfaces compile to, what the engine runs and what `diff`
+// compares. Everything known at compile time is resolved; what only a run can know stays
+// symbolic (see is_symbolic in types.h). The canonical JSON form is deterministic: keys sorted,
+// steps keyed by id, no dependence on declaration order or surface.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "dsl/source.h"
+#include "dsl/types.h"
+
+namespace ferry::dsl {
+
+inline constexpr int kIrVersion = 1;
+
+struct IrParam {
+  std::string name;
+  std::string type;     // as spelled: "list(string)"
+  bool secret = false;
+  json default_value;   // null when none; never a secret's
+  json value;           // the value compiled in; {"$secret": name} for secrets
+  Span span;
+};
+
+struct IrCluster {
+  std::string name;
+  json fields;          // kubeconfig, context, description
+  Span span;
+};
+
+struct IrStep {
+  std::string id;       // "pause", "snap[etcd-0]", "etcd[etcd-0].put", "stop/undo" (rollback block)
+  std::string type;
+  std::string phase;
+  std::string cluster;  // "" when the step acts on no cluster
+  json args;            // the type's own fields, defaults filled in
+  std::vector<std::string> after;  // explicit dependencies, resolved to step ids
+  std::vector<std::string> deps;   // after + data references: the DAG edges into this step
+  json when;            // null: always; else a symbolic condition evaluated when the step is ready
+  json retry;           // effective policy (the step's or the plan's default)
+  std::string timeout;  // "" when none
+  std::string rollback;  // "auto", "none" or "steps"
+  std::vector<IrStep> rollback_steps;
+  std::string description;
+  std::string pool;
+  std::string template_name;  // "hypershift.stop_control_plane" when a template made the step
+  Span span;
+};
+
+struct IrPhase {
+  std::string name;
+  std::string description;
+  std::string on_failure;  // "" inherits the plan's
+  std::vector<std::string> steps;  // ids, sorted
+  Span span;
+};
+
+struct Ir {
+  std::string plan;
+  std::string description;
+  std::string on_failure;
+  std::string timeout;
+  json retry;
+  std::vector<std::string> modules;  // modules used, directly or not
+  std::map<std::string, IrParam> params;
+  std::map<std::string, IrCluster> clusters;
+  std::vector<IrPhase> phases;  // in run order
+  std::map<std::string, IrStep> steps;
+
+  const IrStep* find(const std::string& id) const;
+};
+
+struct IrJsonOptions {
+  bool spans = true;  // "file:line:col" of each node; off for comparisons across surfaces
+};
+
+json ir_to_json(const Ir& ir, const IrJsonOptions& options = {});
+// The canonical text: ir_to_json without spans, dumped with sorted keys and 2-space indent.
+std::string ir_canonical_text(const Ir& ir);
+// SHA-256 (hex) of the canonical text without spans: what a saved plan and a journal pin.
+std::string ir_hash(const Ir& ir);
+
+}  // namespace ferry::dsl

@@ -1,0 +1,126 @@
+// Phase "load": reads the plan and every module it uses, and registers their templates.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "dsl/compile_context.h"
+#include "dsl/ferry_parser.h"
+#include "dsl/spelling.h"
+#include "dsl/toml_loader.h"
+
+namespace ferry::dsl {
+namespace fs = std::filesystem;
+
+std::optional<File> load_file(const std::string& path, SourceSet* sources, Diagnostics* diags, Span requested_at) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in || fs::is_directory(path)) {
+    diags->error(requested_at, "cannot read '" + path + "'" + (fs::exists(path) ? "" : ": no such file"));
+    return std::nullopt;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  const SourceFile* source = sources->add(path, text.str());
+  if (fs::path(path).extension() == ".toml") return load_toml(*source, diags);
+  return parse_ferry(*source, diags);
+}
+
+namespace {
+
+// Where `use "name"` points: a path relative to the using file if it looks like one, else
+// NAME.ferry (or NAME.toml) in the module path.
+std::string find_module(const std::string& name, const std::string& from_file, const std::vector<std::string>& path,
+                        std::vector<std::string>* searched) {
+  bool path_like = name.find('/') != std::string::npos || name.ends_with(".ferry") || name.ends_with(".toml");
+  if (path_like) {
+    fs::path p = fs::path(name).is_absolute() ? fs::path(name) : fs::path(from_file).parent_path() / name;
+    searched->push_back(p.string());
+    return fs::is_regular_file(p) ? p.string() : "";
+  }
+  for (const std::string& dir : path) {
+    for (const char* ext : {".ferry", ".toml"}) {
+      fs::path p = fs::path(dir) / (name + ext);
+      if (fs::is_regular_file(p)) return p.string();
+    }
+    searched->push_back(dir);
+  }
+  return "";
+}
+
+std::vector<std::string> available_modules(const std::vector<std::string>& path) {
+  std::vector<std::string> names;
+  for (const std::string& dir : path) {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      auto ext = entry.path().extension();
+      if (ext == ".ferry" || ext == ".toml") names.push_back(entry.path().stem().string());
+    }
+  }
+  return names;
+}
+
+void register_templates(CompileContext& ctx, const File& file, Scope* scope, const std::string& module) {
+  for (const Template& t : file.templates) {
+    std::string qualified = module.empty() ? t.name : module + "." + t.name;
+    if (ctx.templates.count(qualified)) {
+      ctx.diags->error(t.span, "template '" + qualified + "' is defined twice")
+          .notes.push_back({ctx.templates[qualified]->ast->span, "first defined here"});
+      continue;
+    }
+    ctx.template_defs.push_back(TemplateDef{&t, qualified, scope});
+    const TemplateDef* def = &ctx.template_defs.back();
+    ctx.templates[qualified] = def;
+    if (module.empty()) continue;
+    // A bare name works too, unless two modules define it.
+    auto bare = ctx.templates.find(t.name);
+    if (bare == ctx.templates.end()) {
+      ctx.templates[t.name] = def;
+    } else if (bare->second->qualified_name != t.name) {
+      ctx.ambiguous_templates.insert(t.name);
+    }
+  }
+}
+
+void load_uses(CompileContext& ctx, const File& file) {
+  for (const Use& use : file.uses) {
+    std::vector<std::string> searched;
+    std::string path = find_module(use.path, file.source->path(), ctx.options.module_path, &searched);
+    if (path.empty()) {
+      std::string where;
+      for (size_t i = 0; i < searched.size(); ++i) where += (i ? ", " : "") + searched[i];
+      ctx.diags->error(use.span, "module '" + use.path + "' not found" +
+                                     did_you_mean(use.path, available_modules(ctx.options.module_path)) +
+                                     " (searched " + (where.empty() ? "nothing" : where) + ")");
+      continue;
+    }
+    std::string canonical = fs::weakly_canonical(path).string();
+    if (!ctx.module_paths_loaded.insert(canonical).second) continue;
+    auto module = load_file(path, ctx.sources, ctx.diags, use.span);
+    if (!module) continue;
+    if (module->kind != File::Kind::Module) {
+      ctx.diags->error(use.span, "'" + path + "' is a plan, not a module; only modules can be used");
+      continue;
+    }
+    ctx.files.push_back(std::move(*module));
+    const File& loaded = ctx.files.back();
+    ctx.module_names.push_back(loaded.name);
+    Scope* scope = ctx.new_scope(nullptr, "");
+    for (const Stmt& let : loaded.lets) {
+      scope->names[let.name] = Binding{"let", let.span, std::nullopt, &let.expr, scope, std::nullopt, false};
+    }
+    load_uses(ctx, loaded);
+    register_templates(ctx, loaded, scope, loaded.name);
+  }
+}
+
+}  // namespace
+
+bool load_modules(CompileContext& ctx) {
+  const File& plan = ctx.files.front();
+  size_t errors = ctx.diags->size();
+  // The plan's own templates first, so they take their bare names over any module's.
+  register_templates(ctx, plan, ctx.root, "");
+  load_uses(ctx, plan);
+  return ctx.diags->size() == errors;
+}
+
+}  // namespace ferry::dsl

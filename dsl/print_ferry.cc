@@ -1,0 +1,291 @@
+#include <algorithm>
+#include <cctype>
+
+#include "dsl/printer.h"
+
+namespace ferry::dsl {
+namespace {
+
+// Lines longer than this are broken: lists one item a line, maps one entry a line.
+constexpr size_t kLineWidth = 100;
+
+int precedence(const Expr& e) {
+  switch (e.kind) {
+    case Expr::Kind::Ternary: return 1;
+    case Expr::Kind::Binary: return e.text == "||" ? 2 : e.text == "&&" ? 3 : 4;
+    case Expr::Kind::Unary: return 5;
+    default: return 7;
+  }
+}
+
+bool is_identifier(const std::string& s) {
+  if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+std::string escape_text(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      case '$': out += (i + 1 < text.size() && text[i + 1] == '{') ? "$$" : "$"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string quoted(const std::string& text) { return "\"" + escape_text(text) + "\""; }
+
+class Printer {
+ public:
+  std::string expr(const Expr& e, int indent, int min_prec = 0) {
+    std::string text = expr_inner(e, indent);
+    return precedence(e) < min_prec ? "(" + text + ")" : text;
+  }
+
+  std::string file(const File& f) {
+    comments(f.comments, 0);
+    out_ += (f.kind == File::Kind::Plan ? "plan " : "module ") + quoted(f.name) + " {\n";
+    bool first_group = true;
+    auto group = [&](bool non_empty) {
+      if (non_empty && !first_group) out_ += "\n";
+      if (non_empty) first_group = false;
+    };
+    group(!f.settings.empty());
+    for (const Field& s : f.settings) field(s, 1);
+    group(!f.uses.empty());
+    for (const Use& u : f.uses) {
+      comments(u.comments, 1);
+      out_ += "  use " + quoted(u.path) + trailing(u.comments) + "\n";
+    }
+    group(!f.params.empty());
+    for (const Param& p : f.params) {
+      comments(p.comments, 1);
+      out_ += "  param " + param(p) + trailing(p.comments) + "\n";
+    }
+    for (const Cluster& c : f.clusters) {
+      group(true);
+      comments(c.comments, 1);
+      out_ += "  cluster " + c.name + " {" + trailing(c.comments) + "\n";
+      for (const Field& field_ : c.fields) field(field_, 2);
+      out_ += "  }\n";
+    }
+    group(!f.lets.empty());
+    for (const Stmt& l : f.lets) stmt(l, 1);
+    for (const Template& t : f.templates) {
+      group(true);
+      comments(t.comments, 1);
+      out_ += "  template " + t.name + "(";
+      for (size_t i = 0; i < t.params.size(); ++i) {
+        const Param& p = t.params[i];
+        out_ += (i ? ", " : "") + p.name;
+        if (p.type.name != "any") out_ += " : " + type(p.type);
+        if (p.default_value) out_ += " = " + expr(*p.default_value, 2);
+      }
+      out_ += ") {" + trailing(t.comments) + "\n";
+      body(t.body, 2);
+      out_ += "  }\n";
+    }
+    for (const Phase& p : f.phases) {
+      group(true);
+      comments(p.comments, 1);
+      out_ += "  phase " + p.name + " {" + trailing(p.comments) + "\n";
+      for (const Field& s : p.settings) field(s, 2);
+      if (!p.settings.empty() && !p.body.empty()) out_ += "\n";
+      body(p.body, 2);
+      out_ += "  }\n";
+    }
+    for (const std::string& c : f.closing_comments) out_ += "  #" + c + "\n";
+    out_ += "}\n";
+    return out_;
+  }
+
+ private:
+  static std::string pad(int indent) { return std::string(indent * 2, ' '); }
+
+  void comments(const Comments& c, int indent) {
+    for (const std::string& line : c.leading) out_ += pad(indent) + "#" + line + "\n";
+  }
+  static std::string trailing(const Comments& c) { return c.trailing.empty() ? "" : "  #" + c.trailing; }
+
+  std::string type(const TypeExpr& t) {
+    if (t.name == "enum") {
+      std::string out = "enum(";
+      for (size_t i = 0; i < t.enum_values.size(); ++i) out += (i ? ", " : "") + quoted(t.enum_values[i]);
+      return out + ")";
+    }
+    if (t.name == "list" || t.name == "map") return t.name + "(" + type(t.element[0]) + ")";
+    return t.name;
+  }
+
+  std::string param(const Param& p) {
+    std::string out = p.name + " : " + (p.secret ? "secret " : "") + type(p.type);
+    if (p.default_value) out += " = " + expr(*p.default_value, 1);
+    return out;
+  }
+
+  void field(const Field& f, int indent) {
+    comments(f.comments, indent);
+    if (f.value.kind == Expr::Kind::Map && f.value.written_as_block) {
+      out_ += pad(indent) + f.name + " " + map_block(f.value, indent) + trailing(f.comments) + "\n";
+    } else {
+      out_ += pad(indent) + f.name + " = " + expr(f.value, indent) + trailing(f.comments) + "\n";
+    }
+  }
+
+  void body(const std::vector<Stmt>& stmts, int indent) {
+    bool previous_multiline = false;
+    for (size_t i = 0; i < stmts.size(); ++i) {
+      bool multiline = stmts[i].kind != Stmt::Kind::Let;
+      if (i > 0 && (multiline || previous_multiline)) out_ += "\n";
+      stmt(stmts[i], indent);
+      previous_multiline = multiline;
+    }
+  }
+
+  void stmt(const Stmt& s, int indent) {
+    comments(s.comments, indent);
+    std::string p = pad(indent);
+    switch (s.kind) {
+      case Stmt::Kind::Let:
+        out_ += p + "let " + s.name + " = " + expr(s.expr, indent) + trailing(s.comments) + "\n";
+        return;
+      case Stmt::Kind::For:
+        out_ += p + "for " + s.name + " in " + expr(s.expr, indent) + " {" + trailing(s.comments) + "\n";
+        body(s.body, indent + 1);
+        out_ += p + "}\n";
+        return;
+      case Stmt::Kind::When:
+        out_ += p + "when " + expr(s.expr, indent) + " {" + trailing(s.comments) + "\n";
+        body(s.body, indent + 1);
+        out_ += p + "}\n";
+        return;
+      case Stmt::Kind::Instance: {
+        out_ += p + "step " + step_name(s, indent) + " = " + s.type + "(";
+        std::vector<std::string> args;
+        size_t width = 0;
+        for (const Field& f : s.fields) {
+          args.push_back(f.name + " = " + expr(f.value, indent + 1));
+          width += args.back().size() + 2;
+        }
+        if (width + p.size() + s.type.size() + s.name.size() + 12 <= kLineWidth) {
+          for (size_t i = 0; i < args.size(); ++i) out_ += (i ? ", " : "") + args[i];
+          out_ += ")" + trailing(s.comments) + "\n";
+        } else {
+          out_ += trailing(s.comments) + "\n";
+          for (const std::string& a : args) out_ += pad(indent + 1) + a + ",\n";
+          out_ += p + ")\n";
+        }
+        return;
+      }
+      case Stmt::Kind::Step:
+        out_ += p + "step " + step_name(s, indent) + " = " + s.type + " {" + trailing(s.comments) + "\n";
+        for (const Field& f : s.fields) field(f, indent + 1);
+        if (s.has_rollback_block) {
+          out_ += pad(indent + 1) + "rollback {\n";
+          body(s.body, indent + 2);
+          out_ += pad(indent + 1) + "}\n";
+        }
+        out_ += p + "}\n";
+        return;
+    }
+  }
+
+  std::string step_name(const Stmt& s, int indent) {
+    return s.index ? s.name + "[" + expr(*s.index, indent) + "]" : s.name;
+  }
+
+  std::string map_key(const std::string& key) { return is_identifier(key) ? key : quoted(key); }
+
+  std::string map_block(const Expr& e, int indent) {
+    if (e.children.empty()) return "{}";
+    std::string out = "{\n";
+    for (size_t i = 0; i < e.children.size(); ++i) {
+      out += pad(indent + 1) + map_key(e.keys[i]) + " = " + expr(e.children[i], indent + 1) + "\n";
+    }
+    return out + pad(indent) + "}";
+  }
+
+  std::string expr_inner(const Expr& e, int indent) {
+    using K = Expr::Kind;
+    switch (e.kind) {
+      case K::Null: return "null";
+      case K::Bool: return e.boolean ? "true" : "false";
+      case K::Int: return std::to_string(e.integer);
+      case K::Text: return quoted(e.text);
+      case K::Ident: return e.text;
+      case K::String: {
+        std::string out = "\"";
+        for (const Expr& part : e.children) {
+          out += part.kind == K::Text ? escape_text(part.text) : "${" + expr(part, indent) + "}";
+        }
+        return out + "\"";
+      }
+      case K::List: {
+        std::vector<std::string> items;
+        size_t width = 0;
+        bool nested = false;
+        for (const Expr& c : e.children) {
+          items.push_back(expr(c, indent + 1));
+          width += items.back().size() + 2;
+          nested = nested || items.back().find('\n') != std::string::npos;
+        }
+        if (!nested && width + indent * 2 + 20 <= kLineWidth) {
+          std::string out = "[";
+          for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + items[i];
+          return out + "]";
+        }
+        std::string out = "[\n";
+        for (const std::string& item : items) out += pad(indent + 1) + item + ",\n";
+        return out + pad(indent) + "]";
+      }
+      case K::Map: {
+        if (e.children.empty()) return "{}";
+        std::string inline_form = "{ ";
+        bool nested = false;
+        for (size_t i = 0; i < e.children.size(); ++i) {
+          std::string value = expr(e.children[i], indent + 1);
+          nested = nested || value.find('\n') != std::string::npos;
+          inline_form += (i ? ", " : "") + map_key(e.keys[i]) + " = " + value;
+        }
+        inline_form += " }";
+        if (!nested && inline_form.size() + indent * 2 + 20 <= kLineWidth) return inline_form;
+        return map_block(e, indent);
+      }
+      case K::Call: {
+        std::string out = e.text + "(";
+        for (size_t i = 0; i < e.children.size(); ++i) out += (i ? ", " : "") + expr(e.children[i], indent);
+        return out + ")";
+      }
+      case K::Index: return expr(e.children[0], indent, 6) + "[" + expr(e.children[1], indent) + "]";
+      case K::Field: return expr(e.children[0], indent, 6) + "." + e.text;
+      case K::Unary: return e.text + expr(e.children[0], indent, 5);
+      case K::Binary: {
+        int p = precedence(e);
+        // || and && associate left; comparisons do not chain.
+        int left = p == 4 ? 5 : p;
+        return expr(e.children[0], indent, left) + " " + e.text + " " + expr(e.children[1], indent, p + 1);
+      }
+      case K::Ternary:
+        return expr(e.children[0], indent, 2) + " ? " + expr(e.children[1], indent) + " : " +
+               expr(e.children[2], indent);
+    }
+    return "";
+  }
+
+  std::string out_;
+};
+
+}  // namespace
+
+std::string print_expr(const Expr& expr) { return Printer().expr(expr, 0); }
+
+std::string print_ferry(const File& file) { return Printer().file(file); }
+
+}  // namespace ferry::dsl

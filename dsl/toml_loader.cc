@@ -1,0 +1,357 @@
+#include "dsl/toml_loader.h"
+
+#include <algorithm>
+#include <toml++/toml.h>
+
+#include "dsl/ferry_parser.h"
+#include "dsl/spelling.h"
+
+namespace ferry::dsl {
+namespace {
+
+class TomlReader {
+ public:
+  TomlReader(const SourceFile& source, Diagnostics* diags) : source_(source), diags_(diags) {}
+
+  std::optional<File> read(const toml::table& root) {
+    File file;
+    file.source = &source_;
+    bool is_module = root.contains("module");
+    const char* head = is_module ? "module" : "plan";
+    file.kind = is_module ? File::Kind::Module : File::Kind::Plan;
+    const toml::table* top = root[head].as_table();
+    if (!top) {
+      diags_->error(span(root), "expected a [plan] or [module] table");
+      return std::nullopt;
+    }
+    file.span = span(*top);
+    static const std::vector<std::string> plan_keys = {"plan", "param", "cluster", "let", "template", "phase"};
+    static const std::vector<std::string> module_keys = {"module", "let", "template"};
+    const auto& allowed = is_module ? module_keys : plan_keys;
+    for (const auto& [key, node] : root) {
+      std::string k(key.str());
+      if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
+        diags_->error(span(node), "unknown top-level key '" + k + "' in a " + head + did_you_mean(k, allowed));
+      }
+    }
+
+    for (const auto& [key, node] : *top) {
+      std::string k(key.str());
+      if (k == "name") {
+        file.name = plain_string(node, "the name");
+      } else if (k == "use") {
+        for_each_in_array(node, "'use', a list of module names", [&](const toml::node& item) {
+          file.uses.push_back(Use{plain_string(item, "a module name"), span(item), {}});
+        });
+      } else {
+        file.settings.push_back(field(k, node));
+      }
+    }
+    if (file.name.empty()) diags_->error(file.span, std::string("the [") + head + "] table needs a 'name'");
+
+    if (auto params = root["param"].as_table()) {
+      for (const auto& [key, node] : *params) file.params.push_back(param(std::string(key.str()), node));
+    }
+    if (auto clusters = root["cluster"].as_table()) {
+      for (const auto& [key, node] : *clusters) {
+        Cluster c{std::string(key.str()), span(node), {}, {}};
+        if (auto t = table_of(node, "a cluster")) {
+          for (const auto& [fk, fv] : *t) c.fields.push_back(field(std::string(fk.str()), fv));
+        }
+        file.clusters.push_back(std::move(c));
+      }
+    }
+    if (auto lets = root["let"].as_table()) {
+      for (const auto& [key, node] : *lets) {
+        Stmt s;
+        s.kind = Stmt::Kind::Let;
+        s.name = std::string(key.str());
+        s.span = span(node);
+        s.expr = expr(node);
+        file.lets.push_back(std::move(s));
+      }
+    }
+    if (root.contains("template")) {
+      for_each_in_array(*root.get("template"), "[[template]] tables", [&](const toml::node& n) {
+        file.templates.push_back(template_def(n));
+      });
+    }
+    if (root.contains("phase")) {
+      for_each_in_array(*root.get("phase"), "[[phase]] tables", [&](const toml::node& n) { file.phases.push_back(phase(n)); });
+    }
+    return file;
+  }
+
+ private:
+  Span span(const toml::node& n) const {
+    return Span{&source_, static_cast<uint32_t>(n.source().begin.line), static_cast<uint32_t>(n.source().begin.column)};
+  }
+
+  const toml::table* table_of(const toml::node& n, const std::string& what) {
+    if (auto t = n.as_table()) return t;
+    diags_->error(span(n), "expected a table for " + what);
+    return nullptr;
+  }
+
+  template <typename Fn>
+  void for_each_in_array(const toml::node& n, const std::string& what, Fn fn) {
+    const toml::array* a = n.as_array();
+    if (!a) {
+      diags_->error(span(n), "expected " + what);
+      return;
+    }
+    for (const toml::node& item : *a) fn(item);
+  }
+
+  std::string plain_string(const toml::node& n, const std::string& what) {
+    if (auto s = n.as_string()) return s->get();
+    diags_->error(span(n), "expected a string for " + what);
+    return "";
+  }
+
+  Field field(const std::string& name, const toml::node& n) { return Field{name, span(n), expr(n), {}}; }
+
+  // A TOML value as an expression: strings may interpolate (`"${x}"` alone is x itself).
+  Expr expr(const toml::node& n) {
+    Expr e;
+    e.span = span(n);
+    if (auto s = n.as_string()) {
+      // The expression text starts one past the opening quote.
+      if (auto parsed = parse_interpolated(source_, s->get(), e.span, diags_)) return *parsed;
+      return e;
+    }
+    if (auto i = n.as_integer()) {
+      e.kind = Expr::Kind::Int;
+      e.integer = i->get();
+    } else if (auto b = n.as_boolean()) {
+      e.kind = Expr::Kind::Bool;
+      e.boolean = b->get();
+    } else if (auto a = n.as_array()) {
+      e.kind = Expr::Kind::List;
+      for (const toml::node& item : *a) e.children.push_back(expr(item));
+    } else if (auto t = n.as_table()) {
+      e.kind = Expr::Kind::Map;
+      for (const auto& [key, value] : *t) {
+        e.keys.emplace_back(key.str());
+        e.key_spans.push_back(key.source().begin.line ? Span{&source_, static_cast<uint32_t>(key.source().begin.line),
+                                                             static_cast<uint32_t>(key.source().begin.column)}
+                                                      : span(value));
+        e.children.push_back(expr(value));
+      }
+    } else {
+      diags_->error(e.span, "floats, dates and times are not plan values; use a string or an int");
+    }
+    return e;
+  }
+
+  TypeExpr type_expr(const toml::node& n) {
+    TypeExpr t;
+    t.span = span(n);
+    std::string text = plain_string(n, "a type");
+    // The same spelling as in .ferry: list(string), map(int), enum("a", "b").
+    auto open = text.find('(');
+    t.name = text.substr(0, open);
+    while (!t.name.empty() && t.name.back() == ' ') t.name.pop_back();
+    if (open != std::string::npos && text.back() == ')') {
+      std::string inner = text.substr(open + 1, text.size() - open - 2);
+      if (t.name == "enum") {
+        std::string current;
+        bool quoted = false;
+        for (char c : inner) {
+          if (c == '"') {
+            if (quoted) t.enum_values.push_back(current);
+            current.clear();
+            quoted = !quoted;
+          } else if (quoted) {
+            current += c;
+          }
+        }
+      } else {
+        toml::value<std::string> inner_node(inner);
+        TypeExpr elem = type_expr(inner_node);
+        elem.span = t.span;
+        t.element.push_back(elem);
+      }
+    } else if (t.name == "list" || t.name == "map" || t.name == "enum" || open != std::string::npos) {
+      diags_->error(t.span, "malformed type '" + text + "'; write e.g. list(string), map(int) or enum(\"a\", \"b\")");
+      t.name = "any";
+    }
+    return t;
+  }
+
+  Param param(const std::string& name, const toml::node& n) {
+    Param p;
+    p.name = name;
+    p.span = span(n);
+    p.type.name = "any";
+    p.type.span = p.span;
+    const toml::table* t = table_of(n, "param '" + name + "' (its type, default and secret)");
+    if (!t) return p;
+    for (const auto& [key, value] : *t) {
+      std::string k(key.str());
+      if (k == "type") {
+        p.type = type_expr(value);
+      } else if (k == "default") {
+        p.default_value = expr(value);
+      } else if (k == "secret") {
+        if (auto b = value.as_boolean()) p.secret = b->get();
+        else diags_->error(span(value), "'secret' must be true or false");
+      } else {
+        diags_->error(span(value), "unknown key '" + k + "' in param '" + name + "'" +
+                                       did_you_mean(k, {"type", "default", "secret"}));
+      }
+    }
+    return p;
+  }
+
+  Template template_def(const toml::node& n) {
+    Template t;
+    t.span = span(n);
+    const toml::table* table = table_of(n, "a template");
+    if (!table) return t;
+    for (const auto& [key, value] : *table) {
+      std::string k(key.str());
+      if (k == "name") {
+        t.name = plain_string(value, "the template's name");
+      } else if (k == "param") {
+        if (auto params = table_of(value, "the template's parameters")) {
+          for (const auto& [pk, pv] : *params) t.params.push_back(param(std::string(pk.str()), pv));
+        }
+      } else if (k == "step") {
+        t.body = body(value);
+      } else {
+        diags_->error(span(value), "unknown key '" + k + "' in a template" + did_you_mean(k, {"name", "param", "step"}));
+      }
+    }
+    if (t.name.empty()) diags_->error(t.span, "a [[template]] needs a 'name'");
+    return t;
+  }
+
+  Phase phase(const toml::node& n) {
+    Phase p;
+    p.span = span(n);
+    const toml::table* table = table_of(n, "a phase");
+    if (!table) return p;
+    for (const auto& [key, value] : *table) {
+      std::string k(key.str());
+      if (k == "name") {
+        p.name = plain_string(value, "the phase's name");
+      } else if (k == "step") {
+        p.body = body(value);
+      } else {
+        p.settings.push_back(field(k, value));
+      }
+    }
+    if (p.name.empty()) diags_->error(p.span, "a [[phase]] needs a 'name'");
+    return p;
+  }
+
+  std::vector<Stmt> body(const toml::node& n) {
+    std::vector<Stmt> out;
+    for_each_in_array(n, "a list of steps ([[...step]] tables)", [&](const toml::node& item) {
+      if (auto s = stmt(item)) out.push_back(std::move(*s));
+    });
+    return out;
+  }
+
+  // One entry of a `step` array: a step, a template instance, a `for`, a `when` block or a `let`,
+  // told apart by their keys (see docs/language.md).
+  std::optional<Stmt> stmt(const toml::node& n) {
+    const toml::table* t = table_of(n, "a step");
+    if (!t) return std::nullopt;
+    Stmt s;
+    s.span = span(n);
+    if (t->contains("for")) {
+      s.kind = Stmt::Kind::For;
+      s.name = plain_string(*t->get("for"), "the loop variable");
+      expect_only(*t, {"for", "in", "step"}, "a 'for' entry");
+      if (!t->contains("in")) diags_->error(s.span, "a 'for' entry needs 'in', the list to loop over");
+      else s.expr = expr(*t->get("in"));
+      if (t->contains("step")) s.body = body(*t->get("step"));
+      return s;
+    }
+    if (t->contains("let")) {
+      s.kind = Stmt::Kind::Let;
+      s.name = plain_string(*t->get("let"), "the name");
+      expect_only(*t, {"let", "value"}, "a 'let' entry");
+      if (!t->contains("value")) diags_->error(s.span, "a 'let' entry needs 'value'");
+      else s.expr = expr(*t->get("value"));
+      return s;
+    }
+    if (!t->contains("type") && !t->contains("template") && t->contains("when")) {
+      s.kind = Stmt::Kind::When;
+      expect_only(*t, {"when", "step"}, "a 'when' block");
+      s.expr = expr(*t->get("when"));
+      if (t->contains("step")) s.body = body(*t->get("step"));
+      return s;
+    }
+    if (!t->contains("id")) {
+      diags_->error(s.span, "a step needs an 'id' (or this entry needs 'for', 'when' or 'let')");
+      return std::nullopt;
+    }
+    s.name = plain_string(*t->get("id"), "the step id");
+    if (t->contains("index")) s.index = expr(*t->get("index"));
+    if (t->contains("template")) {
+      s.kind = Stmt::Kind::Instance;
+      s.type = plain_string(*t->get("template"), "the template name");
+      s.type_span = span(*t->get("template"));
+      expect_only(*t, {"id", "index", "template", "args"}, "a template instance");
+      if (auto args = t->get("args")) {
+        if (auto table = table_of(*args, "the template's arguments")) {
+          for (const auto& [key, value] : *table) s.fields.push_back(field(std::string(key.str()), value));
+        }
+      }
+      return s;
+    }
+    s.kind = Stmt::Kind::Step;
+    if (!t->contains("type")) {
+      diags_->error(s.span, "step '" + s.name + "' needs a 'type' (or a 'template')");
+      return std::nullopt;
+    }
+    s.type = plain_string(*t->get("type"), "the step type");
+    s.type_span = span(*t->get("type"));
+    for (const auto& [key, value] : *t) {
+      std::string k(key.str());
+      if (k == "id" || k == "index" || k == "type") continue;
+      if (k == "rollback" && value.is_array()) {
+        s.has_rollback_block = true;
+        s.rollback_span = span(value);
+        s.body = body(value);
+        continue;
+      }
+      s.fields.push_back(field(k, value));
+    }
+    return s;
+  }
+
+  void expect_only(const toml::table& t, const std::vector<std::string>& keys, const std::string& what) {
+    for (const auto& [key, value] : t) {
+      std::string k(key.str());
+      if (std::find(keys.begin(), keys.end(), k) == keys.end()) {
+        diags_->error(span(value), "unknown key '" + k + "' in " + what + did_you_mean(k, keys));
+      }
+    }
+  }
+
+  const SourceFile& source_;
+  Diagnostics* diags_;
+};
+
+}  // namespace
+
+std::optional<File> load_toml(const SourceFile& source, Diagnostics* diags) {
+  toml::table root;
+  try {
+    root = toml::parse(source.text(), source.path());
+  } catch (const toml::parse_error& e) {
+    Span at{&source, static_cast<uint32_t>(e.source().begin.line), static_cast<uint32_t>(e.source().begin.column)};
+    diags->error(at, std::string(e.description()));
+    return std::nullopt;
+  }
+  size_t errors = diags->size();
+  auto file = TomlReader(source, diags).read(root);
+  if (diags->size() != errors) return std::nullopt;
+  return file;
+}
+
+}  // namespace ferry::dsl

@@ -1,0 +1,83 @@
+// ferry: a declarative plan engine. This file only dispatches to the subcommands.
+#include <algorithm>
+#include <iostream>
+
+#include "dsl/spelling.h"
+#include "engine/cli/command.h"
+
+#ifndef FERRY_VERSION
+#define FERRY_VERSION "0.0.0"
+#endif
+
+namespace ferry::cli {
+namespace {
+
+std::vector<Command> commands() { return {check_command(), graph_command(), fmt_command(), convert_command()}; }
+
+void print_usage(std::ostream& out) {
+  out << "usage: ferry COMMAND [options]\n\n"
+         "ferry compiles plan files (.ferry or .toml) into a graph of typed steps.\n\ncommands:\n";
+  for (const Command& c : commands()) out << "  " << c.name << std::string(10 - c.name.size(), ' ') << c.summary << "\n";
+  out << "\n`ferry COMMAND --help` describes a command. `ferry --version` prints the version.\n"
+         "Exit status: 0 ok, 1 the plan has errors, 2 usage or environment error.\n";
+}
+
+void print_help(const Command& c) {
+  std::cout << "usage: " << c.usage << "\n\n" << c.description << "\n\noptions:\n";
+  for (const OptionSpec& o : c.options) {
+    std::string left = o.name + (o.takes_value ? " " + o.value_name : "");
+    std::cout << "  " << left << std::string(left.size() < 24 ? 24 - left.size() : 1, ' ') << o.help << "\n";
+  }
+  std::cout << "  --help                  show this help\n";
+}
+
+int run(int argc, char** argv) {
+  std::vector<std::string> all(argv + 1, argv + argc);
+  if (all.empty()) {
+    print_usage(std::cerr);
+    return kExitUsage;
+  }
+  if (all[0] == "--help" || all[0] == "-h" || all[0] == "help") {
+    print_usage(std::cout);
+    return kExitOk;
+  }
+  if (all[0] == "--version") {
+    std::cout << "ferry " << FERRY_VERSION << "\n";
+    return kExitOk;
+  }
+  auto list = commands();
+  auto command = std::find_if(list.begin(), list.end(), [&](const Command& c) { return c.name == all[0]; });
+  if (command == list.end()) {
+    std::vector<std::string> names;
+    for (const Command& c : list) names.push_back(c.name);
+    std::cerr << "ferry: error: unknown command '" << all[0] << "'" << dsl::did_you_mean(all[0], names)
+              << "\nRun 'ferry --help' for the list.\n";
+    return kExitUsage;
+  }
+  std::vector<std::string> rest(all.begin() + 1, all.end());
+  if (std::find(rest.begin(), rest.end(), "--help") != rest.end()) {
+    print_help(*command);
+    return kExitOk;
+  }
+  std::string error;
+  auto args = parse_args(rest, command->options, &error);
+  if (args && args->positionals.size() != 1) {
+    error = args->positionals.empty() ? "missing the PLAN argument" : "too many arguments (one PLAN expected)";
+    args.reset();
+  }
+  if (!args) {
+    std::cerr << "ferry " << command->name << ": error: " << error << "\nusage: " << command->usage << "\n";
+    return kExitUsage;
+  }
+  std::string output = args->get("--output", "text");
+  if (output != "text" && output != "json") {
+    std::cerr << "ferry " << command->name << ": error: --output must be 'text' or 'json'\n";
+    return kExitUsage;
+  }
+  return command->run(*args);
+}
+
+}  // namespace
+}  // namespace ferry::cli
+
+int main(int argc, char** argv) { return ferry::cli::run(argc, argv); }

@@ -1,0 +1,156 @@
+#include "engine/cli/plan_input.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "dsl/vars_file.h"
+#include "engine/cli/command.h"
+
+namespace ferry::cli {
+namespace fs = std::filesystem;
+
+std::vector<OptionSpec> plan_input_options() {
+  return {
+      {"--var", true, "set a plan variable (a param, or what env() reads); repeatable", "NAME=VALUE"},
+      {"--vars-file", true, "read variables from a shell env file (KEY=value lines); repeatable", "FILE"},
+      {"--output", true, "text (default) or json", "FORMAT"},
+  };
+}
+
+namespace {
+
+// The process environment, with HOME and USER filled from the password database when unset
+// (env files written for a login shell use them; CI runners often lack USER).
+std::optional<std::string> environment(std::string_view name) {
+  if (auto value = dsl::process_environment(name)) return value;
+  if (name == "HOME" || name == "USER") {
+    if (const passwd* pw = getpwuid(getuid())) return std::string(name == "HOME" ? pw->pw_dir : pw->pw_name);
+  }
+  return std::nullopt;
+}
+
+bool read_vars(const Args& args, dsl::CompileOptions* options, dsl::SourceSet* sources, dsl::Diagnostics* diags,
+               int* exit_status) {
+  if (args.has("--vars-file")) {
+    for (const std::string& path : args.options.at("--vars-file")) {
+      std::ifstream in(path, std::ios::binary);
+      if (!in) {
+        std::cerr << "ferry: error: cannot read vars file '" << path << "'\n";
+        *exit_status = kExitUsage;
+        return false;
+      }
+      std::stringstream text;
+      text << in.rdbuf();
+      const dsl::SourceFile* file = sources->add(path, text.str());
+      std::vector<dsl::VarsFileEntry> entries;
+      // Later assignments see earlier ones, as in a shell.
+      auto lookup = [&](std::string_view name) -> std::optional<std::string> {
+        auto it = options->vars.find(std::string(name));
+        if (it != options->vars.end()) return it->second;
+        return environment(name);
+      };
+      dsl::parse_vars_file(*file, lookup, &entries, diags);
+      for (const auto& e : entries) options->vars[e.name] = e.value;
+    }
+  }
+  if (args.has("--var")) {
+    for (const std::string& kv : args.options.at("--var")) {
+      auto eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        std::cerr << "ferry: error: --var needs NAME=VALUE, got '" << kv.substr(0, kv.find('=')) << "'\n";
+        *exit_status = kExitUsage;
+        return false;
+      }
+      options->vars[kv.substr(0, eq)] = kv.substr(eq + 1);
+      options->explicit_vars.insert(kv.substr(0, eq));
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+dsl::json diagnostics_json(const dsl::Diagnostics& diags) {
+  dsl::json errors = dsl::json::array();
+  for (const dsl::Diagnostic& d : diags.all()) {
+    dsl::json e = {{"message", d.message}};
+    if (d.span.valid()) e.update({{"file", d.span.file->path()}, {"line", d.span.line}, {"col", d.span.col}});
+    dsl::json notes = dsl::json::array();
+    for (const dsl::Note& n : d.notes) {
+      dsl::json note = {{"message", n.message}};
+      if (n.span.valid()) note.update({{"file", n.span.file->path()}, {"line", n.span.line}, {"col", n.span.col}});
+      notes.push_back(note);
+    }
+    if (!notes.empty()) e["notes"] = notes;
+    errors.push_back(e);
+  }
+  return errors;
+}
+
+void report(const dsl::Diagnostics& diags, const Args& args) {
+  if (args.get("--output") == "json") {
+    std::cout << dsl::json{{"ok", false}, {"errors", diagnostics_json(diags)}}.dump(2) << "\n";
+    return;
+  }
+  std::cerr << diags.render();
+  std::cerr << diags.size() << (diags.size() == 1 ? " error\n" : " errors\n");
+}
+
+std::unique_ptr<CompiledPlan> compile_from_args(const Args& args, int* exit_status) {
+  const std::string& path = args.positionals[0];
+  if (!fs::is_regular_file(path)) {
+    std::cerr << "ferry: error: cannot read plan '" << path << "': " << (fs::exists(path) ? "not a file" : "no such file")
+              << "\n";
+    *exit_status = kExitUsage;
+    return nullptr;
+  }
+  auto plan = std::make_unique<CompiledPlan>();
+  dsl::CompileOptions options;
+  options.environment = environment;
+  options.module_path = dsl::default_module_path();
+  dsl::Diagnostics diags;
+  if (!read_vars(args, &options, &plan->sources, &diags, exit_status)) return nullptr;
+  if (!diags.empty()) {
+    report(diags, args);
+    *exit_status = kExitUsage;
+    return nullptr;
+  }
+  auto ir = dsl::compile_plan(path, options, &plan->sources, &diags);
+  if (!ir) {
+    report(diags, args);
+    *exit_status = kExitPlanErrors;
+    return nullptr;
+  }
+  plan->ir = std::move(*ir);
+  *exit_status = kExitOk;
+  return plan;
+}
+
+bool write_file_atomically(const std::string& path, const std::string& text, std::string* error) {
+  std::string temp = path + ".ferry-tmp";
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) {
+      *error = "cannot write '" + temp + "'";
+      return false;
+    }
+  }
+  std::error_code ec;
+  fs::permissions(temp, fs::status(path, ec).permissions(), ec);
+  fs::rename(temp, path, ec);
+  if (ec) {
+    *error = "cannot replace '" + path + "': " + ec.message();
+    fs::remove(temp, ec);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace ferry::cli

@@ -1,0 +1,35 @@
+// What every command that compiles a plan shares: --var/--vars-file, and how errors are shown.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dsl/compiler.h"
+#include "dsl/diagnostics.h"
+#include "engine/cli/args.h"
+
+namespace ferry::cli {
+
+// --var K=V (repeatable), --vars-file FILE (repeatable), --output text|json.
+std::vector<OptionSpec> plan_input_options();
+
+// A compiled plan and the files it came from (the IR's spans point into `sources`).
+struct CompiledPlan {
+  dsl::SourceSet sources;
+  dsl::Ir ir;
+};
+
+// Compiles the plan at args.positionals[0] with the variables the args give. On errors prints
+// them (text, or JSON with --output json) and sets *exit_status: 1 for errors in the plan, 2
+// for a plan file that cannot be read or a bad --var.
+std::unique_ptr<CompiledPlan> compile_from_args(const Args& args, int* exit_status);
+
+// Prints diagnostics to stderr (text) or stdout (--output json).
+void report(const dsl::Diagnostics& diags, const Args& args);
+dsl::json diagnostics_json(const dsl::Diagnostics& diags);
+
+// Writes `text` to `path` atomically (temp file, then rename), keeping the file's mode.
+bool write_file_atomically(const std::string& path, const std::string& text, std::string* error);
+
+}  // namespace ferry::cli

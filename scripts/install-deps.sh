@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs every Debian package ferry needs to build and test. Idempotent: it only calls apt-get
+# when a package is missing, so `make test` can run it every time at no cost.
+set -euo pipefail
+
+packages=(
+  cmake ninja-build g++ clang libclang-rt-14-dev make python3
+  tao-pegtl-dev libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev
+  libcurl4-openssl-dev libssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+((${#missing[@]} == 0)) && exit 0
+
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+((EUID == 0)) || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
