@@ -74,7 +74,9 @@ class StepChecker {
     for (const StructField& f : common_step_fields()) known.push_back(f.name);
     for (const StructField& f : schema->fields) known.push_back(f.name);
 
+    std::set<std::string> written;  // fields the step sets, valid or not: no "missing" error for them
     for (const Field& field : stmt.fields) {
+      written.insert(field.name);
       const StructField* spec = find_field(schema->fields, field.name);
       bool is_common = spec == nullptr;
       if (!spec) spec = find_field(common_step_fields(), field.name);
@@ -92,7 +94,10 @@ class StepChecker {
       auto value = eval_.eval(field.value, step.scope, bare_words_of(spec->type));
       if (!value) continue;
       // An explicit null leaves a field unset, so a template can pass optional values through.
-      if (value->is_null()) continue;
+      if (value->is_null()) {
+        written.erase(field.name);
+        continue;
+      }
       if (field.name == "retry" && value->is_object() && !is_symbolic(*value)) {
         // What the step writes overrides the plan's default policy, field by field.
         json merged = ctx_.ir.retry;
@@ -103,7 +108,7 @@ class StepChecker {
         target[field.name] = std::move(*value);
       }
     }
-    check_required(*schema, stmt, ir.args, common);
+    check_required(*schema, stmt, written);
     apply_common(*schema, step, common, &ir);
     for (const StructField& f : schema->fields) {
       if (!ir.args.contains(f.name) && !f.default_value.is_null()) ir.args[f.name] = f.default_value;
@@ -113,20 +118,20 @@ class StepChecker {
   }
 
  private:
-  void check_required(const StepSchema& schema, const Stmt& stmt, const json& args, const json& common) {
+  void check_required(const StepSchema& schema, const Stmt& stmt, const std::set<std::string>& written) {
     for (const StructField& f : schema.fields) {
-      if (f.required && !args.contains(f.name)) {
+      if (f.required && !written.count(f.name)) {
         ctx_.diags->error(stmt.span, "step '" + stmt.name + "' (" + schema.name + ") is missing the required field '" +
                                          f.name + "'");
       }
     }
-    if (schema.needs_cluster && !common.contains("cluster")) {
+    if (schema.needs_cluster && !written.count("cluster")) {
       ctx_.diags->error(stmt.span, "step '" + stmt.name + "' (" + schema.name + ") needs 'cluster', the cluster it acts on");
     }
     for (const auto& group : schema.exactly_one_of) {
       std::vector<std::string> set;
       for (const std::string& name : group) {
-        if (args.contains(name)) set.push_back(name);
+        if (written.count(name)) set.push_back(name);
       }
       std::string names;
       for (size_t i = 0; i < group.size(); ++i) names += (i ? (i + 1 == group.size() ? " or '" : ", '") : "'") + group[i] + "'";

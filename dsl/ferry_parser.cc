@@ -98,6 +98,7 @@ class Builder {
 
   Expr build_template_string(const Node& n) {
     Expr e = make(Expr::Kind::String, n);
+    e.span = origin_;  // the whole string: its opening quote
     for (const auto& part : n.children) append_string_part(*part, &e);
     if (e.children.size() == 1 && e.children[0].kind != Expr::Kind::Text) return std::move(e.children[0]);
     return e;

@@ -1,0 +1,255 @@
+// Compiler behaviour: variables, secrets, when, templates, references, retries and the DAG.
+#include <gtest/gtest.h>
+
+#include "dsl/ir.h"
+#include "test_util.h"
+
+namespace ferry::dsl {
+namespace {
+
+using testing_util::compile_text;
+
+const char* kHeader = R"(plan "t" {
+  cluster source { kubeconfig = "/k" }
+)";
+
+std::string plan(const std::string& body) { return std::string(kHeader) + body + "\n}\n"; }
+
+TEST(Compile, ASecretNeverReachesTheIr) {
+  auto c = compile_text(plan(R"(
+  param token : secret string
+  phase p { step s = shell { argv = ["curl", "-H", "Authorization: Bearer ${token}"] } })"),
+                        {{"token", "canary-s3cr3t"}});
+  ASSERT_TRUE(c->ir) << c->errors;
+  std::string ir = ir_to_json(*c->ir).dump();
+  EXPECT_EQ(ir.find("canary-s3cr3t"), std::string::npos);
+  EXPECT_EQ(c->ir->steps.at("s").args["argv"][2],
+            (json{{"$concat", json::array({"Authorization: Bearer ", json{{"$secret", "token"}}})}}));
+}
+
+TEST(Compile, ABadSecretValueIsReportedWithoutShowingIt) {
+  auto c = compile_text(plan("param pin : secret int\n  phase p { step s = noop {} }"), {{"pin", "canary-value"}});
+  EXPECT_FALSE(c->ir);
+  EXPECT_NE(c->errors.find("the value <redacted> given for param 'pin' is not an int"), std::string::npos) << c->errors;
+  EXPECT_EQ(c->errors.find("canary-value"), std::string::npos);
+}
+
+TEST(Compile, ParamsTakeTypedValuesFromVars) {
+  auto c = compile_text(plan(R"(
+  param n : int
+  param on : bool
+  param pods : list(string)
+  param extra : list(int)
+  param wait : duration = "90s"
+  phase p { step s = noop {} })"),
+                        {{"n", "3"}, {"on", "true"}, {"pods", "etcd-0,etcd-1"}, {"extra", "[1, 2]"}});
+  ASSERT_TRUE(c->ir) << c->errors;
+  EXPECT_EQ(c->ir->params.at("n").value, 3);
+  EXPECT_EQ(c->ir->params.at("on").value, true);
+  EXPECT_EQ(c->ir->params.at("pods").value, json::array({"etcd-0", "etcd-1"}));
+  EXPECT_EQ(c->ir->params.at("extra").value, json::array({1, 2}));
+  EXPECT_EQ(c->ir->params.at("wait").value, "1m30s");
+}
+
+TEST(Compile, AMisspelledVarIsAnError) {
+  auto c = compile_text(plan("param hc_name : string = \"x\"\n  phase p { step s = noop {} }"), {{"hc_nme", "y"}});
+  EXPECT_FALSE(c->ir);
+  EXPECT_EQ(c->errors,
+            "error: --var 'hc_nme' matches no param of plan 't' and no env() lookup; did you mean 'hc_name'?\n");
+}
+
+TEST(Compile, EnvReadsVarsThenTheEnvironmentThenItsDefault) {
+  std::string text = plan(R"(
+  let a = env("A")
+  let b = env("B")
+  let c = env("C", "fallback")
+  phase p { step s = shell { argv = [a, b, c] } })");
+  auto compiled = compile_text(text, {{"A", "from-var"}}, "plan.ferry", {{"A", "from-env"}, {"B", "env-b"}});
+  ASSERT_TRUE(compiled->ir) << compiled->errors;
+  EXPECT_EQ(compiled->ir->steps.at("s").args["argv"], json::array({"from-var", "env-b", "fallback"}));
+
+  auto missing = compile_text(text, {{"A", "x"}});
+  EXPECT_NE(missing->errors.find("environment variable 'B' is not set; pass --var B=... or --vars-file"),
+            std::string::npos)
+      << missing->errors;
+}
+
+TEST(Compile, AFalseWhenLeavesTheStepOut) {
+  auto c = compile_text(plan(R"(
+  param public : bool = false
+  phase p {
+    when public { step routes = delete { cluster = source  namespace = "n"  kind = "routes"  all = true } }
+    step next = noop { after = [routes] }
+  })"));
+  ASSERT_TRUE(c->ir) << c->errors;
+  EXPECT_FALSE(c->ir->find("routes"));
+  EXPECT_TRUE(c->ir->steps.at("next").deps.empty());
+}
+
+TEST(Compile, ReadingTheOutputOfALeftOutStepIsAnError) {
+  auto c = compile_text(plan(R"(
+  phase p {
+    step a = shell { argv = ["true"]  when = false }
+    step b = shell { argv = [a.stdout] }
+  })"));
+  EXPECT_FALSE(c->ir);
+  EXPECT_NE(c->errors.find("reads the output of 'a', which this plan leaves out (its 'when' is false)"),
+            std::string::npos)
+      << c->errors;
+}
+
+TEST(Compile, ARuntimeWhenStaysSymbolic) {
+  auto c = compile_text(plan(R"(
+  phase p {
+    step probe = shell { argv = ["kubectl", "get", "routes"] }
+    step act = noop { when = probe.stdout != "" }
+  })"));
+  ASSERT_TRUE(c->ir) << c->errors;
+  EXPECT_EQ(c->ir->steps.at("act").when,
+            (json{{"$op", "!="}, {"args", json::array({json{{"$ref", "probe"}, {"output", {"stdout"}}}, ""})}}));
+  EXPECT_EQ(c->ir->steps.at("act").deps, std::vector<std::string>{"probe"});
+}
+
+TEST(Compile, TemplateInstancesNamespaceTheirSteps) {
+  auto c = compile_text(plan(R"(
+  template backup(pod : string, after_step : step) {
+    step snap = snapshot { cluster = source  namespace = "ns"  pod = pod  after = [after_step] }
+    step put = upload { from = snap  to = "s3://b/${pod}" }
+  }
+  phase p {
+    step start = noop {}
+    for pod in ["etcd-0", "etcd-1"] {
+      step etcd[pod] = backup(pod = pod, after_step = start)
+    }
+    step done = noop { after = [etcd] }
+    step one = presign { url = etcd["etcd-1"].put.url }
+  })"));
+  ASSERT_TRUE(c->ir) << c->errors;
+  const IrStep& put = c->ir->steps.at("etcd[etcd-0].put");
+  EXPECT_EQ(put.args["from"], (json{{"$ref", "etcd[etcd-0].snap"}}));
+  EXPECT_EQ(put.template_name, "backup");
+  EXPECT_EQ(c->ir->steps.at("etcd[etcd-1].snap").deps, std::vector<std::string>{"start"});
+  EXPECT_EQ(c->ir->steps.at("done").deps,
+            (std::vector<std::string>{"etcd[etcd-0].put", "etcd[etcd-0].snap", "etcd[etcd-1].put", "etcd[etcd-1].snap"}));
+  EXPECT_EQ(c->ir->steps.at("one").deps, std::vector<std::string>{"etcd[etcd-1].put"});
+}
+
+TEST(Compile, TemplateArgumentsAreChecked) {
+  auto c = compile_text(plan(R"(
+  template t(n : int, m : string) { step s = noop {} }
+  phase p { step x = t(n = "three", k = 1) })"));
+  EXPECT_FALSE(c->ir);
+  EXPECT_NE(c->errors.find("template 't' has no parameter 'k'"), std::string::npos) << c->errors;
+  EXPECT_NE(c->errors.find("template 't' needs the argument 'm'"), std::string::npos) << c->errors;
+  EXPECT_NE(c->errors.find("'n': expected an int, got string"), std::string::npos) << c->errors;
+}
+
+TEST(Compile, AStepRetryOverridesThePlanDefaultFieldByField) {
+  auto c = compile_text(plan(R"(
+  retry { attempts = 3  backoff = constant("5s") }
+  phase p {
+    step a = noop {}
+    step b = noop { retry { attempts = 7 } }
+  })"));
+  ASSERT_TRUE(c->ir) << c->errors;
+  EXPECT_EQ(c->ir->steps.at("a").retry["attempts"], 3);
+  EXPECT_EQ(c->ir->steps.at("b").retry["attempts"], 7);
+  EXPECT_EQ(c->ir->steps.at("b").retry["backoff"], (json{{"kind", "constant"}, {"interval", "5s"}}));
+  EXPECT_EQ(c->ir->steps.at("b").retry["on"], json::array({"transient", "timeout"}));
+}
+
+TEST(Compile, RollbackModesFollowTheStepType) {
+  auto c = compile_text(plan(R"(
+  phase p {
+    step s = scale { cluster = source  namespace = "n"  names = ["a"]  replicas = 0 }
+    step e = exec { cluster = source  namespace = "n"  pod = "p"  command = ["true"] }
+    step b = shell {
+      argv = ["make-thing"]
+      rollback { step undo = shell { argv = ["remove-thing", b.stdout] } }
+    }
+  })"));
+  ASSERT_TRUE(c->ir) << c->errors;
+  EXPECT_EQ(c->ir->steps.at("s").rollback, "auto");
+  EXPECT_EQ(c->ir->steps.at("e").rollback, "none");
+  const IrStep& b = c->ir->steps.at("b");
+  EXPECT_EQ(b.rollback, "steps");
+  ASSERT_EQ(b.rollback_steps.size(), 1u);
+  EXPECT_EQ(b.rollback_steps[0].id, "b/undo");
+  EXPECT_FALSE(c->ir->find("b/undo"));
+
+  auto bad = compile_text(plan(R"(
+  phase p { step e = exec { cluster = source  namespace = "n"  pod = "p"  command = ["true"]  rollback = auto } })"));
+  EXPECT_NE(bad->errors.find("step type 'exec' has no automatic rollback"), std::string::npos) << bad->errors;
+}
+
+TEST(Compile, OutputsAreCheckedAgainstTheStepType) {
+  auto c = compile_text(plan(R"(
+  phase p {
+    step snap = snapshot { cluster = source  namespace = "n"  pod = "etcd-0" }
+    step put = upload { from = snap.pth  to = "s3://b/k" }
+  })"));
+  EXPECT_FALSE(c->ir);
+  EXPECT_NE(c->errors.find("reads 'pth' of 'snap', but a snapshot step has no output 'pth'; did you mean 'path'?"),
+            std::string::npos)
+      << c->errors;
+}
+
+TEST(Compile, PhasesMayOnlyLookBack) {
+  auto c = compile_text(plan(R"(
+  phase first { step a = noop { after = [b] } }
+  phase second { step b = noop {} })"));
+  EXPECT_FALSE(c->ir);
+  EXPECT_NE(c->errors.find("step 'a' in phase 'first' depends on 'b' in the later phase 'second'"), std::string::npos)
+      << c->errors;
+}
+
+TEST(Compile, ACycleIsPrintedWithEveryStepOnIt) {
+  auto c = compile_text(plan(R"(
+  phase p {
+    step a = noop { after = [c] }
+    step b = noop { after = [a] }
+    step c = noop { after = [b] }
+  })"));
+  EXPECT_FALSE(c->ir);
+  EXPECT_NE(c->errors.find("error: dependency cycle: a -> c -> b -> a"), std::string::npos) << c->errors;
+  EXPECT_NE(c->errors.find("note: 'c' depends on 'b'"), std::string::npos) << c->errors;
+}
+
+TEST(Compile, TheIrDoesNotDependOnDeclarationOrder) {
+  auto one = compile_text(plan(R"(
+  let x = "a"
+  phase p { step a = noop {}  step b = noop { after = [a] } })"));
+  auto two = compile_text(plan(R"(
+  phase p { step b = noop { after = [a] }
+            step a = noop {} }
+  let x = "a")"));
+  ASSERT_TRUE(one->ir && two->ir) << one->errors << two->errors;
+  EXPECT_EQ(ir_hash(*one->ir), ir_hash(*two->ir));
+}
+
+TEST(Compile, TomlErrorsPointIntoTheTomlFile) {
+  auto c = compile_text(R"([plan]
+name = "t"
+
+[cluster.source]
+kubeconfig = "/k"
+
+[[phase]]
+name = "p"
+
+[[phase.step]]
+id = "s"
+type = "scale"
+cluster = "source"
+namespace = "n"
+names = ["a"]
+replicas = "zero"
+)",
+                        {}, "plan.toml");
+  EXPECT_FALSE(c->ir);
+  EXPECT_NE(c->errors.find("plan.toml:16:12: error: 'replicas': expected an int, got string"), std::string::npos)
+      << c->errors;
+}
+
+}  // namespace
+}  // namespace ferry::dsl

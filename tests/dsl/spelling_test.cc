@@ -1,0 +1,27 @@
+#include "dsl/spelling.h"
+
+#include <gtest/gtest.h>
+
+namespace ferry::dsl {
+
+TEST(Spelling, EditDistanceCountsInsertionsDeletionsAndSubstitutions) {
+  EXPECT_EQ(edit_distance("namespace", "namespace", 3), 0u);
+  EXPECT_EQ(edit_distance("namespce", "namespace", 3), 1u);
+  EXPECT_EQ(edit_distance("nmaespace", "namespace", 3), 2u);
+  EXPECT_EQ(edit_distance("kitten", "sitting", 5), 3u);
+}
+
+TEST(Spelling, EditDistanceStopsPastTheLimit) { EXPECT_EQ(edit_distance("a", "abcdefgh", 2), 3u); }
+
+TEST(Spelling, SuggestsTheClosestCandidate) {
+  std::vector<std::string> fields = {"namespace", "names", "replicas", "kind"};
+  EXPECT_EQ(did_you_mean("replcas", fields), "; did you mean 'replicas'?");
+  EXPECT_EQ(did_you_mean("nmes", fields), "; did you mean 'names'?");
+}
+
+TEST(Spelling, SuggestsNothingForAnUnrelatedWord) {
+  EXPECT_EQ(did_you_mean("zzzzzz", {"namespace", "kind"}), "");
+  EXPECT_EQ(did_you_mean("x", {}), "");
+}
+
+}  // namespace ferry::dsl
