@@ -55,7 +55,8 @@ bool ValueChecker::check(json& value, const Type& type, const Expr* expr, Span s
                          Scope* scope) {
   using K = Type::Kind;
   if (expr) span = expr->span;
-  if (type.kind == K::Any) return true;
+  // null is "not set": a template passes it through to leave an optional field out.
+  if (type.kind == K::Any || value.is_null()) return true;
 
   if (type.kind == K::Step) {
     if (value.is_string()) {

@@ -51,7 +51,21 @@ class Expander {
   }
 
  private:
+  // The indexed steps a loop declares form groups even when the loop runs zero times, so
+  // `after = [nodepool]` means "after all of them, if any" instead of an undefined name.
+  void declare_loop_groups(const std::vector<Stmt>& body, Scope* scope) {
+    for (const Stmt& s : body) {
+      if ((s.kind == Stmt::Kind::Step || s.kind == Stmt::Kind::Instance) && s.index) {
+        std::string group = scope->step_prefix + s.name;
+        if (!ctx_.steps_by_id.count(group) && ctx_.groups.insert(group).second) ctx_.group_spans.emplace(group, s.span);
+      } else if (s.kind == Stmt::Kind::For || s.kind == Stmt::Kind::When) {
+        declare_loop_groups(s.body, scope);
+      }
+    }
+  }
+
   void expand_for(const Stmt& s, Scope* scope, const Frame& frame) {
+    declare_loop_groups(s.body, scope);
     auto list = eval_.eval_static(s.expr, scope, "the list of a 'for' loop");
     if (!list) return;
     if (!list->is_array()) {
@@ -102,6 +116,23 @@ class Expander {
     return true;
   }
 
+  // A step's name must not also name a value in scope or a cluster: `after = [source]` or
+  // `cluster = source` would silently mean the other one.
+  bool check_name_is_free(const Stmt& s, Scope* scope) {
+    for (Scope* at = scope; at != nullptr; at = at->parent) {
+      auto it = at->names.find(s.name);
+      if (it == at->names.end()) continue;
+      ctx_.diags->error(s.span, "step '" + s.name + "' has the name of a " + it->second.kind + "; rename one of them")
+          .notes.push_back({it->second.span, "the " + it->second.kind + " '" + s.name + "' is declared here"});
+      return false;
+    }
+    if (ctx_.cluster_names.count(s.name)) {
+      ctx_.diags->error(s.span, "step '" + s.name + "' has the name of a cluster; rename one of them");
+      return false;
+    }
+    return true;
+  }
+
   bool claim_id(const std::string& id, Span span) {
     if (auto it = ctx_.steps_by_id.find(id); it != ctx_.steps_by_id.end()) {
       ctx_.diags->error(span, "duplicate step id '" + id + "'").notes.push_back({it->second->stmt->span, "first defined here"});
@@ -117,7 +148,7 @@ class Expander {
 
   void expand_step(const Stmt& s, Scope* scope, const Frame& frame) {
     auto id = step_id(s, scope);
-    if (!id || !claim_id(*id, s.span)) return;
+    if (!id || !check_name_is_free(s, scope) || !claim_id(*id, s.span)) return;
     ctx_.instances.push_back(StepInstance{&s, scope, *id, frame.phase, frame.template_name, frame.owner,
                                           frame.conditions, false, nullptr});
     ctx_.steps_by_id[*id] = &ctx_.instances.back();
@@ -155,7 +186,7 @@ class Expander {
       return;
     }
     auto id = step_id(s, scope);
-    if (!id) return;
+    if (!id || !check_name_is_free(s, scope)) return;
     if (auto seen = instance_spans_.find(*id); seen != instance_spans_.end()) {
       ctx_.diags->error(s.span, "duplicate step id '" + *id + "'").notes.push_back({seen->second, "first defined here"});
       return;

@@ -86,6 +86,9 @@ class StepChecker {
         continue;
       }
       json& target = is_common ? common : ir.args;
+      // The scheduler reads these before any step runs, so a run cannot decide them.
+      static const std::set<std::string> static_fields = {"cluster", "description", "pool", "timeout", "after",
+                                                          "rollback", "retry"};
       if (target.contains(field.name)) {
         ctx_.diags->error(field.span, "field '" + field.name + "' is set twice");
         continue;
@@ -103,6 +106,11 @@ class StepChecker {
         json merged = ctx_.ir.retry;
         merged.update(*value);
         value = std::move(merged);
+      }
+      if (is_common && static_fields.count(field.name) && field.name != "after" && contains_symbolic(*value)) {
+        ctx_.diags->error(field.span, "'" + field.name + "' must be known when the plan compiles, but it depends on "
+                                      "a step's output or a secret");
+        continue;
       }
       if (checker_.check(*value, spec->type, &field.value, field.span, field.name, step.scope)) {
         target[field.name] = std::move(*value);

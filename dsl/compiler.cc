@@ -189,7 +189,9 @@ void bind_params(CompileContext& ctx) {
       continue;
     }
     auto type = resolve_type_expr(p.type, ctx.diags, false);
-    Binding binding{"param", p.span, std::nullopt, nullptr, ctx.root, type, false};
+    // The type is checked once the value is known (below), after a string default (from env())
+    // is read the way a --var value would be.
+    Binding binding{"param", p.span, std::nullopt, nullptr, ctx.root, std::nullopt, false};
     IrParam ir_param{p.name, type ? type->str() : p.type.name, p.secret, nullptr, nullptr, p.span};
     auto var = ctx.options.vars.find(p.name);
     if (var != ctx.options.vars.end()) {
@@ -197,9 +199,18 @@ void bind_params(CompileContext& ctx) {
       auto value = type ? parse_var(var->second, *type) : std::nullopt;
       // Never echo a secret's value in an error.
       std::string shown = p.secret ? "<redacted>" : "'" + var->second + "'";
-      if (type && !value) {
-        ctx.diags->error(p.span, "the value " + shown + " given for param '" + p.name + "' is not " + describe_type(*type));
-      } else if (type && checker.check(*value, *type, nullptr, p.span, p.name, ctx.root)) {
+      // A secret's value is checked against a scratch sink: enum and duration errors quote the value.
+      Diagnostics scratch;
+      CompileContext quiet(ctx.options, ctx.sources, &scratch);
+      quiet.cluster_names = ctx.cluster_names;
+      Evaluator quiet_eval(quiet);
+      ValueChecker quiet_checker(quiet, quiet_eval);
+      ValueChecker& check_with = p.secret ? quiet_checker : checker;
+      if (type && (!value || !check_with.check(*value, *type, nullptr, p.span, p.name, ctx.root))) {
+        if (!value || p.secret) {
+          ctx.diags->error(p.span, "the value " + shown + " given for param '" + p.name + "' is not " + describe_type(*type));
+        }
+      } else if (type) {
         binding.value = *value;
       }
     } else if (p.default_value) {
@@ -221,8 +232,22 @@ void bind_params(CompileContext& ctx) {
     }
     auto value = eval.value_of(p.name, binding);
     if (!value) continue;
-    if (binding.type && !binding.value->is_null() &&
-        !checker.check(*binding.value, *binding.type, binding.expr, p.span, p.name, ctx.root)) {
+    auto type = resolve_type_expr(p.type, ctx.diags, false);
+    if (!type) continue;
+    if (binding.expr && value->is_string() && type->kind != Type::Kind::String) {
+      auto parsed = parse_var(value->get<std::string>(), *type);
+      if (!parsed) {
+        ctx.diags->error(p.default_value->span, "the default '" + value->get<std::string>() + "' of param '" + p.name +
+                                                    "' is not " + describe_type(*type));
+        binding.value.reset();
+        binding.failed = true;
+        continue;
+      }
+      binding.value = *parsed;
+    }
+    if (!binding.value->is_null() && !checker.check(*binding.value, *type, binding.expr, p.span, p.name, ctx.root)) {
+      binding.value.reset();
+      binding.failed = true;
       continue;
     }
     ir_param.value = *binding.value;

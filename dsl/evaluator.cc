@@ -259,7 +259,39 @@ std::optional<json> Evaluator::eval_call(const Expr& expr, Scope* scope) {
     }
     return json(out);
   }
-  static const std::vector<std::string> functions = {"env", "file", "exponential", "constant", "len", "join"};
+  if (expr.text == "int") {
+    if (!arity(1, 1, "one string or int")) return std::nullopt;
+    if (args[0].is_number_integer() || is_symbolic(args[0])) return args[0];
+    json parsed = args[0].is_string() ? json::parse(args[0].get<std::string>(), nullptr, false) : json();
+    if (parsed.is_number_integer()) return parsed;
+    ctx_.diags->error(expr.span, "int(): " + (args[0].is_string() ? "'" + args[0].get<std::string>() + "'" : value_kind(args[0])) +
+                                     " is not an integer");
+    return std::nullopt;
+  }
+  if (expr.text == "outputs") {
+    // outputs(group, "name"): that output of every step of a group, in id order.
+    if (!arity(2, 2, "a group of steps and an output name, e.g. outputs(url, \"url\")")) return std::nullopt;
+    auto name = string_arg(1, "the output name");
+    if (!name) return std::nullopt;
+    std::string group = args[0].is_object() && args[0].contains("$ref") && !args[0].contains("output")
+                            ? args[0]["$ref"].get<std::string>()
+                            : "";
+    if (group.empty() || !ctx_.groups.count(group)) {
+      ctx_.diags->error(expr.children[0].span, "outputs() needs a group of steps (a loop's steps or a template instance)");
+      return std::nullopt;
+    }
+    json list = json::array();
+    for (auto it = ctx_.steps_by_id.lower_bound(group + "["); it != ctx_.steps_by_id.end(); ++it) {
+      if (!it->first.starts_with(group + "[")) break;
+      // Direct members only (not steps nested in a member), and only those the plan keeps.
+      if (it->first.find_first_of("[]./", group.size() + 1) != it->first.size() - 1) continue;
+      if (it->second->excluded) continue;
+      list.push_back(json{{"$ref", it->first}, {"output", json::array({*name})}});
+    }
+    return list;
+  }
+  static const std::vector<std::string> functions = {"env",  "file", "exponential", "constant",
+                                                     "len",  "join", "int",         "outputs"};
   ctx_.diags->error(expr.span, "unknown function '" + expr.text + "'" + did_you_mean(expr.text, functions));
   return std::nullopt;
 }
