@@ -82,11 +82,21 @@ class Printer {
       group(true);
       comments(t.comments, 1);
       out_ += "  template " + t.name + "(";
-      for (size_t i = 0; i < t.params.size(); ++i) {
-        const Param& p = t.params[i];
-        out_ += (i ? ", " : "") + p.name;
-        if (p.type.name != "any") out_ += " : " + type(p.type);
-        if (p.default_value) out_ += " = " + expr(*p.default_value, 2);
+      std::vector<std::string> params;
+      size_t width = 0;
+      for (const Param& p : t.params) {
+        std::string text = p.name;
+        if (p.type.name != "any") text += " : " + type(p.type);
+        if (p.default_value) text += " = " + expr(*p.default_value, 2);
+        width += text.size() + 2;
+        params.push_back(std::move(text));
+      }
+      if (width + t.name.size() + 16 <= kLineWidth) {
+        for (size_t i = 0; i < params.size(); ++i) out_ += (i ? ", " : "") + params[i];
+      } else {
+        out_ += "\n";
+        for (const std::string& p : params) out_ += pad(2) + p + ",\n";
+        out_ += pad(1);
       }
       out_ += ") {" + trailing(t.comments) + "\n";
       body(t.body, 2);

@@ -161,3 +161,106 @@ INSTANTIATE_TEST_SUITE_P(Golden, InvalidPlan, testing::ValuesIn(plans_in("invali
 
 }  // namespace
 }  // namespace ferry::dsl
+
+namespace ferry::dsl {
+namespace {
+
+struct Compiled {
+  SourceSet sources;
+  std::optional<Ir> ir;
+  std::string errors;
+};
+
+// The stock plans, compiled with the example env file: expected IR in golden/stock/.
+class StockPlan : public testing::TestWithParam<std::string> {};
+
+std::vector<std::string> stock_plans();
+std::unique_ptr<Compiled> compile_stock(const std::string& name);
+
+std::vector<std::string> stock_plans() {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(FERRY_PLANS_DIR)) {
+    auto ext = entry.path().extension();
+    if (ext == ".ferry" || ext == ".toml") names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::unique_ptr<Compiled> compile_stock(const std::string& name) {
+  // example.env is what `make demo` uses; its ${HOME} is pinned so the IR is the same anywhere.
+  SourceSet vars_sources;
+  Diagnostics vars_diags;
+  const SourceFile* vars = vars_sources.add("example.env", read(fs::path(FERRY_PLANS_DIR) / "example.env"));
+  std::vector<VarsFileEntry> entries;
+  auto environment = [](std::string_view n) -> std::optional<std::string> {
+    if (n == "HOME") return std::string("/home/jdoe");
+    return std::nullopt;
+  };
+  parse_vars_file(*vars, environment, &entries, &vars_diags);
+  EXPECT_TRUE(vars_diags.empty()) << vars_diags.render();
+  std::map<std::string, std::string> values;
+  for (const auto& e : entries) values[e.name] = e.value;
+  auto compiled = std::make_unique<Compiled>();
+  CompileOptions options;
+  options.vars = values;
+  options.environment = environment;
+  options.module_path = {FERRY_STDLIB_DIR};
+  Diagnostics diags;
+  compiled->ir = compile_plan((fs::path(FERRY_PLANS_DIR) / name).string(), options, &compiled->sources, &diags);
+  compiled->errors = diags.render();
+  return compiled;
+}
+
+TEST_P(StockPlan, CompilesToExpectedIr) {
+  auto compiled = compile_stock(GetParam());
+  ASSERT_TRUE(compiled->ir) << compiled->errors;
+  std::string ir = ir_canonical_text(*compiled->ir);
+  fs::path expected = fs::path(FERRY_GOLDEN_DIR) / "stock" / (GetParam() + ".ir.json");
+  if (updating()) {
+    fs::create_directories(expected.parent_path());
+    write(expected, ir);
+  }
+  ASSERT_TRUE(fs::exists(expected)) << "missing " << expected << " (run with FERRY_GOLDEN_UPDATE=1)";
+  EXPECT_EQ(read(expected), ir);
+}
+
+INSTANTIATE_TEST_SUITE_P(Plans, StockPlan, testing::ValuesIn(stock_plans()), test_name);
+
+// Everything the project ships is in canonical form, so `ferry fmt` on it is a no-op.
+TEST(Shipped, PlansAndModulesAreFormatted) {
+  for (const char* dir : {FERRY_PLANS_DIR, FERRY_STDLIB_DIR}) {
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      if (entry.path().extension() != ".ferry") continue;
+      SourceSet sources;
+      Diagnostics diags;
+      auto file = load_file(entry.path().string(), &sources, &diags);
+      ASSERT_TRUE(file) << diags.render();
+      EXPECT_EQ(print_ferry(*file), read(entry.path())) << entry.path() << " is not formatted: ferry fmt --write it";
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ferry::dsl
+
+namespace ferry::dsl {
+namespace {
+
+// A stock plan's TOML twin must say exactly what its .ferry file says.
+TEST(StockTwins, TomlTwinCompilesToTheSameIr) {
+  int twins = 0;
+  for (const std::string& name : stock_plans()) {
+    if (fs::path(name).extension() != ".toml") continue;
+    std::string ferry_name = fs::path(name).stem().string() + ".ferry";
+    auto toml = compile_stock(name);
+    auto ferry = compile_stock(ferry_name);
+    ASSERT_TRUE(toml->ir && ferry->ir) << toml->errors << ferry->errors;
+    EXPECT_EQ(ir_hash(*toml->ir), ir_hash(*ferry->ir)) << name << " and " << ferry_name << " differ";
+    ++twins;
+  }
+  EXPECT_GE(twins, 1);
+}
+
+}  // namespace
+}  // namespace ferry::dsl
