@@ -83,6 +83,8 @@ class StepChecker {
       if (!spec) {
         ctx_.diags->error(field.span, "unknown field '" + field.name + "' for step type '" + schema->name + "'" +
                                           did_you_mean(field.name, known));
+        // `replica = 0` is one mistake: no second error that `replicas` is missing.
+        written.insert(closest_match(field.name, known));
         continue;
       }
       json& target = is_common ? common : ir.args;
