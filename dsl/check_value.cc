@@ -27,6 +27,13 @@ std::string joined(const std::string& path, const std::string& key) { return pat
 
 }  // namespace
 
+std::set<std::string> bare_words_of(const Type& type) {
+  std::set<std::string> words(type.enum_values.begin(), type.enum_values.end());
+  for (const Type& elem : type.elem) words.merge(bare_words_of(elem));
+  for (const StructField& f : type.fields) words.merge(bare_words_of(f.type));
+  return words;
+}
+
 std::string describe_type(const Type& type) {
   switch (type.kind) {
     case Type::Kind::Int: return "an int";
@@ -85,6 +92,11 @@ bool ValueChecker::check(json& value, const Type& type, const Expr* expr, Span s
 
   switch (type.kind) {
     case K::String:
+      // "${count}" written as a string is the text of count, as a reader expects.
+      if (expr && expr->kind == Expr::Kind::String && (value.is_number_integer() || value.is_boolean())) {
+        value = *interpolation_text(value);
+        return true;
+      }
       return value.is_string() || mismatch(type, value, span, path);
     case K::Int:
       return value.is_number_integer() || mismatch(type, value, span, path);

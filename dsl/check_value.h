@@ -1,6 +1,7 @@
 // Checks compiled values against the types fields and params declare.
 #pragma once
 
+#include <set>
 #include <string>
 
 #include "dsl/evaluator.h"
@@ -28,6 +29,10 @@ class ValueChecker {
   CompileContext& ctx_;
   Evaluator& eval_;
 };
+
+// Enum values anywhere in a type, which may be written bare: `rollback = auto`,
+// `retry { on = [transient] }`.
+std::set<std::string> bare_words_of(const Type& type);
 
 // The word that finishes "expected ..." for a type: "an int", "one of \"a\", \"b\"".
 std::string describe_type(const Type& type);

@@ -18,11 +18,6 @@ const StructField* find_field(const std::vector<StructField>& fields, const std:
   return nullptr;
 }
 
-std::set<std::string> bare_words_of(const Type& type) {
-  if (type.kind == Type::Kind::List) return bare_words_of(type.elem[0]);
-  return {type.enum_values.begin(), type.enum_values.end()};
-}
-
 class StepChecker {
  public:
   explicit StepChecker(CompileContext& ctx) : ctx_(ctx), eval_(ctx), checker_(ctx, eval_) {}

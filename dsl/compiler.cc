@@ -92,8 +92,7 @@ void check_settings(CompileContext& ctx, const std::vector<Field>& fields, const
       ctx.diags->error(field.span, "'" + field.name + "' is set twice");
       continue;
     }
-    std::set<std::string> bare(f->type.enum_values.begin(), f->type.enum_values.end());
-    auto value = eval.eval(field.value, ctx.root, bare);
+    auto value = eval.eval(field.value, ctx.root, bare_words_of(f->type));
     if (value && checker.check(*value, f->type, &field.value, field.span, field.name, ctx.root)) {
       (*out)[field.name] = *value;
     }

@@ -88,7 +88,10 @@ std::optional<json> Evaluator::eval(const Expr& expr, Scope* scope, const std::s
     case K::Bool: return json(expr.boolean);
     case K::Int: return json(expr.integer);
     case K::Text: return json(expr.text);
-    case K::String: return eval_string(expr, scope);
+    case K::String:
+      // "${x}" alone is x itself, not its text: a list stays a list (the TOML surface relies on it).
+      if (expr.children.size() == 1 && expr.children[0].kind != K::Text) return eval(expr.children[0], scope, bare_words);
+      return eval_string(expr, scope);
     case K::Ident: return eval_ident(expr, scope, bare_words);
     case K::Call: return eval_call(expr, scope);
     case K::Index:
@@ -121,7 +124,7 @@ std::optional<json> Evaluator::eval(const Expr& expr, Scope* scope, const std::s
           ok = false;
           continue;
         }
-        auto v = eval(expr.children[i], scope);
+        auto v = eval(expr.children[i], scope, bare_words);
         if (v) out[key] = std::move(*v);
         ok = ok && v.has_value();
       }
@@ -151,8 +154,6 @@ std::optional<json> Evaluator::eval_ident(const Expr& expr, Scope* scope, const 
 }
 
 std::optional<json> Evaluator::eval_string(const Expr& expr, Scope* scope) {
-  // "${x}" alone is x itself, not its text: a list stays a list (the TOML surface relies on it).
-  if (expr.children.size() == 1 && expr.children[0].kind != Expr::Kind::Text) return eval(expr.children[0], scope);
   json parts = json::array();
   std::string text;
   bool ok = true;
@@ -412,6 +413,24 @@ std::optional<json> Evaluator::eval_operator(const Expr& expr, Scope* scope) {
   auto rhs = eval(expr.children[1], scope);
   if (!rhs) return std::nullopt;
   if (is_symbolic(*lhs) || is_symbolic(*rhs)) return symbolic_op(op, json::array({*lhs, *rhs}));
+  if (op == "+" || op == "-") {
+    if (lhs->is_number_integer() && rhs->is_number_integer()) {
+      int64_t a = lhs->get<int64_t>(), b = rhs->get<int64_t>(), result = 0;
+      bool overflow = op == "+" ? __builtin_add_overflow(a, b, &result) : __builtin_sub_overflow(a, b, &result);
+      if (!overflow) return json(result);
+      ctx_.diags->error(expr.span, "integer overflow in '" + op + "'");
+      return std::nullopt;
+    }
+    if (op == "+" && lhs->is_string() && rhs->is_string()) return json(lhs->get<std::string>() + rhs->get<std::string>());
+    if (op == "+" && lhs->is_array() && rhs->is_array()) {
+      json out = *lhs;
+      out.insert(out.end(), rhs->begin(), rhs->end());
+      return out;
+    }
+    ctx_.diags->error(expr.span, "'" + op + "' " + (op == "+" ? "adds two ints, joins two strings or two lists" : "subtracts two ints") +
+                                     ", not a " + value_kind(*lhs) + " and a " + value_kind(*rhs));
+    return std::nullopt;
+  }
   if (op == "==") return json(*lhs == *rhs);
   if (op == "!=") return json(*lhs != *rhs);
   bool comparable = (lhs->is_number_integer() && rhs->is_number_integer()) || (lhs->is_string() && rhs->is_string());

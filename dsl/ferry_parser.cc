@@ -60,12 +60,12 @@ using selector = pegtl::parse_tree::selector<Rule,
     g::name, g::qualified_name, g::string_lit, g::text, g::escape, g::dollar_escape, g::lone_dollar,
     g::interpolation, g::integer, g::true_lit, g::false_lit, g::null_lit, g::list_lit, g::map_lit,
     g::map_entry, g::call, g::ident_ref, g::index_suffix, g::field_suffix, g::not_op, g::neg_op,
-    g::cmp_op, g::enum_type, g::generic_type, g::simple_type, g::field, g::block_field,
+    g::cmp_op, g::add_op, g::enum_type, g::generic_type, g::simple_type, g::field, g::block_field,
     g::step_decl, g::step_index, g::step_type, g::rollback_block, g::step_body, g::instance_call,
     g::instance_arg, g::let_decl, g::for_decl, g::when_decl, g::phase_decl, g::param_decl,
     g::param_default, g::secret_mark, g::template_param, g::template_decl, g::use_decl,
     g::cluster_decl, g::plan_decl, g::module_decl, g::raw_text, g::template_string>,
-  pegtl::parse_tree::fold_one::on<g::expr, g::or_expr, g::and_expr, g::cmp_expr, g::unary, g::postfix>>;
+  pegtl::parse_tree::fold_one::on<g::expr, g::or_expr, g::and_expr, g::cmp_expr, g::add_expr, g::unary, g::postfix>>;
 // clang-format on
 
 // Comments are not in the parse tree; an action collects them, keyed by offset because
@@ -100,7 +100,6 @@ class Builder {
     Expr e = make(Expr::Kind::String, n);
     e.span = origin_;  // the whole string: its opening quote
     for (const auto& part : n.children) append_string_part(*part, &e);
-    if (e.children.size() == 1 && e.children[0].kind != Expr::Kind::Text) return std::move(e.children[0]);
     return e;
   }
 
@@ -383,6 +382,18 @@ class Builder {
       e.children.push_back(build_expr(*n.children[0]));
       e.children.push_back(build_expr(*n.children[2]));
       return e;
+    }
+    if (n.is_type<g::add_expr>()) {
+      // [operand, op, operand, op, ...], folded to the left.
+      Expr lhs = build_expr(*n.children[0]);
+      for (size_t i = 1; i + 1 < n.children.size(); i += 2) {
+        Expr e = make(K::Binary, n);
+        e.text = n.children[i]->string();
+        e.children.push_back(std::move(lhs));
+        e.children.push_back(build_expr(*n.children[i + 1]));
+        lhs = std::move(e);
+      }
+      return lhs;
     }
     if (n.is_type<g::and_expr>() || n.is_type<g::or_expr>()) {
       const char* op = n.is_type<g::and_expr>() ? "&&" : "||";

@@ -13,9 +13,9 @@ namespace ferry::dsl {
 // (a bad integer, a qualified name where none is allowed) are reported too.
 std::optional<File> parse_ferry(const SourceFile& source, Diagnostics* diags);
 
-// Parses the text of a TOML string value: literal text with `${...}` interpolations. A string
-// that is one interpolation and nothing else yields that expression itself, so
-// `"${etcd_pods}"` is the list, not its text. `at` is where the string starts in `source`.
+// Parses the text of a TOML string value: literal text with `${...}` interpolations, as a
+// String expression (which, when it is one interpolation and nothing else, evaluates to that
+// value itself: `"${etcd_pods}"` is the list). `at` is where the string starts in `source`.
 std::optional<Expr> parse_interpolated(const SourceFile& source, std::string_view text, Span at, Diagnostics* diags);
 
 }  // namespace ferry::dsl

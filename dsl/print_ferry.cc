@@ -12,9 +12,12 @@ constexpr size_t kLineWidth = 100;
 int precedence(const Expr& e) {
   switch (e.kind) {
     case Expr::Kind::Ternary: return 1;
-    case Expr::Kind::Binary: return e.text == "||" ? 2 : e.text == "&&" ? 3 : 4;
-    case Expr::Kind::Unary: return 5;
-    default: return 7;
+    case Expr::Kind::Binary:
+      if (e.text == "||") return 2;
+      if (e.text == "&&") return 3;
+      return e.text == "+" || e.text == "-" ? 5 : 4;
+    case Expr::Kind::Unary: return 6;
+    default: return 8;
   }
 }
 
@@ -273,12 +276,12 @@ class Printer {
         for (size_t i = 0; i < e.children.size(); ++i) out += (i ? ", " : "") + expr(e.children[i], indent);
         return out + ")";
       }
-      case K::Index: return expr(e.children[0], indent, 6) + "[" + expr(e.children[1], indent) + "]";
-      case K::Field: return expr(e.children[0], indent, 6) + "." + e.text;
-      case K::Unary: return e.text + expr(e.children[0], indent, 5);
+      case K::Index: return expr(e.children[0], indent, 7) + "[" + expr(e.children[1], indent) + "]";
+      case K::Field: return expr(e.children[0], indent, 7) + "." + e.text;
+      case K::Unary: return e.text + expr(e.children[0], indent, 6);
       case K::Binary: {
         int p = precedence(e);
-        // || and && associate left; comparisons do not chain.
+        // ||, && and +/- associate left; comparisons do not chain.
         int left = p == 4 ? 5 : p;
         return expr(e.children[0], indent, left) + " " + e.text + " " + expr(e.children[1], indent, p + 1);
       }

@@ -184,7 +184,7 @@ class TomlPrinter {
         toml::table t;
         t.is_inline(true);
         for (size_t i = 0; i < e.children.size(); ++i) {
-          std::visit([&](auto&& v) { t.insert(e.keys[i], std::move(v)); }, value(e.children[i], ""));
+          std::visit([&](auto&& v) { t.insert(e.keys[i], std::move(v)); }, value(e.children[i], e.keys[i]));
         }
         return t;
       }

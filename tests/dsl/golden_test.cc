@@ -48,7 +48,8 @@ struct Result {
   std::string diagnostics;
 };
 
-Result compile_in(const fs::path& dir, const std::string& file) {
+// Variables come from VARS_STEM.vars (default: the plan's own stem) if it exists.
+Result compile_in(const fs::path& dir, const std::string& file, std::string vars_stem = "") {
   fs::path previous = fs::current_path();
   fs::current_path(dir);
   CompileOptions options;
@@ -60,7 +61,7 @@ Result compile_in(const fs::path& dir, const std::string& file) {
   options.module_path = {FERRY_STDLIB_DIR, (fs::path(FERRY_GOLDEN_DIR) / "modules").string()};
   SourceSet sources;
   Diagnostics diags;
-  fs::path vars = fs::path(file).stem().string() + ".vars";
+  fs::path vars = (vars_stem.empty() ? fs::path(file).stem().string() : vars_stem) + ".vars";
   if (fs::exists(vars)) {
     const SourceFile* source = sources.add(vars.string(), read(vars));
     std::vector<VarsFileEntry> entries;
@@ -110,11 +111,11 @@ TEST_P(ValidPlan, ConvertsToTheOtherSurfaceAndBackWithTheSameIr) {
   std::string other = ".roundtrip-" + stem + (is_toml ? ".ferry" : ".toml");
   std::string back = ".roundtrip-" + stem + "-back" + (is_toml ? ".toml" : ".ferry");
   write(dir / other, is_toml ? print_ferry(*file) : print_toml(*file));
-  Result converted = compile_in(dir, other);
+  Result converted = compile_in(dir, other, stem);
   auto file2 = load_file((dir / other).string(), &sources, &diags);
   ASSERT_TRUE(file2) << diags.render() << read(dir / other);
   write(dir / back, is_toml ? print_toml(*file2) : print_ferry(*file2));
-  Result round_trip = compile_in(dir, back);
+  Result round_trip = compile_in(dir, back, stem);
   std::string other_text = read(dir / other);
   fs::remove(dir / other);
   fs::remove(dir / back);

@@ -66,9 +66,8 @@ TEST(Parser, ReportsWhereAndWhatWasExpected) {
   EXPECT_EQ(first_error("plan \"x\" {\n  parm a : string\n}"),
             "t.ferry:2:3: expected a declaration (use, param, cluster, let, template, phase), a setting ('name = "
             "value') or '}' to close the plan; did you mean 'param'?");
-  EXPECT_EQ(first_error("plan \"x\" {\n  let a = 1 +\n}"),
-            "t.ferry:2:13: expected a declaration (use, param, cluster, let, template, phase), a setting ('name = "
-            "value') or '}' to close the plan");
+  EXPECT_EQ(first_error("plan \"x\" {\n  let a = 1 +\n}"), "t.ferry:3:1: expected an expression after the operator");
+  EXPECT_EQ(first_error("plan \"x\" {\n  let a = 1 ==\n}"), "t.ferry:3:1: expected an expression after the operator");
   EXPECT_EQ(first_error("plan \"x\" { let a = \"${b\" }"), "t.ferry:1:24: expected '}' to close the '${' interpolation");
   EXPECT_EQ(first_error("plan \"x\" { let a = \"\\q\" }"), "t.ferry:1:22: unknown escape sequence; use \\\" \\\\ \\n \\t \\r or \\$");
   EXPECT_EQ(first_error("plan \"x\" {}\nextra"), "t.ferry:2:1: unexpected text after the closing '}'");
@@ -102,6 +101,10 @@ TEST(Printer, KeepsPrecedenceWithTheFewestParentheses) {
   EXPECT_EQ(reprint_expr("a ? b : c ? d : e"), "a ? b : c ? d : e");
   EXPECT_EQ(reprint_expr("x[0].y"), "x[0].y");
   EXPECT_EQ(reprint_expr("-(1)"), "-1");
+  EXPECT_EQ(reprint_expr("a - (b - c)"), "a - (b - c)");
+  EXPECT_EQ(reprint_expr("(a - b) - c"), "a - b - c");
+  EXPECT_EQ(reprint_expr("(a + b) == c"), "a + b == c");
+  EXPECT_EQ(reprint_expr("-(a + b)"), "-(a + b)");
 }
 
 TEST(Printer, EscapesStringsSoTheyReadBackTheSame) {
