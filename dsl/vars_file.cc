@@ -98,6 +98,16 @@ bool Parser::parse_line(uint32_t number, std::vector<VarsFileEntry>* out) {
   }
   ++pos_;
   std::string value;
+  // sh expands a leading unquoted `~` of an assignment to $HOME: `KUBECONFIG=~/.kube/config`.
+  if (!at_end() && peek() == '~' && (pos_ + 1 == line_.size() || line_[pos_ + 1] == '/' || is_blank(line_[pos_ + 1]))) {
+    std::optional<std::string> home;
+    if (!lookup("HOME", &home) || !home) {
+      fail(pos_, not_set("HOME"));
+      return abandon();
+    }
+    value = *home;
+    ++pos_;
+  }
   if (!parse_word(Until::kBlank, /*live=*/true, &value)) return abandon();
   skip_blanks();
   if (!at_end() && peek() != '#') {

@@ -447,3 +447,22 @@ TEST(VarsFile, SeedFileDefaultsGiveWayToTheEnvironment) {
 
 }  // namespace
 }  // namespace ferry::dsl
+
+namespace ferry::dsl {
+
+TEST(VarsFile, ExpandsALeadingTildeToHomeAsShDoes) {
+  SourceFile file("t.env", "A=~/.kube/config\nB=~\nC=x~/y\nD='~/q'\n");
+  std::vector<VarsFileEntry> out;
+  Diagnostics diags;
+  auto env = [](std::string_view n) -> std::optional<std::string> {
+    return n == "HOME" ? std::optional<std::string>("/home/jdoe") : std::nullopt;
+  };
+  ASSERT_TRUE(parse_vars_file(file, env, &out, &diags)) << diags.render();
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[0].value, "/home/jdoe/.kube/config");
+  EXPECT_EQ(out[1].value, "/home/jdoe");
+  EXPECT_EQ(out[2].value, "x~/y");
+  EXPECT_EQ(out[3].value, "~/q");
+}
+
+}  // namespace ferry::dsl
