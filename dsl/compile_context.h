@@ -78,6 +78,7 @@ struct CompileContext {
   std::set<std::string> ambiguous_templates;            // bare names two modules define
   std::deque<TemplateDef> template_defs;
   std::set<std::string> module_paths_loaded;
+  std::set<std::string> failed_modules;  // `use`s that failed: their templates are not reported missing
   std::vector<std::string> module_names;
   std::set<std::string> cluster_names;
   std::set<std::string> vars_read;

@@ -23,13 +23,27 @@ void collect_refs(const json& value, const std::string& path, std::vector<Refere
     out->push_back(Reference{path, value["$ref"], value.value("output", json::array())});
     return;
   }
-  if (value.is_object()) {
+  if (is_symbolic(value)) {
+    // Inside {"$concat": [...]} or {"$op": ..., "args": [...]} the path stays the field's.
     for (const auto& [key, item] : value.items()) {
-      collect_refs(item, key.starts_with("$") ? path : (path.empty() ? key : path + "." + key), out);
+      if (item.is_array()) {
+        for (const json& part : item) collect_refs(part, path, out);
+      } else {
+        collect_refs(item, path, out);
+      }
     }
+  } else if (value.is_object()) {
+    for (const auto& [key, item] : value.items()) collect_refs(item, path.empty() ? key : path + "." + key, out);
   } else if (value.is_array()) {
     for (size_t i = 0; i < value.size(); ++i) collect_refs(value[i], path + "[" + std::to_string(i) + "]", out);
   }
+}
+
+// Where a reference was written: the span of its field ("argv[1]" is in "argv").
+Span where_written(const IrStep& step, const std::string& field) {
+  std::string top = field.substr(0, field.find_first_of(".["));
+  auto it = step.field_spans.find(top);
+  return it == step.field_spans.end() ? step.span : it->second;
 }
 
 class Linker {
@@ -90,18 +104,18 @@ class Linker {
 
   void report_missing(const IrStep& step, const Reference& ref) {
     std::string where = "step '" + step.id + "' (field '" + ref.field + "')";
+    Span at = where_written(step, ref.field);
     auto instance = ctx_.steps_by_id.find(ref.target);
     if (instance != ctx_.steps_by_id.end() && instance->second->excluded) {
-      ctx_.diags->error(step.span, where + " reads the output of '" + ref.target +
+      ctx_.diags->error(at, where + " reads the output of '" + ref.target +
                                        "', which this plan leaves out (its 'when' is false)")
           .notes.push_back({instance->second->stmt->span, "'" + ref.target + "' is declared here"});
     } else if (ctx_.groups.count(ref.target)) {
-      ctx_.diags->error(step.span, where + " refers to '" + ref.target +
-                                       "', a group of steps; pick one of them (e.g. with [key])");
+      ctx_.diags->error(at, where + " refers to '" + ref.target + "', a group of steps; pick one of them (e.g. with [key])");
     } else if (instance != ctx_.steps_by_id.end() && !instance->second->owner.empty()) {
-      ctx_.diags->error(step.span, where + " refers to '" + ref.target + "', a step of a rollback block");
+      ctx_.diags->error(at, where + " refers to '" + ref.target + "', a step of a rollback block");
     } else if (instance == ctx_.steps_by_id.end()) {
-      ctx_.diags->error(step.span, where + " refers to an unknown step '" + ref.target + "'");
+      ctx_.diags->error(at, where + " refers to an unknown step '" + ref.target + "'");
     }
     // Otherwise the target had errors of its own, already reported.
   }
@@ -109,11 +123,12 @@ class Linker {
   bool check_output(const IrStep& step, const Reference& ref, const IrStep& target) {
     const StepSchema* schema = find_step_schema(target.type);
     std::string where = "step '" + step.id + "' (field '" + ref.field + "')";
+    Span at = where_written(step, ref.field);
     if (ref.output.empty()) {
       if (step.type == "noop" || !schema->default_output.empty() || ref.field.starts_with("after")) return true;
       std::vector<std::string> names;
       for (const OutputSchema& o : schema->outputs) names.push_back(o.name);
-      ctx_.diags->error(step.span, where + " uses '" + ref.target + "' as a value, but a " + target.type +
+      ctx_.diags->error(at, where + " uses '" + ref.target + "' as a value, but " + with_article(target.type) +
                                        " step has no default output" +
                                        (names.empty() ? "" : "; name one: " + ref.target + "." + names[0]));
       return false;
@@ -124,7 +139,7 @@ class Linker {
       if (o.name == name) return true;
       names.push_back(o.name);
     }
-    ctx_.diags->error(step.span, where + " reads '" + name + "' of '" + ref.target + "', but a " + target.type +
+    ctx_.diags->error(at, where + " reads '" + name + "' of '" + ref.target + "', but " + with_article(target.type) +
                                      " step has no output '" + name + "'" + did_you_mean(name, names) +
                                      (names.empty() ? " (it has no outputs)" : ""));
     return false;

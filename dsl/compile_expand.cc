@@ -148,7 +148,13 @@ class Expander {
 
   void expand_step(const Stmt& s, Scope* scope, const Frame& frame) {
     auto id = step_id(s, scope);
-    if (!id || !check_name_is_free(s, scope) || !claim_id(*id, s.span)) return;
+    if (!id || !check_name_is_free(s, scope)) return;
+    if (auto it = ctx_.steps_by_id.find(*id); it != ctx_.steps_by_id.end() && it->second->stmt == &s) {
+      ctx_.diags->error(s.index->span, "duplicate step id '" + *id + "': the loop's list has this index twice; "
+                                       "its items must be unique");
+      return;
+    }
+    if (!claim_id(*id, s.span)) return;
     ctx_.instances.push_back(StepInstance{&s, scope, *id, frame.phase, frame.template_name, frame.owner,
                                           frame.conditions, false, nullptr});
     ctx_.steps_by_id[*id] = &ctx_.instances.back();
@@ -169,6 +175,8 @@ class Expander {
       return;
     }
     auto it = ctx_.templates.find(s.type);
+    // A module that failed to load was reported already; its templates are missing because of it.
+    if (it == ctx_.templates.end() && !ctx_.failed_modules.empty()) return;
     if (it == ctx_.templates.end()) {
       std::vector<std::string> names;
       for (const auto& [name, def] : ctx_.templates) names.push_back(name);
@@ -188,7 +196,12 @@ class Expander {
     auto id = step_id(s, scope);
     if (!id || !check_name_is_free(s, scope)) return;
     if (auto seen = instance_spans_.find(*id); seen != instance_spans_.end()) {
-      ctx_.diags->error(s.span, "duplicate step id '" + *id + "'").notes.push_back({seen->second, "first defined here"});
+      if (seen->second.line == s.span.line && seen->second.col == s.span.col && seen->second.file == s.span.file) {
+        ctx_.diags->error(s.index->span, "duplicate step id '" + *id + "': the loop's list has this index twice; "
+                                         "its items must be unique");
+      } else {
+        ctx_.diags->error(s.span, "duplicate step id '" + *id + "'").notes.push_back({seen->second, "first defined here"});
+      }
       return;
     }
     // The instance's id is a group of its steps, and must not also be a step's id.
@@ -227,6 +240,9 @@ class Expander {
       if (!p.default_value) {
         ctx_.diags->error(s.span, "template '" + def.qualified_name + "' needs the argument '" + p.name + "'")
             .notes.push_back({p.span, "parameter '" + p.name + "' is declared here"});
+        // Bound as failed, so its uses in the template body add no errors of their own.
+        inner->names[p.name] = Binding{"template parameter", p.span, std::nullopt, nullptr, nullptr, std::nullopt,
+                                       false, true};
         continue;
       }
       inner->names[p.name] = Binding{"template parameter", p.span, std::nullopt, &*p.default_value, inner,

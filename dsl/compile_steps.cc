@@ -72,6 +72,7 @@ class StepChecker {
     std::set<std::string> written;  // fields the step sets, valid or not: no "missing" error for them
     for (const Field& field : stmt.fields) {
       written.insert(field.name);
+      ir.field_spans.emplace(field.name, field.span);
       const StructField* spec = find_field(schema->fields, field.name);
       bool is_common = spec == nullptr;
       if (!spec) spec = find_field(common_step_fields(), field.name);
@@ -175,8 +176,9 @@ class StepChecker {
       }
       mode = "steps";
     } else if (mode == "auto" && !schema.has_inverse) {
-      ctx_.diags->error(stmt.span, "step type '" + schema.name + "' has no automatic rollback; write 'rollback = none' "
-                                   "or a 'rollback { ... }' block of steps");
+      ctx_.diags->error(ir->field_spans.count("rollback") ? ir->field_spans["rollback"] : stmt.span,
+                        "step type '" + schema.name + "' has no automatic rollback; write 'rollback = none' "
+                        "or a 'rollback { ... }' block of steps");
     } else if (mode.empty()) {
       mode = schema.has_inverse ? "auto" : "none";
     }

@@ -82,7 +82,9 @@ void check_settings(CompileContext& ctx, const std::vector<Field>& fields, const
   ValueChecker checker(ctx, eval);
   std::vector<std::string> names;
   for (const StructField& f : schema) names.push_back(f.name);
+  std::set<std::string> written;  // set, even if to a bad value: not also "missing"
   for (const Field& field : fields) {
+    written.insert(field.name);
     auto f = std::find_if(schema.begin(), schema.end(), [&](const StructField& s) { return s.name == field.name; });
     if (f == schema.end()) {
       ctx.diags->error(field.span, "unknown " + owner + " setting '" + field.name + "'" + did_you_mean(field.name, names));
@@ -98,7 +100,7 @@ void check_settings(CompileContext& ctx, const std::vector<Field>& fields, const
     }
   }
   for (const StructField& f : schema) {
-    if (f.required && !out->contains(f.name)) {
+    if (f.required && !written.count(f.name)) {
       ctx.diags->error(owner_span, owner + " is missing its required field '" + f.name + "'");
     } else if (!out->contains(f.name) && !f.default_value.is_null()) {
       (*out)[f.name] = f.default_value;
@@ -130,7 +132,8 @@ void compile_plan_level(CompileContext& ctx) {
 
   for (const Cluster& c : plan.clusters) {
     if (ir.clusters.count(c.name)) {
-      ctx.diags->error(c.span, "cluster '" + c.name + "' is declared twice");
+      ctx.diags->error(c.span, "cluster '" + c.name + "' is declared twice")
+          .notes.push_back({ir.clusters[c.name].span, "first declared here"});
       continue;
     }
     IrCluster cluster{c.name, json::object(), c.span};
@@ -138,10 +141,11 @@ void compile_plan_level(CompileContext& ctx) {
     ir.clusters[c.name] = std::move(cluster);
   }
 
-  std::set<std::string> seen;
+  std::map<std::string, Span> seen;
   for (const Phase& p : plan.phases) {
-    if (!seen.insert(p.name).second) {
-      ctx.diags->error(p.span, "phase '" + p.name + "' is declared twice");
+    if (!seen.emplace(p.name, p.span).second) {
+      ctx.diags->error(p.span, "phase '" + p.name + "' is declared twice")
+          .notes.push_back({seen[p.name], "first declared here"});
       continue;
     }
     json phase_settings_json = json::object();
@@ -151,6 +155,27 @@ void compile_plan_level(CompileContext& ctx) {
   }
   ir.modules = ctx.module_names;
   std::sort(ir.modules.begin(), ir.modules.end());
+}
+
+// A secret's default is checked like any value, but against a scratch sink: its errors could
+// quote it. One redacted error says what is wrong instead. The IR keeps only {"$secret": name}.
+void check_secret_default(CompileContext& ctx, const Param& p) {
+  auto type = resolve_type_expr(p.type, ctx.diags, false);
+  if (!type) return;
+  Diagnostics scratch;
+  CompileContext quiet(ctx.options, ctx.sources, &scratch);
+  quiet.root = ctx.root;
+  quiet.cluster_names = ctx.cluster_names;
+  Evaluator eval(quiet);
+  auto value = eval.eval(*p.default_value, ctx.root);
+  // One that cannot be computed now (an unset env()) is the run's to report, when it needs it.
+  if (!value) return;
+  if (value->is_string() && type->kind != Type::Kind::String) {
+    if (auto parsed = parse_var(value->get<std::string>(), *type)) value = parsed;
+  }
+  if (ValueChecker(quiet, eval).check(*value, *type, nullptr, p.span, p.name, ctx.root)) return;
+  ctx.diags->error(p.default_value->span, "the default <redacted> of secret param '" + p.name + "' is not " +
+                                              describe_type(*type));
 }
 
 }  // namespace
@@ -175,18 +200,15 @@ void bind_params(CompileContext& ctx) {
   Evaluator eval(ctx);
   ValueChecker checker(ctx, eval);
 
-  for (const Stmt& let : plan.lets) {
-    if (ctx.root->names.count(let.name)) {
-      ctx.diags->error(let.span, "'" + let.name + "' is already defined");
-      continue;
-    }
-    ctx.root->names[let.name] = Binding{"let", let.span, std::nullopt, &let.expr, ctx.root, std::nullopt, false};
-  }
+  auto already_defined = [&](const std::string& name, Span span) {
+    auto it = ctx.root->names.find(name);
+    if (it == ctx.root->names.end()) return false;
+    ctx.diags->error(span, "'" + name + "' is already defined")
+        .notes.push_back({it->second.span, "the " + it->second.kind + " '" + name + "' is declared here"});
+    return true;
+  };
   for (const Param& p : plan.params) {
-    if (ctx.root->names.count(p.name)) {
-      ctx.diags->error(p.span, "'" + p.name + "' is already defined");
-      continue;
-    }
+    if (already_defined(p.name, p.span)) continue;
     auto type = resolve_type_expr(p.type, ctx.diags, false);
     // The type is checked once the value is known (below), after a string default (from env())
     // is read the way a --var value would be.
@@ -221,12 +243,17 @@ void bind_params(CompileContext& ctx) {
     ctx.root->names[p.name] = binding;
     ctx.ir.params[p.name] = ir_param;
   }
+  for (const Stmt& let : plan.lets) {
+    if (already_defined(let.name, let.span)) continue;
+    ctx.root->names[let.name] = Binding{"let", let.span, std::nullopt, &let.expr, ctx.root, std::nullopt, false};
+  }
   // Resolve values now (defaults may use lets and env()), checking them against their types.
   for (const Param& p : plan.params) {
     Binding& binding = ctx.root->names[p.name];
     IrParam& ir_param = ctx.ir.params[p.name];
     if (p.secret) {
       ir_param.value = binding.value.value_or(json());
+      if (p.default_value && !ctx.options.vars.count(p.name)) check_secret_default(ctx, p);
       continue;
     }
     auto value = eval.value_of(p.name, binding);

@@ -170,7 +170,7 @@ std::optional<json> Evaluator::eval_string(const Expr& expr, Scope* scope) {
     } else if (auto t = interpolation_text(*v)) {
       text += *t;
     } else {
-      ctx_.diags->error(part.span, "cannot put a " + value_kind(*v) + " into a string; use join(list, \",\") for a list");
+      ctx_.diags->error(part.span, "cannot put " + with_article(value_kind(*v)) + " into a string; use join(list, \",\") for a list");
       ok = false;
     }
   }
@@ -337,7 +337,7 @@ std::optional<json> Evaluator::eval_access(const Expr& expr, Scope* scope) {
   }
   if (base->is_array()) {
     if (!key.is_number_integer()) {
-      ctx_.diags->error(expr.span, "a list is indexed by an int, not a " + value_kind(key));
+      ctx_.diags->error(expr.span, "a list is indexed by an int, not " + with_article(value_kind(key)));
       return std::nullopt;
     }
     int64_t i = key.get<int64_t>();
@@ -350,7 +350,7 @@ std::optional<json> Evaluator::eval_access(const Expr& expr, Scope* scope) {
   }
   if (base->is_object()) {
     if (!key.is_string()) {
-      ctx_.diags->error(expr.span, "a map is indexed by a string, not a " + value_kind(key));
+      ctx_.diags->error(expr.span, "a map is indexed by a string, not " + with_article(value_kind(key)));
       return std::nullopt;
     }
     auto it = base->find(key.get<std::string>());
@@ -363,7 +363,7 @@ std::optional<json> Evaluator::eval_access(const Expr& expr, Scope* scope) {
     }
     return *it;
   }
-  ctx_.diags->error(expr.span, "cannot index a " + value_kind(*base));
+  ctx_.diags->error(expr.span, "cannot index " + with_article(value_kind(*base)));
   return std::nullopt;
 }
 
@@ -428,15 +428,15 @@ std::optional<json> Evaluator::eval_operator(const Expr& expr, Scope* scope) {
       return out;
     }
     ctx_.diags->error(expr.span, "'" + op + "' " + (op == "+" ? "adds two ints, joins two strings or two lists" : "subtracts two ints") +
-                                     ", not a " + value_kind(*lhs) + " and a " + value_kind(*rhs));
+                                     ", not " + with_article(value_kind(*lhs)) + " and " + with_article(value_kind(*rhs)));
     return std::nullopt;
   }
   if (op == "==") return json(*lhs == *rhs);
   if (op == "!=") return json(*lhs != *rhs);
   bool comparable = (lhs->is_number_integer() && rhs->is_number_integer()) || (lhs->is_string() && rhs->is_string());
   if (!comparable) {
-    ctx_.diags->error(expr.span, "'" + op + "' compares two ints or two strings, not a " + value_kind(*lhs) +
-                                     " and a " + value_kind(*rhs));
+    ctx_.diags->error(expr.span, "'" + op + "' compares two ints or two strings, not " + with_article(value_kind(*lhs)) +
+                                     " and " + with_article(value_kind(*rhs)));
     return std::nullopt;
   }
   if (op == "<") return json(*lhs < *rhs);

@@ -107,6 +107,9 @@ struct equals : one< '=' > {};
 struct field : seq< name, ws, equals, ws, must< expr > > {};
 struct block_field : seq< name, ws, at< one< '{' > >, map_lit > {};
 struct setting : sor< field, block_field > {};
+// A name and then anything but '=' or '{' where only fields may stand: `namespace "x"`.
+struct field_equals : one< '=' > {};
+struct field_missing_equals : seq< name, ws, must< field_equals > > {};
 
 struct body_item;
 struct block_close : one< '}' > {};
@@ -115,7 +118,7 @@ struct block_open : one< '{' > {};
 struct step_index : if_must< one< '[' >, ws, expr, ws, index_close > {};
 struct step_type : name {};
 struct rollback_block : seq< kw_rollback, ws, block_open, ws, star< body_item, ws >, must< block_close > > {};
-struct step_item : sor< rollback_block, setting > {};
+struct step_item : sor< rollback_block, setting, field_missing_equals > {};
 struct step_body : seq< step_type, ws, must< block_open >, ws, star< step_item, ws >, must< block_close > > {};
 struct instance_args_close : one< ')' > {};
 struct instance_arg : seq< name, ws, must< equals >, ws, must< expr > > {};
@@ -140,7 +143,8 @@ struct template_params_close : one< ')' > {};
 struct template_decl : if_must< kw_template, ws, name, ws, one< '(' >, ws, opt< list< template_param, comma >, opt< comma > >, ws, template_params_close, ws, block_open, ws, star< body_item, ws >, block_close > {};
 
 struct use_decl : if_must< kw_use, ws, string_lit > {};
-struct cluster_decl : if_must< kw_cluster, ws, name, ws, block_open, ws, star< setting, ws >, block_close > {};
+struct cluster_item : sor< setting, field_missing_equals > {};
+struct cluster_decl : if_must< kw_cluster, ws, name, ws, block_open, ws, star< cluster_item, ws >, block_close > {};
 
 struct plan_item : sor< use_decl, param_decl, cluster_decl, let_decl, phase_decl, template_decl, setting > {};
 struct plan_close : one< '}' > {};
@@ -187,6 +191,7 @@ template<> inline constexpr auto error_message< type_close > = "expected ')' to 
 template<> inline constexpr auto error_message< one< '(' > > = "expected '('";
 template<> inline constexpr auto error_message< one< ':' > > = "expected ':' and a type after the parameter name";
 template<> inline constexpr auto error_message< equals > = "expected '='";
+template<> inline constexpr auto error_message< field_equals > = "expected '=' after the field name";
 template<> inline constexpr auto error_message< step_rhs > = "expected a step type and '{' (e.g. 'patch {') or a template call (e.g. 'stop_control_plane(...)')";
 template<> inline constexpr auto error_message< block_open > = "expected '{'";
 template<> inline constexpr auto error_message< block_close > = "expected a field ('name = value'), a statement (step, for, when, let) or '}' to close the block";

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include <cctype>
 #include <charconv>
 #include <map>
 #include <tao/pegtl/contrib/parse_tree.hpp>
@@ -92,9 +93,10 @@ using Node = pegtl::parse_tree::node;
 
 class Builder {
  public:
-  Builder(const SourceFile& source, CommentMap comments, Diagnostics* diags, Span origin = {})
+  Builder(const SourceFile& source, CommentMap comments, Diagnostics* diags, Span origin = {},
+          const std::vector<Span>* positions = nullptr)
       : source_(source), comments_(std::move(comments)), next_comment_(comments_.begin()), diags_(diags),
-        origin_(origin) {}
+        origin_(origin), positions_(positions) {}
 
   Expr build_template_string(const Node& n) {
     Expr e = make(Expr::Kind::String, n);
@@ -142,8 +144,8 @@ class Builder {
   Span span(const Node& n) const {
     auto line = static_cast<uint32_t>(n.begin().line);
     auto col = static_cast<uint32_t>(n.begin().column);
-    // Text parsed out of a TOML string: positions relative to the string's opening quote.
-    if (origin_.valid()) return Span{&source_, origin_.line + line - 1, line == 1 ? origin_.col + col : col};
+    // Text parsed out of a TOML string: each byte's place in the TOML file.
+    if (positions_) return (*positions_)[std::min(n.begin().byte, positions_->size() - 1)];
     return Span{&source_, line, col};
   }
 
@@ -457,6 +459,7 @@ class Builder {
   CommentMap::iterator next_comment_;
   Diagnostics* diags_;
   Span origin_;
+  const std::vector<Span>* positions_;
 };
 
 // "expected ..." plus a suggestion when the word at the error is a misspelled keyword.
@@ -470,6 +473,53 @@ std::string with_keyword_hint(const std::string& message, const SourceFile& sour
   std::string word = text.substr(offset, end - offset);
   if (std::find(keywords.begin(), keywords.end(), word) != keywords.end()) return message;
   return message + did_you_mean(word, keywords);
+}
+
+// The innermost '{' left open at the end of `text` (its offset), or npos. Strings, their
+// interpolations and comments are skipped the way the grammar reads them.
+size_t unclosed_brace(const std::string& text) {
+  std::vector<size_t> open;        // offsets of '{' not yet closed
+  std::vector<bool> in_string{false};  // per nesting level: inside "..." or not
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string.back()) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"' || c == '\n') {
+        in_string.back() = false;
+      } else if (c == '$' && i + 1 < text.size() && text[i + 1] == '{') {
+        in_string.push_back(false);  // an interpolation: expression text until its '}'
+        open.push_back(std::string::npos);
+        ++i;
+      }
+      continue;
+    }
+    if (c == '#') {
+      while (i < text.size() && text[i] != '\n') ++i;
+    } else if (c == '"') {
+      in_string.back() = true;
+    } else if (c == '{') {
+      open.push_back(i);
+    } else if (c == '}' && !open.empty()) {
+      if (open.back() == std::string::npos && in_string.size() > 1) in_string.pop_back();
+      open.pop_back();
+    }
+  }
+  while (!open.empty() && open.back() == std::string::npos) open.pop_back();
+  return open.empty() ? std::string::npos : open.back();
+}
+
+Span span_at_offset(const SourceFile& source, size_t offset) {
+  uint32_t line = 1, col = 1;
+  for (size_t i = 0; i < offset && i < source.text().size(); ++i) {
+    if (source.text()[i] == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+  }
+  return Span{&source, line, col};
 }
 
 }  // namespace
@@ -486,25 +536,36 @@ std::optional<File> parse_ferry(const SourceFile& source, Diagnostics* diags) {
   } catch (const pegtl::parse_error& e) {
     const auto& pos = e.positions().front();
     Span at{&source, static_cast<uint32_t>(pos.line), static_cast<uint32_t>(pos.column)};
-    diags->error(at, with_keyword_hint(std::string(e.message()), source, pos.byte));
+    std::string message = with_keyword_hint(std::string(e.message()), source, pos.byte);
+    // At the end of the file the position says nothing; the block left open does.
+    size_t rest = pos.byte;
+    while (rest < source.text().size() && std::isspace(static_cast<unsigned char>(source.text()[rest]))) ++rest;
+    if (rest >= source.text().size()) {
+      size_t brace = unclosed_brace(source.text());
+      if (brace != std::string::npos) {
+        diags->error(span_at_offset(source, brace), "unexpected end of file: this '{' is never closed");
+        return std::nullopt;
+      }
+      at = span_at_offset(source, source.text().find_last_not_of(" \t\r\n") + 1);
+      message = "unexpected end of file: " + message;
+    }
+    diags->error(at, message);
     return std::nullopt;
   }
 }
 
-std::optional<Expr> parse_interpolated(const SourceFile& source, std::string_view text, Span at, Diagnostics* diags) {
+std::optional<Expr> parse_interpolated(const SourceFile& source, std::string_view text, Span at,
+                                       const std::vector<Span>& positions, Diagnostics* diags) {
   pegtl::memory_input in(text.data(), text.size(), source.path());
   CommentMap comments;
   nesting = 0;
   try {
     auto root = pegtl::parse_tree::parse<g::template_string, selector, pegtl::nothing, control>(in);
     if (!root || root->children.empty()) return std::nullopt;
-    Builder builder(source, {}, diags, at);
+    Builder builder(source, {}, diags, at, &positions);
     return builder.build_template_string(*root->children[0]);
   } catch (const pegtl::parse_error& e) {
-    const auto& pos = e.positions().front();
-    auto line = static_cast<uint32_t>(pos.line);
-    auto col = static_cast<uint32_t>(pos.column);
-    diags->error(Span{&source, at.line + line - 1, line == 1 ? at.col + col : col}, std::string(e.message()));
+    diags->error(positions[std::min(e.positions().front().byte, positions.size() - 1)], std::string(e.message()));
     return std::nullopt;
   }
 }

@@ -16,6 +16,9 @@ std::optional<File> parse_ferry(const SourceFile& source, Diagnostics* diags);
 // Parses the text of a TOML string value: literal text with `${...}` interpolations, as a
 // String expression (which, when it is one interpolation and nothing else, evaluates to that
 // value itself: `"${etcd_pods}"` is the list). `at` is where the string starts in `source`.
-std::optional<Expr> parse_interpolated(const SourceFile& source, std::string_view text, Span at, Diagnostics* diags);
+// `positions[i]` is where byte i of `text` stands in `source` (TOML unescaped the text, so
+// offsets alone cannot say), with one more entry for the end.
+std::optional<Expr> parse_interpolated(const SourceFile& source, std::string_view text, Span at,
+                                       const std::vector<Span>& positions, Diagnostics* diags);
 
 }  // namespace ferry::dsl

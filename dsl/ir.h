@@ -47,6 +47,7 @@ struct IrStep {
   std::string pool;
   std::string template_name;  // "hypershift.stop_control_plane" when a template made the step
   Span span;
+  std::map<std::string, Span> field_spans;  // where each field was written (for messages; not in JSON)
 };
 
 struct IrPhase {

@@ -26,6 +26,15 @@ std::optional<File> load_file(const std::string& path, SourceSet* sources, Diagn
 
 namespace {
 
+// Paths in messages are relative to the working directory when that is shorter, so output
+// reads the same in any checkout.
+std::string display_path(const std::string& path) {
+  std::error_code ec;
+  fs::path relative = fs::relative(path, ec);
+  if (ec || relative.empty()) return path;
+  return relative.string().size() < path.size() ? relative.string() : path;
+}
+
 // Where `use "name"` points: a path relative to the using file if it looks like one, else
 // NAME.ferry (or NAME.toml) in the module path.
 std::string find_module(const std::string& name, const std::string& from_file, const std::vector<std::string>& path,
@@ -86,18 +95,21 @@ void load_uses(CompileContext& ctx, const File& file) {
     std::string path = find_module(use.path, file.source->path(), ctx.options.module_path, &searched);
     if (path.empty()) {
       std::string where;
-      for (size_t i = 0; i < searched.size(); ++i) where += (i ? ", " : "") + searched[i];
+      for (size_t i = 0; i < searched.size(); ++i) where += (i ? ", " : "") + display_path(searched[i]);
       ctx.diags->error(use.span, "module '" + use.path + "' not found" +
                                      did_you_mean(use.path, available_modules(ctx.options.module_path)) +
                                      " (searched " + (where.empty() ? "nothing" : where) + ")");
+      ctx.failed_modules.insert(use.path);
       continue;
     }
     std::string canonical = fs::weakly_canonical(path).string();
     if (!ctx.module_paths_loaded.insert(canonical).second) continue;
     auto module = load_file(path, ctx.sources, ctx.diags, use.span);
-    if (!module) continue;
-    if (module->kind != File::Kind::Module) {
-      ctx.diags->error(use.span, "'" + path + "' is a plan, not a module; only modules can be used");
+    if (!module || module->kind != File::Kind::Module) {
+      if (module) {
+        ctx.diags->error(use.span, "'" + display_path(path) + "' is a plan, not a module; only modules can be used");
+      }
+      ctx.failed_modules.insert(use.path);
       continue;
     }
     ctx.files.push_back(std::move(*module));

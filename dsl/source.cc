@@ -1,5 +1,7 @@
 #include "dsl/source.h"
 
+#include <algorithm>
+
 namespace ferry::dsl {
 
 SourceFile::SourceFile(std::string path, std::string text)
@@ -17,6 +19,11 @@ std::string_view SourceFile::line(uint32_t line) const {
   std::string_view view(text_.data() + begin, end - begin);
   if (!view.empty() && view.back() == '\r') view.remove_suffix(1);
   return view;
+}
+
+size_t SourceFile::offset(uint32_t line, uint32_t col) const {
+  if (line == 0 || line > line_starts_.size()) return text_.size();
+  return std::min(text_.size(), line_starts_[line - 1] + (col > 0 ? col - 1 : 0));
 }
 
 std::string Span::str() const {

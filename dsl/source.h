@@ -19,6 +19,9 @@ class SourceFile {
   const std::string& text() const { return text_; }
   // The text of line `line` (1-based) without its newline; empty past the end.
   std::string_view line(uint32_t line) const;
+  uint32_t line_count() const { return static_cast<uint32_t>(line_starts_.size()); }
+  // The byte offset of 1-based `line` and `col`, clamped to the text.
+  size_t offset(uint32_t line, uint32_t col) const;
 
  private:
   std::string path_;

@@ -1,6 +1,8 @@
 #include "dsl/toml_loader.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <toml++/toml.h>
 
 #include "dsl/ferry_parser.h"
@@ -8,6 +10,57 @@
 
 namespace ferry::dsl {
 namespace {
+
+// Where each byte of a TOML string's value came from in the file. toml++ gives the value
+// unescaped and only the position of its opening quote, so the raw token is walked again:
+// escapes (`\"`, `\u00e9`) and the newline after an opening `"""` shift what follows.
+std::vector<Span> string_positions(const SourceFile& source, Span at, size_t value_size) {
+  const std::string& text = source.text();
+  size_t i = source.offset(at.line, at.col);
+  uint32_t line = at.line, col = at.col;
+  auto advance = [&](size_t n) {
+    for (size_t k = 0; k < n && i < text.size(); ++k, ++i) {
+      if (text[i] == '\n') {
+        ++line;
+        col = 1;
+      } else {
+        ++col;
+      }
+    }
+  };
+  std::vector<Span> positions;
+  char quote = i < text.size() ? text[i] : '"';
+  bool multiline = text.compare(i, 3, std::string(3, quote)) == 0;
+  advance(multiline ? 3 : 1);
+  if (multiline && text.compare(i, 1, "\n") == 0) advance(1);
+  if (multiline && text.compare(i, 2, "\r\n") == 0) advance(2);
+  while (positions.size() < value_size && i < text.size()) {
+    Span here{&source, line, col};
+    if (quote == '"' && text[i] == '\\' && i + 1 < text.size()) {
+      char e = text[i + 1];
+      if (e == 'u' || e == 'U') {
+        // One escape, several UTF-8 bytes: all of them point at the backslash.
+        size_t digits = e == 'u' ? 4 : 8;
+        uint32_t code = static_cast<uint32_t>(std::strtoul(text.substr(i + 2, digits).c_str(), nullptr, 16));
+        size_t bytes = code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+        positions.insert(positions.end(), bytes, here);
+        advance(2 + digits);
+      } else if (multiline && (e == ' ' || e == '\t' || e == '\n' || e == '\r')) {
+        // A line-ending backslash swallows the whitespace after it.
+        advance(1);
+        while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) advance(1);
+      } else {
+        positions.push_back(here);
+        advance(2);
+      }
+      continue;
+    }
+    positions.push_back(here);
+    advance(1);
+  }
+  positions.resize(value_size + 1, Span{&source, line, col});
+  return positions;
+}
 
 class TomlReader {
  public:
@@ -31,7 +84,7 @@ class TomlReader {
     for (const auto& [key, node] : root) {
       std::string k(key.str());
       if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
-        diags_->error(span(node), "unknown top-level key '" + k + "' in a " + head + did_you_mean(k, allowed));
+        diags_->error(span(key, node), "unknown top-level key '" + k + "' in a " + head + did_you_mean(k, allowed));
       }
     }
 
@@ -44,19 +97,19 @@ class TomlReader {
           file.uses.push_back(Use{plain_string(item, "a module name"), span(item), {}});
         });
       } else {
-        file.settings.push_back(field(k, node));
+        file.settings.push_back(field(key, node));
       }
     }
     if (file.name.empty()) diags_->error(file.span, std::string("the [") + head + "] table needs a 'name'");
 
     if (auto params = root["param"].as_table()) {
-      for (const auto& [key, node] : *params) file.params.push_back(param(std::string(key.str()), node));
+      for (const auto& [key, node] : *params) file.params.push_back(param(name(key, node, "a param"), node));
     }
     if (auto clusters = root["cluster"].as_table()) {
       for (const auto& [key, node] : *clusters) {
-        Cluster c{std::string(key.str()), span(node), {}, {}};
+        Cluster c{name(key, node, "a cluster"), span(node), {}, {}};
         if (auto t = table_of(node, "a cluster")) {
-          for (const auto& [fk, fv] : *t) c.fields.push_back(field(std::string(fk.str()), fv));
+          for (const auto& [fk, fv] : *t) c.fields.push_back(field(fk, fv));
         }
         file.clusters.push_back(std::move(c));
       }
@@ -65,7 +118,7 @@ class TomlReader {
       for (const auto& [key, node] : *lets) {
         Stmt s;
         s.kind = Stmt::Kind::Let;
-        s.name = std::string(key.str());
+        s.name = name(key, node, "a let");
         s.span = span(node);
         s.expr = expr(node);
         file.lets.push_back(std::move(s));
@@ -103,21 +156,50 @@ class TomlReader {
     for (const toml::node& item : *a) fn(item);
   }
 
+  // A name a .ferry file would write as an identifier: ids, loop variables, lets, templates.
+  // Anything else would not survive `ferry convert`, and '.', '[' and '/' mean things in ids.
+  std::string name(const toml::node& n, const std::string& what) {
+    std::string text = plain_string(n, what);
+    return valid_name(text, span(n), what) ? text : "";
+  }
+  std::string name(const toml::key& k, const toml::node& n, const std::string& what) {
+    std::string text(k.str());
+    return valid_name(text, span(k, n), what) ? text : "";
+  }
+  bool valid_name(const std::string& text, Span at, const std::string& what) {
+    bool ok = !text.empty() && (std::isalpha(static_cast<unsigned char>(text[0])) || text[0] == '_') &&
+              std::all_of(text.begin(), text.end(),
+                          [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+    if (!ok) {
+      diags_->error(at, "'" + text + "' is not a valid name for " + what +
+                            ": use letters, digits and '_', not starting with a digit");
+    }
+    return ok;
+  }
+
   std::string plain_string(const toml::node& n, const std::string& what) {
     if (auto s = n.as_string()) return s->get();
     diags_->error(span(n), "expected a string for " + what);
     return "";
   }
 
-  Field field(const std::string& name, const toml::node& n) { return Field{name, span(n), expr(n), {}}; }
+  Span span(const toml::key& k, const toml::node& fallback) const {
+    if (k.source().begin.line == 0) return span(fallback);
+    return Span{&source_, static_cast<uint32_t>(k.source().begin.line), static_cast<uint32_t>(k.source().begin.column)};
+  }
+
+  // A field's errors point at its key; its value's at the value.
+  Field field(const toml::key& key, const toml::node& n) {
+    return Field{std::string(key.str()), span(key, n), expr(n), {}};
+  }
 
   // A TOML value as an expression: strings may interpolate (`"${x}"` alone is x itself).
   Expr expr(const toml::node& n) {
     Expr e;
     e.span = span(n);
     if (auto s = n.as_string()) {
-      // The expression text starts one past the opening quote.
-      if (auto parsed = parse_interpolated(source_, s->get(), e.span, diags_)) return *parsed;
+      auto positions = string_positions(source_, e.span, s->get().size());
+      if (auto parsed = parse_interpolated(source_, s->get(), e.span, positions, diags_)) return *parsed;
       return e;
     }
     if (auto i = n.as_integer()) {
@@ -197,7 +279,7 @@ class TomlReader {
         if (auto b = value.as_boolean()) p.secret = b->get();
         else diags_->error(span(value), "'secret' must be true or false");
       } else {
-        diags_->error(span(value), "unknown key '" + k + "' in param '" + name + "'" +
+        diags_->error(span(key, value), "unknown key '" + k + "' in param '" + name + "'" +
                                        did_you_mean(k, {"type", "default", "secret"}));
       }
     }
@@ -212,15 +294,15 @@ class TomlReader {
     for (const auto& [key, value] : *table) {
       std::string k(key.str());
       if (k == "name") {
-        t.name = plain_string(value, "the template's name");
+        t.name = name(value, "a template");
       } else if (k == "param") {
         if (auto params = table_of(value, "the template's parameters")) {
-          for (const auto& [pk, pv] : *params) t.params.push_back(param(std::string(pk.str()), pv));
+          for (const auto& [pk, pv] : *params) t.params.push_back(param(name(pk, pv, "a template parameter"), pv));
         }
       } else if (k == "step") {
         t.body = body(value);
       } else {
-        diags_->error(span(value), "unknown key '" + k + "' in a template" + did_you_mean(k, {"name", "param", "step"}));
+        diags_->error(span(key, value), "unknown key '" + k + "' in a template" + did_you_mean(k, {"name", "param", "step"}));
       }
     }
     if (t.name.empty()) diags_->error(t.span, "a [[template]] needs a 'name'");
@@ -235,11 +317,11 @@ class TomlReader {
     for (const auto& [key, value] : *table) {
       std::string k(key.str());
       if (k == "name") {
-        p.name = plain_string(value, "the phase's name");
+        p.name = name(value, "a phase");
       } else if (k == "step") {
         p.body = body(value);
       } else {
-        p.settings.push_back(field(k, value));
+        p.settings.push_back(field(key, value));
       }
     }
     if (p.name.empty()) diags_->error(p.span, "a [[phase]] needs a 'name'");
@@ -263,7 +345,7 @@ class TomlReader {
     s.span = span(n);
     if (t->contains("for")) {
       s.kind = Stmt::Kind::For;
-      s.name = plain_string(*t->get("for"), "the loop variable");
+      s.name = name(*t->get("for"), "a loop variable");
       expect_only(*t, {"for", "in", "step"}, "a 'for' entry");
       if (!t->contains("in")) diags_->error(s.span, "a 'for' entry needs 'in', the list to loop over");
       else s.expr = expr(*t->get("in"));
@@ -272,7 +354,7 @@ class TomlReader {
     }
     if (t->contains("let")) {
       s.kind = Stmt::Kind::Let;
-      s.name = plain_string(*t->get("let"), "the name");
+      s.name = name(*t->get("let"), "a let");
       expect_only(*t, {"let", "value"}, "a 'let' entry");
       if (!t->contains("value")) diags_->error(s.span, "a 'let' entry needs 'value'");
       else s.expr = expr(*t->get("value"));
@@ -289,7 +371,7 @@ class TomlReader {
       diags_->error(s.span, "a step needs an 'id' (or this entry needs 'for', 'when' or 'let')");
       return std::nullopt;
     }
-    s.name = plain_string(*t->get("id"), "the step id");
+    s.name = name(*t->get("id"), "a step id");
     if (t->contains("index")) s.index = expr(*t->get("index"));
     if (t->contains("template")) {
       s.kind = Stmt::Kind::Instance;
@@ -298,7 +380,7 @@ class TomlReader {
       expect_only(*t, {"id", "index", "template", "args"}, "a template instance");
       if (auto args = t->get("args")) {
         if (auto table = table_of(*args, "the template's arguments")) {
-          for (const auto& [key, value] : *table) s.fields.push_back(field(std::string(key.str()), value));
+          for (const auto& [key, value] : *table) s.fields.push_back(field(key, value));
         }
       }
       return s;
@@ -319,7 +401,7 @@ class TomlReader {
         s.body = body(value);
         continue;
       }
-      s.fields.push_back(field(k, value));
+      s.fields.push_back(field(key, value));
     }
     return s;
   }
@@ -328,7 +410,7 @@ class TomlReader {
     for (const auto& [key, value] : t) {
       std::string k(key.str());
       if (std::find(keys.begin(), keys.end(), k) == keys.end()) {
-        diags_->error(span(value), "unknown key '" + k + "' in " + what + did_you_mean(k, keys));
+        diags_->error(span(key, value), "unknown key '" + k + "' in " + what + did_you_mean(k, keys));
       }
     }
   }

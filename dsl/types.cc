@@ -151,6 +151,11 @@ bool contains_symbolic(const json& value) {
   return false;
 }
 
+std::string with_article(const std::string& word) {
+  bool vowel = !word.empty() && std::string("aeiou").find(word[0]) != std::string::npos;
+  return (vowel ? "an " : "a ") + word;
+}
+
 std::string value_kind(const json& value) {
   switch (value.type()) {
     case json::value_t::null: return "null";
@@ -160,7 +165,7 @@ std::string value_kind(const json& value) {
     case json::value_t::number_float: return "float";
     case json::value_t::string: return "string";
     case json::value_t::array: return "list";
-    case json::value_t::object: return is_symbolic(value) ? "a value known only at run time" : "map";
+    case json::value_t::object: return is_symbolic(value) ? "run-time value" : "map";
     default: return "value";
   }
 }

@@ -68,6 +68,9 @@ std::string format_duration(int64_t ms);
 bool is_symbolic(const json& value);
 // True if `value` or anything inside it is symbolic.
 bool contains_symbolic(const json& value);
+// "an int", "a string": the word with its indefinite article.
+std::string with_article(const std::string& word);
+
 // The JSON type name used in messages: "string", "int", "list", ...
 std::string value_kind(const json& value);
 

@@ -59,7 +59,9 @@ TEST(Parser, ReadsAPlanIntoTheAst) {
 
 TEST(Parser, ReportsWhereAndWhatWasExpected) {
   EXPECT_EQ(first_error("plan \"x\" {\n  phase a {\n    step s = noop {\n  }\n"),
-            "t.ferry:5:1: expected a field ('name = value'), a statement (step, for, when, let) or '}' to close the block");
+            "t.ferry:2:11: unexpected end of file: this '{' is never closed");
+  EXPECT_EQ(first_error("plan \"x\" {\n  phase a {\n    step s = noop {\n      namespace \"x\"\n"),
+            "t.ferry:4:17: expected '=' after the field name");
   EXPECT_EQ(first_error("plan \"x\" {\n  let a = [1, 2\n}"), "t.ferry:3:1: expected ',' or ']' in the list");
   EXPECT_EQ(first_error("plan \"x\" {\n  let a = \"abc\n\"}"),
             "t.ferry:2:15: unterminated string: expected '\"' before the end of the line");

@@ -7,8 +7,14 @@ namespace ferry::dsl {
 TEST(Spelling, EditDistanceCountsInsertionsDeletionsAndSubstitutions) {
   EXPECT_EQ(edit_distance("namespace", "namespace", 3), 0u);
   EXPECT_EQ(edit_distance("namespce", "namespace", 3), 1u);
-  EXPECT_EQ(edit_distance("nmaespace", "namespace", 3), 2u);
+  EXPECT_EQ(edit_distance("nmespac", "namespace", 3), 2u);
   EXPECT_EQ(edit_distance("kitten", "sitting", 5), 3u);
+}
+
+TEST(Spelling, ASwapOfNeighboursIsOneEdit) {
+  EXPECT_EQ(edit_distance("stpe", "step", 3), 1u);
+  EXPECT_EQ(edit_distance("scael", "scale", 3), 1u);
+  EXPECT_EQ(did_you_mean("puase", {"pause", "patch"}), "; did you mean 'pause'?");
 }
 
 TEST(Spelling, EditDistanceStopsPastTheLimit) { EXPECT_EQ(edit_distance("a", "abcdefgh", 2), 3u); }
