@@ -253,3 +253,81 @@ replicas = "zero"
 
 }  // namespace
 }  // namespace ferry::dsl
+
+namespace ferry::dsl {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A throwaway directory tree for module resolution tests.
+struct TempTree {
+  fs::path root = fs::temp_directory_path() / ("ferry-modules-" + std::to_string(::getpid()));
+  TempTree() { fs::create_directories(root); }
+  ~TempTree() { fs::remove_all(root); }
+  std::string add(const std::string& path, const std::string& text) {
+    fs::create_directories((root / path).parent_path());
+    std::ofstream(root / path) << text;
+    return (root / path).string();
+  }
+};
+
+const char* kModule = R"(module "tools" {
+  let greeting = "hello"
+  template say(what : string) { step echo = shell { argv = ["echo", greeting, what] } }
+})";
+
+TEST(Modules, UseResolvesRelativePathsThenTheModulePath) {
+  TempTree tree;
+  tree.add("lib/tools.ferry", kModule);
+  tree.add("plans/local/tools.ferry", std::string(kModule).replace(0, 14, "module \"local\""));
+  std::string plan = tree.add("plans/p.ferry", R"(plan "p" {
+  use "tools"
+  use "local/tools.ferry"
+  phase one {
+    step a = tools.say(what = "from the module path")
+    step b = local.say(what = "from a relative path")
+  }
+})");
+  CompileOptions options;
+  options.module_path = {(tree.root / "lib").string()};
+  SourceSet sources;
+  Diagnostics diags;
+  auto ir = compile_plan(plan, options, &sources, &diags);
+  ASSERT_TRUE(ir) << diags.render();
+  EXPECT_EQ(ir->modules, (std::vector<std::string>{"local", "tools"}));
+  EXPECT_EQ(ir->steps.at("a.echo").args["argv"], json::array({"echo", "hello", "from the module path"}));
+  EXPECT_EQ(ir->steps.at("a.echo").template_name, "tools.say");
+  EXPECT_EQ(ir->steps.at("b.echo").template_name, "local.say");
+}
+
+TEST(Modules, ABareTemplateNameTwoModulesDefineIsAmbiguous) {
+  TempTree tree;
+  tree.add("lib/tools.ferry", kModule);
+  tree.add("lib/more.ferry", std::string(kModule).replace(0, 14, "module \"more\""));
+  std::string plan = tree.add("p.ferry", R"(plan "p" {
+  use "tools"
+  use "more"
+  phase one { step a = say(what = "x") }
+})");
+  CompileOptions options;
+  options.module_path = {(tree.root / "lib").string()};
+  SourceSet sources;
+  Diagnostics diags;
+  EXPECT_FALSE(compile_plan(plan, options, &sources, &diags));
+  EXPECT_NE(diags.render().find("template name 'say' is defined by more than one module; qualify it as 'module.say'"),
+            std::string::npos)
+      << diags.render();
+}
+
+TEST(Modules, FerryPathComesFirstInTheDefaultModulePath) {
+  ::setenv("FERRY_PATH", "/opt/a:/opt/b", 1);
+  auto path = default_module_path();
+  ::unsetenv("FERRY_PATH");
+  ASSERT_GE(path.size(), 3u);
+  EXPECT_EQ(path[0], "/opt/a");
+  EXPECT_EQ(path[1], "/opt/b");
+  EXPECT_NE(std::find(path.begin(), path.end(), std::string(FERRY_STDLIB_DIR)), path.end());
+}
+
+}  // namespace
+}  // namespace ferry::dsl
