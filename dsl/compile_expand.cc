@@ -116,6 +116,17 @@ class Expander {
     return true;
   }
 
+  // The same step statement made the same id twice: it sits in a loop.
+  void report_repeated(const Stmt& s, const std::string& id) {
+    if (!s.index) {
+      ctx_.diags->error(s.span, "step '" + s.name + "' is inside a 'for' loop, so each pass makes it again; give it "
+                                "an index from the loop variable, e.g. '" + s.name + "[item]'");
+    } else {
+      ctx_.diags->error(s.index->span, "duplicate step id '" + id + "': the loop's list has this index twice; its "
+                                       "items must be unique");
+    }
+  }
+
   // A step's name must not also name a value in scope or a cluster: `after = [source]` or
   // `cluster = source` would silently mean the other one.
   bool check_name_is_free(const Stmt& s, Scope* scope) {
@@ -150,8 +161,7 @@ class Expander {
     auto id = step_id(s, scope);
     if (!id || !check_name_is_free(s, scope)) return;
     if (auto it = ctx_.steps_by_id.find(*id); it != ctx_.steps_by_id.end() && it->second->stmt == &s) {
-      ctx_.diags->error(s.index->span, "duplicate step id '" + *id + "': the loop's list has this index twice; "
-                                       "its items must be unique");
+      report_repeated(s, *id);
       return;
     }
     if (!claim_id(*id, s.span)) return;
@@ -197,8 +207,7 @@ class Expander {
     if (!id || !check_name_is_free(s, scope)) return;
     if (auto seen = instance_spans_.find(*id); seen != instance_spans_.end()) {
       if (seen->second.line == s.span.line && seen->second.col == s.span.col && seen->second.file == s.span.file) {
-        ctx_.diags->error(s.index->span, "duplicate step id '" + *id + "': the loop's list has this index twice; "
-                                         "its items must be unique");
+        report_repeated(s, *id);
       } else {
         ctx_.diags->error(s.span, "duplicate step id '" + *id + "'").notes.push_back({seen->second, "first defined here"});
       }

@@ -161,7 +161,7 @@ class StepChecker {
 
     if (common.contains("after")) {
       for (const json& ref : common["after"]) {
-        for (const std::string& id : members(ref["$ref"])) {
+        for (const std::string& id : members(ref["$ref"], step.owner)) {
           if (std::find(ir->after.begin(), ir->after.end(), id) == ir->after.end()) ir->after.push_back(id);
         }
       }
@@ -187,12 +187,13 @@ class StepChecker {
 
   // The steps a reference in `after` stands for: the step, or every step of a group
   // (left-out steps drop out, so `after` a step whose `when` is false is no constraint).
-  std::vector<std::string> members(const std::string& id) {
+  // Steps of a rollback block are only ever members for their siblings (same `owner`).
+  std::vector<std::string> members(const std::string& id, const std::string& owner) {
     std::vector<std::string> out;
     for (auto it = ctx_.steps_by_id.lower_bound(id); it != ctx_.steps_by_id.end() && it->first.starts_with(id); ++it) {
       const std::string& candidate = it->first;
       bool member = candidate == id || candidate[id.size()] == '[' || candidate[id.size()] == '.';
-      if (member && !it->second->excluded && it->second->owner.empty()) out.push_back(candidate);
+      if (member && !it->second->excluded && it->second->owner == owner) out.push_back(candidate);
     }
     return out;
   }

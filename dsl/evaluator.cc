@@ -262,7 +262,8 @@ std::optional<json> Evaluator::eval_call(const Expr& expr, Scope* scope) {
   }
   if (expr.text == "int") {
     if (!arity(1, 1, "one string or int")) return std::nullopt;
-    if (args[0].is_number_integer() || is_symbolic(args[0])) return args[0];
+    if (args[0].is_number_integer()) return args[0];
+    if (is_symbolic(args[0])) return symbolic_op("int", args);
     json parsed = args[0].is_string() ? json::parse(args[0].get<std::string>(), nullptr, false) : json();
     if (parsed.is_number_integer()) return parsed;
     ctx_.diags->error(expr.span, "int(): " + (args[0].is_string() ? "'" + args[0].get<std::string>() + "'" : value_kind(args[0])) +
@@ -278,16 +279,25 @@ std::optional<json> Evaluator::eval_call(const Expr& expr, Scope* scope) {
                             ? args[0]["$ref"].get<std::string>()
                             : "";
     if (group.empty() || !ctx_.groups.count(group)) {
-      ctx_.diags->error(expr.children[0].span, "outputs() needs a group of steps (a loop's steps or a template instance)");
+      ctx_.diags->error(expr.children[0].span, "outputs() needs the steps a loop made, e.g. outputs(url, \"url\")");
       return std::nullopt;
     }
     json list = json::array();
+    bool nested = false;
     for (auto it = ctx_.steps_by_id.lower_bound(group + "["); it != ctx_.steps_by_id.end(); ++it) {
       if (!it->first.starts_with(group + "[")) break;
       // Direct members only (not steps nested in a member), and only those the plan keeps.
-      if (it->first.find_first_of("[]./", group.size() + 1) != it->first.size() - 1) continue;
+      if (it->first.find_first_of("[]./", group.size() + 1) != it->first.size() - 1) {
+        nested = true;
+        continue;
+      }
       if (it->second->excluded) continue;
       list.push_back(json{{"$ref", it->first}, {"output", json::array({*name})}});
+    }
+    if (list.empty() && nested) {
+      ctx_.diags->error(expr.children[0].span, "outputs() needs the steps a loop made, but the loop over '" + group +
+                                                   "' made template instances; loop over a step inside the template");
+      return std::nullopt;
     }
     return list;
   }
@@ -408,6 +418,8 @@ std::optional<json> Evaluator::eval_operator(const Expr& expr, Scope* scope) {
     auto rhs = eval(expr.children[1], scope);
     if (!rhs || !need_bool(*rhs, expr.children[1])) return std::nullopt;
     if (lhs->is_boolean()) return rhs;
+    // `x && false` is false and `x || true` is true whatever x turns out to be.
+    if (rhs->is_boolean()) return rhs->get<bool>() == (op == "||") ? rhs : lhs;
     return symbolic_op(op, json::array({*lhs, *rhs}));
   }
   auto rhs = eval(expr.children[1], scope);

@@ -1,5 +1,6 @@
 #include <toml++/toml.h>
 
+#include <set>
 #include <sstream>
 #include <variant>
 
@@ -18,15 +19,37 @@ std::string escape_interpolation(const std::string& text) {
   return out;
 }
 
-// Fields whose bare names (`cluster = source`) read better as plain TOML strings; the schema
-// takes a string there as the name it is.
+// Fields whose bare names (`cluster = source`) read better as plain TOML strings: the schema
+// takes a string there as the name it is (a cluster, a step, an enum value).
 bool names_a_thing(const std::string& field) {
   return field == "cluster" || field == "after" || field == "rollback" || field == "on" || field == "on_failure";
+}
+
+// Every name a file binds to a value: a bare name that is one of these must stay an
+// expression ("${after}"), since as a plain string it would name a step or cluster instead.
+void collect_bound_names(const std::vector<Stmt>& body, std::set<std::string>* names) {
+  for (const Stmt& s : body) {
+    if (s.kind == Stmt::Kind::Let || s.kind == Stmt::Kind::For) names->insert(s.name);
+    collect_bound_names(s.body, names);
+  }
+}
+
+std::set<std::string> bound_names(const File& f) {
+  std::set<std::string> names;
+  for (const Param& p : f.params) names.insert(p.name);
+  for (const Stmt& l : f.lets) names.insert(l.name);
+  for (const Template& t : f.templates) {
+    for (const Param& p : t.params) names.insert(p.name);
+    collect_bound_names(t.body, &names);
+  }
+  for (const Phase& p : f.phases) collect_bound_names(p.body, &names);
+  return names;
 }
 
 class TomlPrinter {
  public:
   std::string file(const File& f) {
+    bound_ = bound_names(f);
     toml::table root;
     toml::table head;
     head.insert("name", f.name);
@@ -173,7 +196,7 @@ class TomlPrinter {
         return text;
       }
       case K::Ident:
-        if (names_a_thing(field)) return e.text;
+        if (names_a_thing(field) && !bound_.count(e.text)) return e.text;
         break;
       case K::List: {
         toml::array a;
@@ -197,6 +220,8 @@ class TomlPrinter {
   void put(toml::table& t, const std::string& key, const Expr& e, const std::string& field) {
     std::visit([&](auto&& v) { t.insert(key, std::move(v)); }, value(e, field));
   }
+
+  std::set<std::string> bound_;
 };
 
 }  // namespace

@@ -98,7 +98,7 @@ expect fmt-check-clean 0 "$ferry" fmt --check "$work/messy.ferry"
 expect fmt-shipped 0 "$ferry" fmt --check "$plan"
 printf 'plan "x" {\n  phase p {\n' >"$work/broken.ferry"
 expect fmt-syntax-error 1 "$ferry" fmt "$work/broken.ferry"
-contains fmt-syntax-error "broken.ferry:3:1: error:" "$err"
+contains fmt-syntax-error "broken.ferry:2:11: error: unexpected end of file: this '{' is never closed" "$err"
 
 # convert both ways through files: the IR hash is the same for all three.
 expect convert-toml 0 "$ferry" convert "$plan" --to toml --out "$work/cp.toml"

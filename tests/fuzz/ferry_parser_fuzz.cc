@@ -162,11 +162,19 @@ size_t count_comments(const File& f) {
 
 // ---- the target ----------------------------------------------------------------------------
 
+// Writes `text` whole: inputs may hold NUL bytes.
+void write(const std::string& text) { std::fwrite(text.data(), 1, text.size(), stderr); }
+
 [[noreturn]] void fail(const char* what, const std::string& input, const std::string& printed,
                        const std::string& detail) {
-  std::fprintf(stderr,
-               "\n==== ferry_parser_fuzz: %s\n---- input (%zu bytes):\n%s\n---- printed:\n%s\n---- detail:\n%s\n====\n",
-               what, input.size(), input.c_str(), printed.c_str(), detail.c_str());
+  std::fprintf(stderr, "\n==== ferry_parser_fuzz: %s\n---- input (%zu bytes):\n", what, input.size());
+  write(input);
+  write("\n---- printed:\n");
+  write(printed);
+  write("\n---- detail:\n");
+  write(detail);
+  write("\n====\n");
+  std::fflush(stderr);
   __builtin_trap();
 }
 
