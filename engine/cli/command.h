@@ -20,6 +20,10 @@ struct Command {
   std::string description;           // a paragraph for --help
   std::vector<OptionSpec> options;   // --help is added for every command
   int (*run)(const Args& args);
+  // How many positional arguments the command takes, and what `--output` may be.
+  size_t min_positionals = 1;
+  size_t max_positionals = 1;
+  std::vector<std::string> output_formats = {"text", "json"};
 };
 
 Command check_command();

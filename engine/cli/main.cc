@@ -61,17 +61,21 @@ int run(int argc, char** argv) {
   }
   std::string error;
   auto args = parse_args(rest, command->options, &error);
-  if (args && args->positionals.size() != 1) {
-    error = args->positionals.empty() ? "missing the PLAN argument" : "too many arguments (one PLAN expected)";
+  if (args && (args->positionals.size() < command->min_positionals ||
+               args->positionals.size() > command->max_positionals)) {
+    error = (args->positionals.size() < command->min_positionals ? "missing arguments" : "too many arguments") +
+            std::string(" (see the usage line)");
     args.reset();
   }
   if (!args) {
     std::cerr << "ferry " << command->name << ": error: " << error << "\nusage: " << command->usage << "\n";
     return kExitUsage;
   }
-  std::string output = args->get("--output", "text");
-  if (output != "text" && output != "json") {
-    std::cerr << "ferry " << command->name << ": error: --output must be 'text' or 'json'\n";
+  const auto& formats = command->output_formats;
+  if (std::find(formats.begin(), formats.end(), args->get("--output", "text")) == formats.end()) {
+    std::string list;
+    for (size_t i = 0; i < formats.size(); ++i) list += (i ? (i + 1 == formats.size() ? " or '" : ", '") : "'") + formats[i] + "'";
+    std::cerr << "ferry " << command->name << ": error: --output must be " << list << "\n";
     return kExitUsage;
   }
   return command->run(*args);
