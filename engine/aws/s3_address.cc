@@ -36,7 +36,8 @@ bool parse_s3_url(const std::string& text, S3Location* out, std::string* error) 
 std::string s3_url(const S3Location& loc) { return "s3://" + loc.bucket + "/" + loc.key; }
 
 bool s3_target(const S3Endpoint& ep, const S3Location& loc, S3Target* out, std::string* error) {
-  const std::string key_path = "/" + uri_encode(loc.key, /*keep_slash=*/true);
+  // A bucket-level request (no key) goes to "/bucket" path-style, "/" virtual-hosted.
+  const std::string key_path = loc.key.empty() ? "" : "/" + uri_encode(loc.key, /*keep_slash=*/true);
   if (!ep.endpoint_url.empty()) {
     Url url;
     if (!parse_url(ep.endpoint_url, &url, error)) {
@@ -51,7 +52,7 @@ bool s3_target(const S3Endpoint& ep, const S3Location& loc, S3Target* out, std::
       out->path = prefix + "/" + loc.bucket + (loc.bucket.empty() ? "" : key_path);
     } else {
       out->host = loc.bucket + "." + url.host;
-      out->path = prefix + key_path;
+      out->path = prefix + (key_path.empty() ? "/" : key_path);
     }
     return true;
   }
@@ -61,7 +62,7 @@ bool s3_target(const S3Endpoint& ep, const S3Location& loc, S3Target* out, std::
                                                                      : "s3." + ep.region + ".amazonaws.com";
   if (!ep.path_style && dns_compatible(loc.bucket)) {
     out->host = loc.bucket + "." + s3host;
-    out->path = key_path;
+    out->path = key_path.empty() ? "/" : key_path;
   } else {
     out->host = s3host;
     out->path = "/" + loc.bucket + key_path;
