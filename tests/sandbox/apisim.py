@@ -520,6 +520,19 @@ def json_patch(doc, ops):
     return doc
 
 
+def _remove_dropped(obj, prev, cur):
+    """Removes from obj the map keys present in prev (the last applied config) but not in cur."""
+    if not isinstance(obj, dict) or not isinstance(prev, dict):
+        return
+    for k, pv in prev.items():
+        if k in ("apiVersion", "kind") or (k == "name" and "uid" in obj):
+            continue
+        if not isinstance(cur, dict) or k not in cur:
+            obj.pop(k, None)
+        elif isinstance(pv, dict) and isinstance(cur.get(k), dict):
+            _remove_dropped(obj.get(k), pv, cur[k])
+
+
 def strip_for_compare(obj):
     o = copy.deepcopy(obj)
     md = o.get("metadata", {})
@@ -541,6 +554,7 @@ class Cluster:
         self.cond = threading.Condition()
         self.rv = 1000
         self.objects = {t.key: {} for t in types}
+        self.applied = {}   # (type key, namespace, name, field manager) -> last applied body
         self.events = {t.key: [] for t in types}
         self.by_gv = {}
         for t in types:
@@ -1453,14 +1467,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if old is None:
                 if sub:
                     raise err_not_found(t, name)
-                return self.create_obj(t, version, ns, copy.deepcopy(body), manager, code=201)
+                self.create_obj(t, version, ns, copy.deepcopy(body), manager, code=201)
+                c.applied[(t.key, ns or "", name, manager)] = self._drop_nulls(copy.deepcopy(body))
+                return
             rv = bmd.get("resourceVersion")
             if rv and rv != old["metadata"]["resourceVersion"]:
                 raise err_conflict(t, name)
             base = self.out(t, version, old)
-            new = merge_patch(base, self._drop_nulls(body))
+            body = self._drop_nulls(body)
+            new = merge_patch(base, body)
+            # fields this manager applied before and no longer applies are removed (server-side
+            # apply's ownership, for the single-manager case)
+            akey = (t.key, ns or "", name, manager)
+            prev = c.applied.get(akey)
+            if prev is not None:
+                _remove_dropped(new, prev, body)
             new = self.prepare_write(t, version, ns, new, old, sub)
             obj, _ = self._commit_update(t, version, old, new, manager, "Apply")
+            c.applied[akey] = copy.deepcopy(body)
             self.respond_write(200, t, version, obj)
 
     def _drop_nulls(self, v):
@@ -1493,11 +1517,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                                                               "uid": obj["metadata"]["uid"]}})
             self.send_json(200, self.out(t, version, result))
 
-    def delete_obj(self, t, obj):
+    def delete_obj(self, t, obj, reconcile=True):
         """Deletes or marks for deletion. Caller holds the lock. Returns the object as the response shows it."""
         c = self.server.cluster
         md = obj["metadata"]
         key = (md.get("namespace", ""), md["name"])
+        if key not in c.objects[t.key]:
+            return obj
         if t.plural == "namespaces":
             if not md.get("deletionTimestamp"):
                 new = copy.deepcopy(obj)
@@ -1525,7 +1551,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         gone = copy.deepcopy(obj)
         gone["metadata"]["resourceVersion"] = str(c.next_rv())
         c._record(t, "DELETED", gone)
-        self.reconcile_namespaces()
+        if reconcile:
+            self.reconcile_namespaces()
         return gone
 
     def reconcile_namespaces(self):
@@ -1536,16 +1563,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if not nso["metadata"].get("deletionTimestamp"):
                 continue
             ns = key[1]
-            remaining = 0
             for t in c.types:
                 if not t.namespaced:
                     continue
                 for (ons, _), obj in list(c.objects[t.key].items()):
                     if ons != ns:
                         continue
-                    remaining += 1
                     if not obj["metadata"].get("deletionTimestamp"):
-                        self.delete_obj(t, obj)
+                        self.delete_obj(t, obj, reconcile=False)
             still = sum(1 for t in c.types if t.namespaced for (ons, _) in c.objects[t.key] if ons == ns)
             if still == 0 and key in c.objects[nst.key]:
                 gone = c.objects[nst.key].pop(key)
@@ -1616,6 +1641,7 @@ class ExecSession:
         self.want_stdin = handler.q("stdin") in ("true", "1")
         self.want_stdout = handler.q("stdout", "true") in ("true", "1")
         self.want_stderr = handler.q("stderr", "true") in ("true", "1")
+        self.rooted = []
 
     def pod_dir(self):
         md = self.pod["metadata"]
@@ -1667,12 +1693,19 @@ class ExecSession:
         rooted = (md.get("annotations") or {}).get("apisim.ferry.dev/rooted-paths")
         rooted = [p for p in rooted.split(",") if p] if rooted is not None else DEFAULT_ROOTED_PATHS
         pdir = self.pod_dir()
+        self.rooted = rooted
         out = []
         for a in self.command:
             for r in rooted:
-                a = re.sub(r"(^|=)" + re.escape(r) + r"(?=/|$)", lambda m: m.group(1) + pdir + r, a)
+                a = re.sub(r"(^|[\s=:'\"])" + re.escape(r) + r"(?=[/\s'\";]|$)", lambda m: m.group(1) + pdir + r, a)
             out.append(a)
         return out
+
+    def unroot(self, data):
+        """Maps the pod dir back out of what the command prints (`Snapshot saved at /var/lib/data/...`)."""
+        for r in self.rooted:
+            data = data.replace((self.pod_dir() + r).encode(), r.encode())
+        return data
 
     def env(self):
         env = {"PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"), "HOME": self.pod_dir(),
@@ -1749,7 +1782,7 @@ class ExecSession:
                 if not data:
                     break
                 if want:
-                    self.send_data(ch, data)
+                    self.send_data(ch, self.unroot(data) if self.rooted else data)
         except (ConnectionError, OSError, ssl.SSLError):
             pass
 

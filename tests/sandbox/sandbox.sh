@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Brings up (or stops) the three simulated clusters of a migration: management cluster A
+# (source), management cluster B (destination) and the hosted cluster, each an apisim.py
+# instance on its own free loopback port with its own kubeconfig.
+#
+#   tests/sandbox/sandbox.sh start DIR     # prints the env file to source
+#   tests/sandbox/sandbox.sh stop DIR
+#
+# DIR/env then holds MGMT_KUBECONFIG, MGMT2_KUBECONFIG and HC_KUBECONFIG (the names the procedure
+# and plans/example.env use). The CRDs are read from $FERRY_CRDS, default ../shared/testdata/crds
+# beside the checkout.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+crds="${FERRY_CRDS:-$root/../shared/testdata/crds}"
+
+usage() { echo "usage: $0 start|stop|status DIR" >&2; exit 2; }
+(($# == 2)) || usage
+cmd="$1"
+dir="$2"
+
+instances=(source destination hosted)
+
+stop_one() {
+  local d="$1" pid
+  [[ -f "$d/pid" ]] || return 0
+  pid="$(cat "$d/pid")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$d/pid" "$d/ready.json"
+}
+
+case "$cmd" in
+  start)
+    [[ -d "$crds" ]] || { echo "sandbox: CRD directory $crds not found (set FERRY_CRDS)" >&2; exit 2; }
+    command -v kubectl >/dev/null || echo "sandbox: warning: kubectl is not on PATH" >&2
+    mkdir -p "$dir"
+    dir="$(cd "$dir" && pwd)"
+    for name in "${instances[@]}"; do
+      d="$dir/$name"
+      mkdir -p "$d"
+      stop_one "$d"
+      crd_args=(--crds "$crds")
+      python3 "$here/apisim.py" --name "$name" --state-dir "$d" --fixture "$here/fixtures/$name.json" \
+        "${crd_args[@]}" --port 0 --ready-file "$d/ready.json" >"$d/apisim.log" 2>&1 &
+      echo $! >"$d/pid"
+    done
+    for name in "${instances[@]}"; do
+      d="$dir/$name"
+      for _ in $(seq 100); do [[ -f "$d/ready.json" ]] && break; sleep 0.1; done
+      if [[ ! -f "$d/ready.json" ]]; then
+        echo "sandbox: $name did not come up; its log:" >&2
+        cat "$d/apisim.log" >&2
+        for n in "${instances[@]}"; do stop_one "$dir/$n"; done
+        exit 1
+      fi
+    done
+    {
+      echo "# written by tests/sandbox/sandbox.sh start $dir"
+      echo "export MGMT_KUBECONFIG=$dir/source/kubeconfig"
+      echo "export MGMT2_KUBECONFIG=$dir/destination/kubeconfig"
+      echo "export HC_KUBECONFIG=$dir/hosted/kubeconfig"
+      echo "export KUBECACHEDIR=$dir/kube-cache"
+    } >"$dir/env"
+    for name in "${instances[@]}"; do
+      printf '%-12s %s\n' "$name" "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["url"], d["kubeconfig"])' "$dir/$name/ready.json")"
+    done
+    echo "env file: $dir/env   (source it, then e.g. kubectl --kubeconfig \$MGMT_KUBECONFIG get hc -A)"
+    ;;
+  stop)
+    for name in "${instances[@]}"; do stop_one "$dir/$name"; done
+    ;;
+  status)
+    rc=0
+    for name in "${instances[@]}"; do
+      if [[ -f "$dir/$name/pid" ]] && kill -0 "$(cat "$dir/$name/pid")" 2>/dev/null; then
+        echo "$name: running (pid $(cat "$dir/$name/pid"))"
+      else
+        echo "$name: stopped"; rc=1
+      fi
+    done
+    exit $rc
+    ;;
+  *) usage ;;
+esac

@@ -1,0 +1,118 @@
+"""Shared helpers for the sandbox tests: start an apisim instance, run the real kubectl against it."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+SHARED = os.environ.get("FERRY_SHARED_TESTDATA") or os.path.join(os.path.dirname(ROOT), "shared", "testdata")
+CRDS = os.environ.get("FERRY_CRDS") or os.path.join(SHARED, "crds")
+CRD_TESTS = os.path.join(SHARED, "crd-tests")
+FIXTURES = os.path.join(HERE, "fixtures")
+KUBECTL = shutil.which("kubectl")
+
+
+class Sim:
+    """One apisim.py process with its own state dir, port and kubeconfig."""
+
+    def __init__(self, fixture="source", name=None, crds=True):
+        self.dir = tempfile.mkdtemp(prefix="apisim-test-")
+        ready = os.path.join(self.dir, "ready.json")
+        args = [sys.executable, os.path.join(HERE, "apisim.py"), "--state-dir", os.path.join(self.dir, "state"),
+                "--port", "0", "--ready-file", ready, "--name", name or fixture or "sim"]
+        if crds:
+            args += ["--crds", CRDS]
+        if fixture:
+            args += ["--fixture", os.path.join(FIXTURES, fixture + ".json")]
+        self.log = open(os.path.join(self.dir, "apisim.log"), "w")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 30
+        while not os.path.exists(ready):
+            if self.proc.poll() is not None or time.time() > deadline:
+                self.stop()
+                raise RuntimeError("apisim did not start: " + open(os.path.join(self.dir, "apisim.log")).read())
+            time.sleep(0.05)
+        with open(ready) as f:
+            self.info = json.load(f)
+        self.kubeconfig = self.info["kubeconfig"]
+        self.state_dir = self.info["state_dir"]
+
+    def pod_dir(self, ns, name):
+        return os.path.join(self.state_dir, "pods", ns, name)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@unittest.skipUnless(KUBECTL, "kubectl is not installed")
+@unittest.skipUnless(os.path.isdir(CRDS), "CRDs not found at " + CRDS)
+class SimTestCase(unittest.TestCase):
+    """A class shares one simulator instance; every test gets its own KUBECACHEDIR."""
+
+    fixture = "source"
+    per_test = False      # True: a fresh instance for every test
+    maxDiff = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sim = None if cls.per_test else Sim(cls.fixture)
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.sim:
+            cls.sim.stop()
+
+    def setUp(self):
+        if self.per_test:
+            self.sim = Sim(self.fixture)
+            self.addCleanup(self.sim.stop)
+        self.cache = tempfile.mkdtemp(prefix="kubecache-")
+        self.addCleanup(shutil.rmtree, self.cache, True)
+
+    def kubectl(self, *args, input=None, kubeconfig=None, timeout=60, binary=False):
+        env = dict(os.environ, KUBECONFIG=kubeconfig or self.sim.kubeconfig, KUBECACHEDIR=self.cache)
+        if isinstance(input, (dict, list)):
+            input = json.dumps(input)
+        if input is not None and not binary and isinstance(input, bytes):
+            input = input.decode()
+        return subprocess.run([KUBECTL] + list(args), input=input, capture_output=True, env=env,
+                              timeout=timeout, text=not binary)
+
+    def ok(self, *args, **kw):
+        r = self.kubectl(*args, **kw)
+        self.assertEqual(r.returncode, 0, "kubectl %s failed: %s" % (" ".join(args), r.stderr))
+        return r.stdout
+
+    def fails(self, *args, code=1, **kw):
+        r = self.kubectl(*args, **kw)
+        self.assertEqual(r.returncode, code, "kubectl %s: want exit %d, got %d\nstdout: %s\nstderr: %s"
+                         % (" ".join(args), code, r.returncode, r.stdout, r.stderr))
+        return r.stderr
+
+    def get(self, *args):
+        return json.loads(self.ok("get", "-o", "json", *args))
+
+    def assertLine(self, line, text):
+        self.assertIn(line, text.splitlines(), "line %r not in:\n%s" % (line, text))

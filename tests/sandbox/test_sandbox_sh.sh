@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# sandbox.sh start/stop: three clusters come up, answer kubectl with their own kubeconfigs, and stop.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+dir="$(mktemp -d)"
+trap '"$here/sandbox.sh" stop "$dir" >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+"$here/sandbox.sh" start "$dir" >"$dir/start.out"
+# shellcheck disable=SC1091
+. "$dir/env"
+[[ "$(kubectl --kubeconfig "$MGMT_KUBECONFIG" -n clusters get hc -o name)" == "hostedcluster.hypershift.openshift.io/jdoe-hosted" ]] \
+  || fail "source has no HostedCluster jdoe-hosted"
+[[ -z "$(kubectl --kubeconfig "$MGMT2_KUBECONFIG" get hc -A -o name)" ]] || fail "destination is not empty"
+[[ "$(kubectl --kubeconfig "$HC_KUBECONFIG" get nodes -o name | wc -l)" == 3 ]] || fail "hosted cluster has no 3 nodes"
+"$here/sandbox.sh" status "$dir" >/dev/null || fail "status says not running"
+pids=$(cat "$dir"/*/pid)
+"$here/sandbox.sh" stop "$dir"
+for p in $pids; do ! kill -0 "$p" 2>/dev/null || fail "pid $p still running after stop"; done
+! "$here/sandbox.sh" status "$dir" >/dev/null || fail "status says running after stop"
+echo "1 passed, 0 failed"
