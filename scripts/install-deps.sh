@@ -8,6 +8,7 @@ packages=(
   tao-pegtl-dev libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev
   libcurl4-openssl-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  etcd-server etcd-client openssl
 )
 
 missing=()
@@ -18,6 +19,10 @@ done
 # nodejs from elsewhere that brings its own npm, or a botocore from pip, will do as well.
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 python3 -c 'import botocore' 2>/dev/null || missing+=(python3-botocore)
+# The sandbox (tests/sandbox) drives the real kubectl: the machine image ships it (package kubectl,
+# a dispatcher over kubectl 1.27-1.33, from a repository apt cannot reach here); Debian's own
+# kubernetes-client is 1.20, too old for exec over WebSocket, so it is no substitute.
+command -v kubectl >/dev/null 2>&1 || echo "install-deps: warning: kubectl not found; the sandbox tests will skip" >&2
 ((${#missing[@]} == 0)) && exit 0
 
 echo "install-deps: installing ${missing[*]}"
