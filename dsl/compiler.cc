@@ -173,7 +173,10 @@ void check_secret_default(CompileContext& ctx, const Param& p) {
   if (value->is_string() && type->kind != Type::Kind::String) {
     if (auto parsed = parse_var(value->get<std::string>(), *type)) value = parsed;
   }
-  if (ValueChecker(quiet, eval).check(*value, *type, nullptr, p.span, p.name, ctx.root)) return;
+  if (ValueChecker(quiet, eval).check(*value, *type, nullptr, p.span, p.name, ctx.root)) {
+    ctx.ir.secret_values[p.name] = value->is_string() ? value->get<std::string>() : value->dump();
+    return;
+  }
   ctx.diags->error(p.default_value->span, "the default <redacted> of secret param '" + p.name + "' is not " +
                                               describe_type(*type));
 }
@@ -233,6 +236,7 @@ void bind_params(CompileContext& ctx) {
         }
       } else if (type) {
         binding.value = *value;
+        if (p.secret) ctx.ir.secret_values[p.name] = var->second;
       }
     } else if (p.default_value) {
       binding.expr = &*p.default_value;

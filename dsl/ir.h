@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,9 @@ struct Ir {
   std::map<std::string, IrCluster> clusters;
   std::vector<IrPhase> phases;  // in run order
   std::map<std::string, IrStep> steps;
+  // The values of secret params known when compiling (from a --var or a default). Never in the
+  // JSON, the hash or anything printed: only the executor reads them.
+  std::map<std::string, std::string> secret_values;
 
   const IrStep* find(const std::string& id) const;
 };
@@ -82,5 +86,7 @@ json ir_to_json(const Ir& ir, const IrJsonOptions& options = {});
 std::string ir_canonical_text(const Ir& ir);
 // SHA-256 (hex) of the canonical text without spans: what a saved plan and a journal pin.
 std::string ir_hash(const Ir& ir);
+// The IR back from ir_to_json (spans are not restored). std::nullopt with *error if malformed.
+std::optional<Ir> ir_from_json(const json& j, std::string* error);
 
 }  // namespace ferry::dsl

@@ -1,0 +1,73 @@
+// The IR read back from its canonical JSON: what a saved plan (`ferry plan -out`) and a run
+// directory hold, so `apply`, `resume` and `rollback` run exactly the plan that was reviewed.
+// Spans are not restored (a saved plan has no source files to point into).
+#include "dsl/ir.h"
+
+namespace ferry::dsl {
+namespace {
+
+std::string str(const json& j, const char* key) { return j.contains(key) ? j[key].get<std::string>() : ""; }
+
+std::vector<std::string> strings(const json& j, const char* key) {
+  return j.contains(key) ? j[key].get<std::vector<std::string>>() : std::vector<std::string>{};
+}
+
+IrStep step_from_json(const std::string& id, const json& j) {
+  IrStep s;
+  s.id = id;
+  s.type = str(j, "type");
+  s.phase = str(j, "phase");
+  s.cluster = str(j, "cluster");
+  s.args = j.value("args", json::object());
+  s.after = strings(j, "after");
+  s.deps = strings(j, "deps");
+  s.when = j.value("when", json());
+  s.retry = j.value("retry", json());
+  s.timeout = str(j, "timeout");
+  s.rollback = str(j, "rollback");
+  s.description = str(j, "description");
+  s.pool = str(j, "pool");
+  s.template_name = str(j, "template");
+  if (j.contains("rollback_steps")) {
+    for (const auto& [rid, rj] : j["rollback_steps"].items()) s.rollback_steps.push_back(step_from_json(rid, rj));
+  }
+  return s;
+}
+
+}  // namespace
+
+std::optional<Ir> ir_from_json(const json& j, std::string* error) {
+  if (!j.is_object() || !j.contains("ferry_ir")) {
+    *error = "not a compiled ferry plan (no \"ferry_ir\" key)";
+    return std::nullopt;
+  }
+  if (j["ferry_ir"] != kIrVersion) {
+    *error = "the plan was compiled for IR version " + j["ferry_ir"].dump() + "; this ferry reads version " +
+             std::to_string(kIrVersion);
+    return std::nullopt;
+  }
+  try {
+    Ir ir;
+    ir.plan = str(j, "plan");
+    ir.description = str(j, "description");
+    ir.on_failure = str(j, "on_failure");
+    ir.timeout = str(j, "timeout");
+    ir.retry = j.value("retry", json());
+    ir.modules = strings(j, "modules");
+    for (const auto& [name, p] : j.at("params").items()) {
+      ir.params[name] = IrParam{name, str(p, "type"), p.value("secret", false), p.value("default", json()),
+                                p.value("value", json()), {}};
+    }
+    for (const auto& [name, c] : j.at("clusters").items()) ir.clusters[name] = IrCluster{name, c, {}};
+    for (const json& p : j.at("phases")) {
+      ir.phases.push_back(IrPhase{str(p, "name"), str(p, "description"), str(p, "on_failure"), strings(p, "steps"), {}});
+    }
+    for (const auto& [id, s] : j.at("steps").items()) ir.steps[id] = step_from_json(id, s);
+    return ir;
+  } catch (const json::exception& e) {
+    *error = std::string("malformed plan: ") + e.what();
+    return std::nullopt;
+  }
+}
+
+}  // namespace ferry::dsl
