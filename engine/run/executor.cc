@@ -1,0 +1,670 @@
+#include "engine/run/executor.h"
+
+#include <signal.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdlib>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "dsl/step_types.h"
+#include "engine/run/resolve.h"
+#include "engine/run/retry_policy.h"
+
+namespace ferry::engine {
+namespace {
+
+// A test-only fault hook: FERRY_TEST_CRASH="STEP:POINT" kills ferry with SIGKILL at that point
+// of that step (POINT: before, during, after; "undo:STEP:before|after" in a rollback), so the
+// crash tests can stop a real process exactly where they want.
+void maybe_crash(const std::string& where) {
+  static const char* spec = std::getenv("FERRY_TEST_CRASH");
+  if (!spec || where != spec) return;
+  if (where.ends_with(":during")) {
+    std::thread([] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      raise(SIGKILL);
+    }).detach();
+    return;
+  }
+  raise(SIGKILL);
+}
+
+// What a dry run shows for a step type the engine cannot run yet.
+const StepImpl& unimplemented_step() {
+  static const StepImpl impl = [] {
+    StepImpl i;
+    i.render = [](const StepContext& ctx) {
+      Action a;
+      a.note = "this build of ferry cannot run '" + ctx.step->type + "' steps yet: apply will fail here";
+      return std::vector<Action>{a};
+    };
+    i.run = [](StepContext&) { return StepResult{}; };
+    return i;
+  }();
+  return impl;
+}
+
+bool is_done(StepState s) { return s == StepState::kSucceeded || s == StepState::kSkipped; }
+
+class RealRunner : public StepRunner {
+ public:
+  bool dry() const override { return false; }
+  StepResult attempt(const StepImpl& impl, StepContext& ctx) override { return impl.run(ctx); }
+  Status compensate(const StepImpl& impl, StepContext& ctx, const json& undo) override {
+    return impl.inverse(ctx, undo);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<StepRunner> real_runner() { return std::make_unique<RealRunner>(); }
+
+std::string_view run_result_name(RunResult r) {
+  switch (r) {
+    case RunResult::kSucceeded: return "succeeded";
+    case RunResult::kFailed: return "failed";
+    case RunResult::kCancelled: return "cancelled";
+    case RunResult::kRolledBack: return "rolled_back";
+    case RunResult::kRollbackFailed: return "rollback_failed";
+  }
+  return "failed";
+}
+
+struct Executor::Impl {
+  const dsl::Ir& ir;
+  RunOptions opt;
+  const Services& services;
+  Clock& clock;
+  Redactor& redactor;
+  StepRunner& runner;
+  JournalWriter* journal;
+  EventSink sink;
+
+  std::mutex mu;  // guards everything below
+  RunState state;
+  std::map<std::string, json> live_outputs;  // every output of this process's steps, secret ones too
+  std::vector<std::pair<std::string, int>> started;
+  std::string fatal;
+  std::mt19937_64 rng;
+  int wave = 0;
+
+  // Workers and the queues between them and the scheduler.
+  std::vector<std::thread> workers;
+  std::deque<std::string> tasks;
+  std::deque<std::string> done;
+  std::condition_variable task_cv, done_cv;
+  bool stopping = false;
+
+  // Running attempts with a deadline, watched by the watchdog thread.
+  struct Watched {
+    Millis deadline;
+    CancelToken token;
+  };
+  std::map<std::string, Watched> watched;
+  std::thread watchdog;
+  CancelToken run_token;
+  Millis run_deadline{0};
+
+  Impl(const dsl::Ir& ir, RunOptions o, const Services& s, Clock& c, Redactor& r, StepRunner& run, JournalWriter* j,
+       EventSink e, RunState prior)
+      : ir(ir), opt(std::move(o)), services(s), clock(c), redactor(r), runner(run), journal(j), sink(std::move(e)),
+        state(std::move(prior)), rng(opt.seed ? opt.seed : std::random_device{}()) {
+    for (const auto& [name, value] : opt.secrets) redactor.add(value);
+  }
+
+  ~Impl() { stop_threads(); }
+
+  // ---- journal ---------------------------------------------------------------------------
+
+  // Journals an event, applies it to the state and shows it. REQUIRES: mu held.
+  bool record(const std::string& event, json fields, bool sync = true) {
+    int64_t t = clock.unix_ms();
+    json e = fields;
+    e["t"] = t;
+    e["event"] = event;
+    json shown = redactor.redact_json(e);
+    apply_event(shown, &state);
+    if (journal) {
+      std::string error;
+      if (!journal->append(t, event, std::move(fields), &error, sync)) {
+        if (fatal.empty()) fatal = error;
+        run_token.cancel(ErrorClass::kCancelled, error);
+        return false;
+      }
+    }
+    if (sink) sink(event, shown);
+    return true;
+  }
+
+  // ---- threads ---------------------------------------------------------------------------
+
+  // Workers run steps; the watchdog enforces timeouts (also while compensating, with no workers).
+  void start_threads(bool with_workers) {
+    stopping = false;
+    int n = !with_workers ? 0 : runner.dry() ? 1 : std::max(1, opt.parallelism);
+    for (int i = 0; i < n; ++i) workers.emplace_back([this] { worker_loop(); });
+    if (!runner.dry()) watchdog = std::thread([this] { watchdog_loop(); });
+  }
+
+  void stop_threads() {
+    {
+      std::lock_guard lock(mu);
+      stopping = true;
+    }
+    task_cv.notify_all();
+    for (auto& w : workers) w.join();
+    workers.clear();
+    if (watchdog.joinable()) watchdog.join();
+  }
+
+  void worker_loop() {
+    for (;;) {
+      std::string id;
+      {
+        std::unique_lock lock(mu);
+        task_cv.wait(lock, [&] { return stopping || !tasks.empty(); });
+        if (tasks.empty()) return;
+        id = tasks.front();
+        tasks.pop_front();
+      }
+      execute(ir.steps.at(id));
+      {
+        std::lock_guard lock(mu);
+        done.push_back(id);
+      }
+      done_cv.notify_one();
+    }
+  }
+
+  // Cancels attempts past their deadline, and the run past its own.
+  void watchdog_loop() {
+    std::unique_lock lock(mu);
+    while (!stopping) {
+      Millis now = clock.now();
+      for (auto& [id, w] : watched) {
+        if (now >= w.deadline) w.token.cancel(ErrorClass::kTimeout, "timed out");
+      }
+      if (run_deadline.count() && now >= run_deadline) {
+        run_token.cancel(ErrorClass::kTimeout, "the run's timeout (" + ir.timeout + ") passed");
+      }
+      lock.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      lock.lock();
+    }
+  }
+
+  // ---- resolving -------------------------------------------------------------------------
+
+  ResolveScope scope() {
+    ResolveScope s;
+    s.ir = &ir;
+    s.redactor = &redactor;
+    s.placeholders = runner.dry();
+    s.outputs = [this](const std::string& id) -> const json* {
+      if (runner.dry()) return nullptr;
+      std::lock_guard lock(mu);
+      if (auto it = live_outputs.find(id); it != live_outputs.end()) return &it->second;
+      auto it = state.steps.find(id);
+      if (it != state.steps.end() && it->second.state == StepState::kSucceeded) return &it->second.outputs;
+      return nullptr;
+    };
+    s.secret = [this](const std::string& name) -> std::optional<std::string> {
+      auto it = opt.secrets.find(name);
+      if (it == opt.secrets.end()) return std::nullopt;
+      return it->second;
+    };
+    return s;
+  }
+
+  StepContext context_for(const dsl::IrStep& step) {
+    StepContext ctx;
+    ctx.step = &step;
+    auto c = ir.clusters.find(step.cluster);
+    ctx.cluster = c == ir.clusters.end() ? nullptr : &c->second;
+    ctx.run_dir = opt.run_dir;
+    ctx.dry_run = runner.dry();
+    ctx.clock = &clock;
+    ctx.redactor = &redactor;
+    ctx.services = &services;
+    std::string id = step.id;
+    ctx.log = [this, id](const std::string& line) {
+      std::lock_guard lock(mu);
+      if (sink) sink("log", redactor.redact_json(json{{"step", id}, {"message", line}}));
+    };
+    ctx.taint = [this](const std::string& value) { redactor.add(value); };
+    return ctx;
+  }
+
+  // ---- one step ----------------------------------------------------------------------------
+
+  Status when_holds(const dsl::IrStep& step, bool* holds) {
+    *holds = true;
+    if (step.when.is_null()) return Status::Ok();
+    json value;
+    if (Status s = resolve_value(step.when, scope(), &value); !s.ok()) return s;
+    if (runner.dry() && value.is_string()) return Status::Ok();  // decided at run time
+    if (!value.is_boolean()) return Status::Invalid("`when` is " + std::string(value.type_name()) + ", not a bool");
+    *holds = value.get<bool>();
+    return Status::Ok();
+  }
+
+  void fail(const std::string& id, const Status& s, int attempts) {
+    std::lock_guard lock(mu);
+    std::string event = s.error_class() == ErrorClass::kCancelled ? "step_cancelled" : "step_failed";
+    record(event, {{"step", id}, {"class", error_class_name(s.error_class())}, {"message", s.message()},
+                   {"attempts", attempts}});
+  }
+
+  // Runs the attempts of one step (on a worker, or for a rollback block on the caller's
+  // thread). Journals its outcome.
+  void execute(const dsl::IrStep& step) {
+    const std::string& id = step.id;
+    const StepImpl* impl = find_step_impl(step.type);
+    bool quiet = step.type == "noop";  // no action outside ferry: no need to sync its events
+    StepContext ctx = context_for(step);
+    bool holds = true;
+    if (Status s = when_holds(step, &holds); !s.ok()) return fail(id, s, 0);
+    if (!holds) {
+      std::lock_guard lock(mu);
+      record("step_skipped", {{"step", id}, {"reason", "`when` is false"}}, !quiet);
+      return;
+    }
+    if (Status s = resolve_value(step.args, scope(), &ctx.args); !s.ok()) return fail(id, s, 0);
+    if (!impl && runner.dry()) impl = &unimplemented_step();
+    if (!impl) {
+      return fail(id, Status::Invalid("this build of ferry has no implementation of step type '" + step.type + "'"), 0);
+    }
+    std::string id_copy = id;
+    ctx.save_undo = [this, id_copy](const json& undo) {
+      std::lock_guard lock(mu);
+      record("undo", {{"step", id_copy}, {"undo", undo}});
+    };
+    RetryPolicy policy = RetryPolicy::from_ir(step.retry);
+    auto timeout = step.timeout.empty() ? std::nullopt : dsl::parse_duration(step.timeout);
+    int first = state_attempts(id) + 1;
+    for (int attempt = 1;; ++attempt) {
+      {
+        std::lock_guard lock(mu);
+        if (!record("step_started", {{"step", id}, {"attempt", first + attempt - 1}}, !quiet)) return;
+      }
+      maybe_crash(id + ":before");
+      ctx.attempt = attempt;
+      ctx.cancel = run_token.child();
+      ctx.deadline = timeout ? clock.now() + Millis(*timeout) : Millis(0);
+      if (ctx.deadline.count()) {
+        std::lock_guard lock(mu);
+        watched.insert_or_assign(id, Watched{ctx.deadline, ctx.cancel});
+      }
+      maybe_crash(id + ":during");
+      StepResult result = runner.attempt(*impl, ctx);
+      {
+        std::lock_guard lock(mu);
+        watched.erase(id);
+      }
+      maybe_crash(id + ":after");
+      if (result.status.ok()) return succeed(step, result.outputs, first + attempt - 1, quiet);
+      Status s = result.status;
+      if (s.error_class() == ErrorClass::kTimeout && timeout) {
+        s = Status::Timeout("timed out after " + step.timeout + " (the step's timeout)" +
+                            (s.message() == "timed out" ? "" : ": " + s.message()));
+      }
+      if (run_token.cancelled()) return fail(id, run_token.status(), first + attempt - 1);
+      if (attempt >= policy.attempts || !policy.retries(s.error_class())) return fail(id, s, first + attempt - 1);
+      Millis wait;
+      {
+        std::lock_guard lock(mu);
+        wait = policy.delay(attempt, rng);
+        if (!record("attempt_failed", {{"step", id}, {"attempt", first + attempt - 1},
+                                       {"class", error_class_name(s.error_class())}, {"message", s.message()},
+                                       {"retry_in_ms", wait.count()}})) {
+          return;
+        }
+      }
+      if (!clock.sleep_until(clock.now() + wait, run_token)) return fail(id, run_token.status(), first + attempt - 1);
+    }
+  }
+
+  int state_attempts(const std::string& id) {
+    std::lock_guard lock(mu);
+    auto it = state.steps.find(id);
+    return it == state.steps.end() ? 0 : it->second.attempts;
+  }
+
+  void succeed(const dsl::IrStep& step, json outputs, int attempts, bool quiet) {
+    if (outputs.is_null()) outputs = json::object();
+    json journaled = json::object();
+    std::vector<std::string> secret;
+    const dsl::StepSchema* schema = dsl::find_step_schema(step.type);
+    for (const auto& [name, value] : outputs.items()) {
+      bool is_secret = false;
+      if (schema) {
+        for (const auto& o : schema->outputs) is_secret |= o.name == name && o.secret;
+      }
+      if (is_secret) {
+        if (value.is_string()) redactor.add(value.get<std::string>());
+        secret.push_back(name);
+      } else {
+        journaled[name] = value;
+      }
+    }
+    std::lock_guard lock(mu);
+    if (!runner.dry()) live_outputs[step.id] = outputs;
+    json fields = {{"step", step.id}, {"outputs", journaled}, {"attempts", attempts}};
+    if (!secret.empty()) fields["secret_outputs"] = secret;
+    record("step_succeeded", fields, !quiet);
+  }
+
+  // ---- scheduling --------------------------------------------------------------------------
+
+  std::vector<std::string> pools_of(const dsl::IrStep& step) {
+    std::vector<std::string> pools;
+    if (!step.pool.empty()) pools.push_back(step.pool);
+    if (const StepImpl* impl = find_step_impl(step.type); impl && impl->implicit_pool) {
+      StepContext ctx = context_for(step);
+      // The implicit pool needs the resolved args (e.g. the pod); placeholders are fine for it.
+      ResolveScope s = scope();
+      s.placeholders = true;
+      if (resolve_value(step.args, s, &ctx.args).ok()) {
+        if (std::string p = impl->implicit_pool(ctx); !p.empty()) pools.push_back(p);
+      }
+    }
+    return pools;
+  }
+
+  int depth_of(const std::string& pool) {
+    auto it = opt.pools.find(pool);
+    return it == opt.pools.end() ? 1 : std::max(1, it->second);
+  }
+
+  StepState state_of(const std::string& id) {
+    auto it = state.steps.find(id);
+    return it == state.steps.end() ? StepState::kPending : it->second.state;
+  }
+
+  // Runs the steps of one phase until all are done or the run stops. REQUIRES: mu not held.
+  // False if the phase did not complete.
+  bool run_phase(const dsl::IrPhase& phase, std::set<std::string>* failed) {
+    std::set<std::string> running;
+    std::map<std::string, int> pool_use;
+    std::map<std::string, std::vector<std::string>> step_pools;
+    for (const std::string& id : phase.steps) step_pools[id] = pools_of(ir.steps.at(id));
+    bool stop_launching = false;
+    for (;;) {
+      std::unique_lock lock(mu);
+      if (run_token.cancelled() || !failed->empty() || !fatal.empty()) stop_launching = true;
+      bool launched = false;
+      if (!stop_launching) {
+        ++wave;
+        for (const std::string& id : phase.steps) {
+          if (static_cast<int>(running.size()) >= std::max(1, opt.parallelism)) break;
+          if (running.count(id) || state_of(id) != StepState::kPending) continue;
+          const dsl::IrStep& step = ir.steps.at(id);
+          bool ready = std::all_of(step.deps.begin(), step.deps.end(), [&](const std::string& d) { return is_done(state_of(d)); });
+          if (!ready) continue;
+          const auto& pools = step_pools[id];
+          bool free = std::all_of(pools.begin(), pools.end(), [&](const std::string& p) { return pool_use[p] < depth_of(p); });
+          if (!free) continue;
+          for (const std::string& p : pools) ++pool_use[p];
+          running.insert(id);
+          started.emplace_back(id, wave);
+          tasks.push_back(id);
+          launched = true;
+        }
+      }
+      if (launched) task_cv.notify_all();
+      if (running.empty()) break;
+      done_cv.wait(lock, [&] { return !done.empty(); });
+      // Drain every completion there is before launching again, so a dry run's waves are
+      // exactly the sets of steps that could run together.
+      do {
+        while (!done.empty()) {
+          std::string id = done.front();
+          done.pop_front();
+          running.erase(id);
+          for (const std::string& p : step_pools[id]) --pool_use[p];
+          StepState s = state_of(id);
+          if (s == StepState::kFailed || s == StepState::kCancelled || s == StepState::kRunning) failed->insert(id);
+        }
+        if (runner.dry() && !running.empty()) done_cv.wait(lock, [&] { return !done.empty(); });
+      } while (runner.dry() && !running.empty());
+    }
+    return std::all_of(phase.steps.begin(), phase.steps.end(), [&](const std::string& id) { return is_done(state_of(id)); });
+  }
+
+  // Before resuming: decide about steps a crash left started but unfinished.
+  bool prepare_resume(std::string* error) {
+    std::vector<std::string> undecided;
+    for (auto& [id, r] : state.steps) {
+      const dsl::IrStep* step = ir.find(id);
+      if (!step) continue;
+      if (r.state == StepState::kFailed || r.state == StepState::kCancelled) r.state = StepState::kPending;
+      if (r.state != StepState::kRunning) continue;
+      const dsl::StepSchema* schema = dsl::find_step_schema(step->type);
+      if ((schema && schema->idempotent) || opt.rerun.count(id)) {
+        r.state = StepState::kPending;
+      } else if (opt.assume_done.count(id)) {
+        record("step_assumed_done", {{"step", id}, {"reason", "--assume-done"}});
+      } else {
+        undecided.push_back(id);
+      }
+    }
+    // Secret outputs are not journaled: a step that made one reruns if a step still to run needs it.
+    for (auto& [id, r] : state.steps) {
+      if (r.state != StepState::kSucceeded || r.secret_outputs.empty()) continue;
+      for (const auto& [other, step] : ir.steps) {
+        bool pending = !is_done(state_of(other));
+        if (pending && std::find(step.deps.begin(), step.deps.end(), id) != step.deps.end()) {
+          r.state = StepState::kPending;
+          break;
+        }
+      }
+    }
+    if (undecided.empty()) return true;
+    *error = "these steps started but did not finish, and are not safe to simply run again:";
+    for (const auto& id : undecided) *error += " " + id;
+    *error += ". Check what they did, then resume with --rerun ID (run it again) or --assume-done ID (it took effect)";
+    return false;
+  }
+
+  std::string on_failure_for(const std::set<std::string>& failed) {
+    if (!opt.on_failure.empty()) return opt.on_failure;
+    for (const std::string& id : failed) {
+      const dsl::IrStep& step = ir.steps.at(id);
+      for (const dsl::IrPhase& p : ir.phases) {
+        if (p.name == step.phase && !p.on_failure.empty()) return p.on_failure;
+      }
+    }
+    return ir.on_failure.empty() ? "stop" : ir.on_failure;
+  }
+
+  RunResult run(const CancelToken& cancel) {
+    run_token = cancel.child();
+    if (!ir.timeout.empty()) {
+      if (auto ms = dsl::parse_duration(ir.timeout)) run_deadline = clock.now() + Millis(*ms);
+    }
+    {
+      std::lock_guard lock(mu);
+      bool resuming = !state.steps.empty();
+      std::string error;
+      if (resuming && !prepare_resume(&error)) {
+        fatal = error;
+        return RunResult::kFailed;
+      }
+      record("run_started", {{"mode", resuming ? "resume" : "apply"}, {"parallelism", opt.parallelism}});
+    }
+    start_threads(true);
+    std::set<std::string> failed;
+    bool complete = true;
+    for (const dsl::IrPhase& phase : ir.phases) {
+      bool all_done = std::all_of(phase.steps.begin(), phase.steps.end(), [&](const std::string& id) {
+        std::lock_guard lock(mu);
+        return is_done(state_of(id));
+      });
+      if (all_done) continue;
+      {
+        std::lock_guard lock(mu);
+        record("phase_started", {{"phase", phase.name}});
+      }
+      if (!run_phase(phase, &failed)) {
+        complete = false;
+        break;
+      }
+    }
+    stop_threads();
+    std::lock_guard lock(mu);
+    RunResult result = RunResult::kSucceeded;
+    if (!fatal.empty()) {
+      result = RunResult::kFailed;
+    } else if (run_token.cancelled()) {
+      result = run_token.status().error_class() == ErrorClass::kTimeout ? RunResult::kFailed : RunResult::kCancelled;
+    } else if (!complete) {
+      result = RunResult::kFailed;
+    }
+    if (result == RunResult::kFailed && !failed.empty() && fatal.empty() && !runner.dry() &&
+        on_failure_for(failed) == "rollback") {
+      record("run_ended", {{"result", "failed"}, {"next", "rollback"}});
+      mu.unlock();
+      RunResult r = compensate(cancel, "step " + *failed.begin() + " failed");
+      mu.lock();
+      return r;
+    }
+    record("run_ended", {{"result", run_result_name(result)}});
+    return result;
+  }
+
+  // ---- rollback ----------------------------------------------------------------------------
+
+  // Runs one compensation (with the step's retry policy). REQUIRES: mu not held.
+  Status compensate_step(const dsl::IrStep& step, const std::optional<json>& undo, const CancelToken& cancel) {
+    if (step.rollback == "steps") {
+      // The block's steps run in order of their dependencies among themselves.
+      std::vector<const dsl::IrStep*> order;
+      std::set<std::string> placed;
+      while (order.size() < step.rollback_steps.size()) {
+        size_t before = order.size();
+        for (const dsl::IrStep& s : step.rollback_steps) {
+          if (placed.count(s.id)) continue;
+          bool ready = std::all_of(s.deps.begin(), s.deps.end(), [&](const std::string& d) {
+            return placed.count(d) || std::none_of(step.rollback_steps.begin(), step.rollback_steps.end(),
+                                                   [&](const dsl::IrStep& o) { return o.id == d; });
+          });
+          if (ready) {
+            order.push_back(&s);
+            placed.insert(s.id);
+          }
+        }
+        if (order.size() == before) return Status::Invalid("the rollback block of '" + step.id + "' has a cycle");
+      }
+      for (const dsl::IrStep* s : order) {
+        if (Status st = run_compensation_step(*s); !st.ok()) return st;
+      }
+      return Status::Ok();
+    }
+    const StepImpl* impl = find_step_impl(step.type);
+    if (!impl || !impl->inverse) return Status::Invalid("step type '" + step.type + "' has no automatic rollback in this build");
+    StepContext ctx = context_for(step);
+    if (Status s = resolve_value(step.args, scope(), &ctx.args); !s.ok()) return s;
+    RetryPolicy policy = RetryPolicy::from_ir(step.retry);
+    for (int attempt = 1;; ++attempt) {
+      ctx.attempt = attempt;
+      ctx.cancel = cancel.child();
+      Status s = runner.compensate(*impl, ctx, undo.value_or(json()));
+      if (s.ok() || cancel.cancelled() || attempt >= policy.attempts || !policy.retries(s.error_class())) return s;
+      Millis wait;
+      {
+        std::lock_guard lock(mu);
+        wait = policy.delay(attempt, rng);
+      }
+      if (!clock.sleep_until(clock.now() + wait, cancel)) return cancel.status();
+    }
+  }
+
+  // A step of a rollback block: an ordinary step, journaled under its own id.
+  Status run_compensation_step(const dsl::IrStep& s) {
+    {
+      std::lock_guard lock(mu);
+      if (state_of(s.id) == StepState::kSucceeded) return Status::Ok();  // done before a crash
+    }
+    execute(s);
+    std::lock_guard lock(mu);
+    const StepRecord& r = state.steps[s.id];
+    if (r.state == StepState::kSucceeded || r.state == StepState::kSkipped) return Status::Ok();
+    return Status::Error(error_class_from_name(r.error_class).value_or(ErrorClass::kFailed), r.error);
+  }
+
+  RunResult compensate(const CancelToken& cancel, const std::string& reason) {
+    run_token = cancel.child();
+    run_deadline = Millis(0);
+    start_threads(false);
+    RunResult result = compensate_all(cancel, reason);
+    stop_threads();
+    return result;
+  }
+
+  RunResult compensate_all(const CancelToken& cancel, const std::string& reason) {
+    std::vector<std::pair<int64_t, std::string>> order;
+    {
+      std::lock_guard lock(mu);
+      record("rollback_started", {{"reason", reason}});
+      for (const auto& [id, r] : state.steps) {
+        if (!ir.find(id) || r.completed_seq == 0) continue;
+        bool changed = r.state == StepState::kSucceeded || (r.state == StepState::kFailed && r.undo);
+        if (changed && r.undo_state != UndoState::kDone && r.undo_state != UndoState::kSkipped) {
+          order.emplace_back(r.completed_seq, id);
+        }
+      }
+    }
+    std::sort(order.rbegin(), order.rend());
+    bool all_ok = true;
+    for (const auto& [seq, id] : order) {
+      const dsl::IrStep& step = ir.steps.at(id);
+      std::optional<json> undo;
+      {
+        std::lock_guard lock(mu);
+        if (step.rollback == "none" || step.rollback.empty()) {
+          record("compensation_skipped", {{"step", id}, {"reason", "rollback = none"}});
+          continue;
+        }
+        undo = state.steps[id].undo;
+        record("compensation_started", {{"step", id}});
+      }
+      maybe_crash("undo:" + id + ":before");
+      Status s = compensate_step(step, undo, cancel);
+      maybe_crash("undo:" + id + ":after");
+      std::lock_guard lock(mu);
+      if (s.ok()) {
+        record("compensation_succeeded", {{"step", id}});
+      } else {
+        all_ok = false;
+        record("compensation_failed", {{"step", id}, {"class", error_class_name(s.error_class())}, {"message", s.message()}});
+      }
+    }
+    std::lock_guard lock(mu);
+    RunResult result = all_ok ? RunResult::kRolledBack : RunResult::kRollbackFailed;
+    record("run_ended", {{"result", run_result_name(result)}});
+    return result;
+  }
+};
+
+Executor::Executor(const dsl::Ir& ir, RunOptions options, const Services& services, Clock& clock, Redactor& redactor,
+                   StepRunner& runner, JournalWriter* journal, EventSink sink, RunState prior)
+    : impl_(std::make_unique<Impl>(ir, std::move(options), services, clock, redactor, runner, journal, std::move(sink),
+                                   std::move(prior))) {}
+
+Executor::~Executor() = default;
+
+RunResult Executor::run(const CancelToken& cancel) { return impl_->run(cancel); }
+
+RunResult Executor::rollback(const CancelToken& cancel, const std::string& reason) {
+  return impl_->compensate(cancel, reason);
+}
+
+const RunState& Executor::state() const { return impl_->state; }
+const std::vector<std::pair<std::string, int>>& Executor::started_order() const { return impl_->started; }
+const std::string& Executor::fatal_error() const { return impl_->fatal; }
+
+}  // namespace ferry::engine

@@ -1,0 +1,78 @@
+// The executor: runs a compiled plan's DAG phase by phase on a bounded pool of workers, with
+// retries, timeouts, `when` conditions evaluated when a step is ready, and rollback as a saga
+// (compensations of completed steps in reverse completion order). Every state change is
+// journaled before the next action. The dry run is this same scheduler with a runner that
+// records instead of acting (see dry_run.h), as ninja's -n is.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "dsl/ir.h"
+#include "engine/run/clock.h"
+#include "engine/run/journal.h"
+#include "engine/run/redactor.h"
+#include "engine/run/run_state.h"
+#include "engine/run/services.h"
+#include "engine/run/step.h"
+
+namespace ferry::engine {
+
+struct RunOptions {
+  int parallelism = 4;
+  std::map<std::string, int> pools;  // depth of each named pool (--pool NAME=N); unnamed: 1
+  std::string on_failure;            // "" the plan's (or phase's); else "rollback" or "stop"
+  std::string run_dir;
+  std::map<std::string, std::string> secrets;  // values of secret params
+  uint64_t seed = 0;                 // for backoff jitter; 0 picks one
+  // resume: what to do with steps that started, did not finish and are not idempotent.
+  std::set<std::string> rerun;
+  std::set<std::string> assume_done;
+};
+
+// How one attempt of a step is carried out: for real, or recorded for the dry run.
+class StepRunner {
+ public:
+  virtual ~StepRunner() = default;
+  virtual bool dry() const = 0;
+  virtual StepResult attempt(const StepImpl& impl, StepContext& ctx) = 0;
+  virtual Status compensate(const StepImpl& impl, StepContext& ctx, const json& undo) = 0;
+};
+
+// The runner of `ferry apply`: calls the step type's run and inverse.
+std::unique_ptr<StepRunner> real_runner();
+
+// Receives every event as it is journaled (already redacted): the log and the live view.
+using EventSink = std::function<void(const std::string& event, const json& fields)>;
+
+enum class RunResult { kSucceeded, kFailed, kCancelled, kRolledBack, kRollbackFailed };
+std::string_view run_result_name(RunResult r);
+
+class Executor {
+ public:
+  // `journal` may be null only with a dry runner. `prior` is the state replayed from the
+  // journal when resuming or rolling back (empty for a new run).
+  Executor(const dsl::Ir& ir, RunOptions options, const Services& services, Clock& clock, Redactor& redactor,
+           StepRunner& runner, JournalWriter* journal, EventSink sink, RunState prior = {});
+  ~Executor();
+
+  // Runs every step not yet done; on failure stops or rolls back as the plan says.
+  RunResult run(const CancelToken& cancel);
+  // Compensates every completed step not yet compensated, in reverse completion order.
+  RunResult rollback(const CancelToken& cancel, const std::string& reason);
+
+  const RunState& state() const;
+  // Order in which steps were started (dry run: with the wave each ran in).
+  const std::vector<std::pair<std::string, int>>& started_order() const;
+  // The error that stopped the run, if it stopped for a reason other than a failed step.
+  const std::string& fatal_error() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ferry::engine

@@ -1,0 +1,59 @@
+// The run journal: an append-only file of JSON lines in the run directory, one event per line,
+// each written and fdatasync'd before the engine takes its next action, so after a crash the
+// journal says exactly how far the run got. The first line is a header with the format version.
+// A torn last line (the crash came mid-write) is reported and ignored, not fatal; see
+// docs/journal.md for the format and its guarantees.
+#pragma once
+
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/run/redactor.h"
+
+namespace ferry::engine {
+
+using json = nlohmann::json;
+
+inline constexpr int kJournalVersion = 1;
+
+class JournalWriter {
+ public:
+  ~JournalWriter();
+  // Creates `path` (0600) with a header line, or opens an existing journal to append to it.
+  // Every event goes through `redactor` first.
+  static std::unique_ptr<JournalWriter> open(const std::string& path, const json& header, const Redactor* redactor,
+                                             std::string* error);
+  // Appends {"t": unix_ms, "event": event, ...fields} and, with `sync`, syncs it and every
+  // earlier line to disk. Thread-safe. An event may skip the sync only when no action outside
+  // ferry follows it before the next synced one (a noop step's events). A failed write is
+  // fatal for the run: the caller stops (false, with *error).
+  bool append(int64_t unix_ms, const std::string& event, json fields, std::string* error, bool sync = true);
+
+ private:
+  JournalWriter(int fd, const Redactor* redactor) : fd_(fd), redactor_(redactor) {}
+  bool write_line(const std::string& line, bool sync, std::string* error);
+  std::mutex mu_;
+  int fd_;
+  const Redactor* redactor_;
+};
+
+struct JournalContents {
+  json header;
+  std::vector<json> events;
+  std::vector<size_t> torn_lines;  // 1-based numbers of lines a crash cut short (ignored)
+};
+
+// Reads a journal. Torn lines are skipped and listed; a bad header or an unknown version is
+// an error.
+std::optional<JournalContents> read_journal(const std::string& path, std::string* error);
+
+// Writes `text` to `path` (mode 0600) through a temp file, fsync and rename, and syncs the
+// directory: after a crash the file is either the old one or the new one, never half of it.
+bool write_file_durably(const std::string& path, const std::string& text, std::string* error);
+
+}  // namespace ferry::engine

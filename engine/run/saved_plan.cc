@@ -1,0 +1,62 @@
+#include "engine/run/saved_plan.h"
+
+#include <fstream>
+#include <sstream>
+
+namespace ferry::engine {
+
+using json = nlohmann::json;
+
+std::string saved_plan_text(const dsl::Ir& ir, const std::string& source) {
+  json j = {{"ferry_saved_plan", kSavedPlanVersion},
+            {"plan", ir.plan},
+            {"ir_hash", dsl::ir_hash(ir)},
+            {"source", source},
+            {"ir", dsl::ir_to_json(ir, {.spans = false})}};
+  return j.dump(2) + "\n";
+}
+
+bool is_saved_plan(const std::string& path) {
+  std::ifstream in(path);
+  char c = 0;
+  while (in.get(c) && std::isspace(static_cast<unsigned char>(c))) {
+  }
+  if (c != '{') return false;
+  std::stringstream text;
+  text << c << in.rdbuf();
+  json j = json::parse(text.str(), nullptr, false);
+  return j.is_object() && j.contains("ferry_saved_plan");
+}
+
+std::optional<dsl::Ir> read_saved_plan(const std::string& path, std::string* error) {
+  std::ifstream in(path);
+  if (!in) {
+    *error = "cannot read the saved plan " + path;
+    return std::nullopt;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  json j = json::parse(text.str(), nullptr, false);
+  if (!j.is_object() || !j.contains("ferry_saved_plan") || !j.contains("ir")) {
+    *error = path + " is not a saved ferry plan";
+    return std::nullopt;
+  }
+  if (j["ferry_saved_plan"] != kSavedPlanVersion) {
+    *error = path + " was saved by another version of ferry (format " + j["ferry_saved_plan"].dump() + ")";
+    return std::nullopt;
+  }
+  auto ir = dsl::ir_from_json(j["ir"], error);
+  if (!ir) {
+    *error = path + ": " + *error;
+    return std::nullopt;
+  }
+  std::string hash = dsl::ir_hash(*ir);
+  if (hash != j.value("ir_hash", "")) {
+    *error = path + " was changed after it was saved (its IR hash is " + hash.substr(0, 12) + ", the file says " +
+             j.value("ir_hash", "").substr(0, 12) + "); run `ferry plan -out` again and review it";
+    return std::nullopt;
+  }
+  return ir;
+}
+
+}  // namespace ferry::engine

@@ -1,0 +1,20 @@
+// What steps may use besides their arguments: tools and backends chosen on the command line.
+// One instance per run, read-only while steps run. A backend adds its settings here.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace ferry::engine {
+
+struct Services {
+  // kubectl or oc: --kubectl, $FERRY_KUBECTL, else found on PATH.
+  std::string kubectl = "kubectl";
+  // `approve`: --yes answers every gate yes; otherwise a human is asked.
+  bool assume_yes = false;
+  // Asks a human a yes/no question on the terminal; std::nullopt when there is none to ask.
+  std::function<std::optional<bool>(const std::string& question)> ask;
+};
+
+}  // namespace ferry::engine

@@ -1,0 +1,88 @@
+// The step-type interface: how the engine runs a step of a given type, shows it in a dry run,
+// undoes it, and decides whether a half-done attempt may be run again.
+//
+// One step type is one file pair in engine/steps/ (its render, run and inverse together) and
+// one line in engine/steps/registry.cc. The type's fields, outputs and traits (idempotent,
+// has_inverse) come from the schema registry in dsl/step_types.cc.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "dsl/ir.h"
+#include "engine/run/action.h"
+#include "engine/run/cancel.h"
+#include "engine/run/clock.h"
+#include "engine/run/redactor.h"
+#include "engine/run/services.h"
+#include "engine/run/status.h"
+
+namespace ferry::engine {
+
+using json = nlohmann::json;
+
+// Everything one attempt of a step gets.
+struct StepContext {
+  const dsl::IrStep* step = nullptr;
+  // The step's own fields with every reference resolved: earlier steps' outputs, secrets (the
+  // real values; they are registered with `redactor`). In a dry run, what is not known yet
+  // is a placeholder string like "<snap[etcd-0].path>".
+  json args;
+  const dsl::IrCluster* cluster = nullptr;  // nullptr when the step names none
+  std::string run_dir;                      // the run's directory (0700); files a step writes go here
+  int attempt = 1;
+  bool dry_run = false;
+  Clock* clock = nullptr;
+  // Fires on Ctrl-C / SIGTERM (class cancelled) and when the step's timeout passes (timeout).
+  CancelToken cancel;
+  Millis deadline{0};  // when this attempt times out, on `clock` (0: no timeout)
+  const Redactor* redactor = nullptr;
+  const Services* services = nullptr;
+  // One line to the log (a state change or a detail); it is redacted there.
+  std::function<void(const std::string&)> log;
+  // Journals what the inverse needs, before the step changes anything (e.g. the replica
+  // counts before a scale). The first value saved in a run is what the inverse gets: a retry
+  // or a resumed attempt would otherwise record the state ferry itself left.
+  std::function<void(const json&)> save_undo;
+  // Marks a value the step produced as secret (e.g. a presigned URL, a Secret's data).
+  std::function<void(const std::string&)> taint;
+
+  // The field `name`, or `fallback` when unset.
+  json arg(const std::string& name, json fallback = nullptr) const {
+    auto it = args.find(name);
+    return it == args.end() || it->is_null() ? fallback : *it;
+  }
+  // Sleeps `ms` unless cancelled first; the cancel token's status if it fired.
+  Status sleep_for(Millis ms);
+};
+
+struct StepResult {
+  Status status;
+  json outputs = json::object();  // by the names of the schema's outputs
+};
+
+struct StepImpl {
+  std::string type;
+  // The actions a run would take with these arguments (a dry run calls only this).
+  std::function<std::vector<Action>(const StepContext&)> render;
+  std::function<StepResult(StepContext&)> run;
+  // The automatic rollback (`rollback = auto`), given the undo data journaled by run, and what
+  // it would do in a dry run. Empty when the type has none.
+  std::function<Status(StepContext&, const json& undo)> inverse;
+  std::function<std::vector<Action>(const StepContext&)> render_inverse;
+  // For a step that is not idempotent and started but did not finish before a crash: find out
+  // whether it took effect (outputs if it did, nullopt if it did not). Empty: ask the user.
+  std::function<std::optional<StepResult>(StepContext&)> check_done;
+  // A concurrency pool the step always counts against (depth 1), e.g. one exec per pod:
+  // "exec:source/clusters-x/etcd-0". Empty: none beyond the step's own `pool`.
+  std::function<std::string(const StepContext&)> implicit_pool;
+};
+
+// The implementation of step type `type`, or nullptr if the engine has none yet.
+const StepImpl* find_step_impl(const std::string& type);
+
+}  // namespace ferry::engine

@@ -1,0 +1,34 @@
+// `approve`: a gate for a human. --yes answers it; otherwise it asks on the terminal, and a run
+// with no terminal fails here rather than deciding for the human.
+#include "engine/steps/local_steps.h"
+
+namespace ferry::engine {
+
+StepImpl approve_step() {
+  StepImpl impl;
+  impl.type = "approve";
+  impl.render = [](const StepContext& ctx) {
+    Action a;
+    a.note = "asks: " + ctx.arg("message", "").get<std::string>() + " (--yes answers it)";
+    return std::vector<Action>{a};
+  };
+  impl.run = [](StepContext& ctx) {
+    StepResult r;
+    std::string message = ctx.arg("message", "").get<std::string>();
+    if (ctx.services->assume_yes) {
+      ctx.log("approved by --yes: " + message);
+      return r;
+    }
+    std::optional<bool> answer = ctx.services->ask ? ctx.services->ask(message) : std::nullopt;
+    if (!answer) {
+      r.status = Status::Invalid("needs a human's approval (\"" + message +
+                                 "\") but there is no terminal to ask on; run with --yes to approve");
+    } else if (!*answer) {
+      r.status = Status::Failed("not approved: " + message);
+    }
+    return r;
+  };
+  return impl;
+}
+
+}  // namespace ferry::engine

@@ -1,0 +1,21 @@
+// Every step type the engine can run: one line each. A type in the schema registry but not
+// here compiles, dry-runs (with a note) and fails at run time with a clear error.
+#include "engine/run/step.h"
+#include "engine/steps/local_steps.h"
+
+namespace ferry::engine {
+
+const StepImpl* find_step_impl(const std::string& type) {
+  static const std::vector<StepImpl> impls = {
+      noop_step(),
+      shell_step(),
+      wait_step(),
+      approve_step(),
+  };
+  for (const StepImpl& impl : impls) {
+    if (impl.type == type) return &impl;
+  }
+  return nullptr;
+}
+
+}  // namespace ferry::engine
