@@ -30,5 +30,6 @@ Command check_command();
 Command graph_command();
 Command fmt_command();
 Command convert_command();
+Command diff_command();
 
 }  // namespace ferry::cli

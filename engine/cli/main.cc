@@ -12,7 +12,9 @@
 namespace ferry::cli {
 namespace {
 
-std::vector<Command> commands() { return {check_command(), graph_command(), fmt_command(), convert_command()}; }
+std::vector<Command> commands() {
+  return {check_command(), graph_command(), fmt_command(), convert_command(), diff_command()};
+}
 
 void print_usage(std::ostream& out) {
   out << "usage: ferry COMMAND [options]\n\n"

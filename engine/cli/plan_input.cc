@@ -102,7 +102,31 @@ void report(const dsl::Diagnostics& diags, const Args& args) {
 }
 
 std::unique_ptr<CompiledPlan> compile_from_args(const Args& args, int* exit_status) {
-  const std::string& path = args.positionals[0];
+  return compile_plan_at(args.positionals[0], args, exit_status);
+}
+
+namespace {
+
+// `report` with the plan's path replaced by the name it is shown as.
+void report_as(const dsl::Diagnostics& diags, const Args& args, const std::string& path, const std::string& shown_as) {
+  if (shown_as.empty()) return report(diags, args);
+  auto replace_all = [&](std::string text) {
+    for (size_t at = 0; (at = text.find(path, at)) != std::string::npos; at += shown_as.size()) {
+      text.replace(at, path.size(), shown_as);
+    }
+    return text;
+  };
+  if (args.get("--output") == "json") {
+    std::cout << replace_all(dsl::json{{"ok", false}, {"errors", diagnostics_json(diags)}}.dump(2)) << "\n";
+    return;
+  }
+  std::cerr << replace_all(diags.render()) << diags.size() << (diags.size() == 1 ? " error\n" : " errors\n");
+}
+
+}  // namespace
+
+std::unique_ptr<CompiledPlan> compile_plan_at(const std::string& path, const Args& args, int* exit_status,
+                                              const std::string& shown_as, bool vars_for_this_plan) {
   if (!fs::is_regular_file(path)) {
     std::cerr << "ferry: error: cannot read plan '" << path << "': " << (fs::exists(path) ? "not a file" : "no such file")
               << "\n";
@@ -115,6 +139,7 @@ std::unique_ptr<CompiledPlan> compile_from_args(const Args& args, int* exit_stat
   options.module_path = dsl::default_module_path();
   dsl::Diagnostics diags;
   if (!read_vars(args, &options, &plan->sources, &diags, exit_status)) return nullptr;
+  if (!vars_for_this_plan) options.explicit_vars.clear();
   if (!diags.empty()) {
     report(diags, args);
     *exit_status = kExitUsage;
@@ -122,7 +147,7 @@ std::unique_ptr<CompiledPlan> compile_from_args(const Args& args, int* exit_stat
   }
   auto ir = dsl::compile_plan(path, options, &plan->sources, &diags);
   if (!ir) {
-    report(diags, args);
+    report_as(diags, args, path, shown_as);
     *exit_status = kExitPlanErrors;
     return nullptr;
   }

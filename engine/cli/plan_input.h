@@ -25,6 +25,13 @@ struct CompiledPlan {
 // for a plan file that cannot be read or a bad --var.
 std::unique_ptr<CompiledPlan> compile_from_args(const Args& args, int* exit_status);
 
+// The same for the plan at `path` (a command that compiles several plans, like diff).
+// `shown_as`, when set, names the plan in messages instead of `path` (a temporary copy of a
+// file read from git is shown as `REV:path`). `vars_for_this_plan`: false when a --var may be
+// meant for another plan, so one this plan does not use is not an error.
+std::unique_ptr<CompiledPlan> compile_plan_at(const std::string& path, const Args& args, int* exit_status,
+                                              const std::string& shown_as = "", bool vars_for_this_plan = true);
+
 // Prints diagnostics to stderr (text) or stdout (--output json).
 void report(const dsl::Diagnostics& diags, const Args& args);
 dsl::json diagnostics_json(const dsl::Diagnostics& diags);

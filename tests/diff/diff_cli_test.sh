@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# `ferry diff` end to end: exit statuses like diff(1), the output formats, colors, REV:path
+# from a temporary git repository, and git difftool.
+# usage: diff_cli_test.sh FERRY_BINARY SOURCE_DIR
+set -u
+ferry=$1
+src=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export HOME=/home/jdoe USER=jdoe
+unset NO_COLOR
+# Temporary copies of REV:path plans go here, so the test can check they are cleaned up.
+export TMPDIR=$work/tmp
+mkdir -p "$TMPDIR"
+passed=0
+failed=0
+
+# expect NAME STATUS COMMAND...: runs COMMAND, keeps its stdout/stderr in $out/$err.
+expect() {
+  local name=$1 want=$2
+  shift 2
+  "$@" >"$work/out" 2>"$work/err"
+  local got=$?
+  out=$(cat "$work/out")
+  err=$(cat "$work/err")
+  if [[ $got == "$want" ]]; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL $name: exit $got, wanted $want"
+    echo "  stdout: ${out:0:600}"
+    echo "  stderr: ${err:0:600}"
+  fi
+}
+
+# contains NAME TEXT HAYSTACK / lacks NAME TEXT HAYSTACK
+contains() {
+  if [[ $3 == *"$2"* ]]; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL $1: output does not contain '$2'"
+    echo "  got: ${3:0:800}"
+  fi
+}
+lacks() {
+  if [[ $3 != *"$2"* ]]; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL $1: output contains '$2'"
+    echo "  got: ${3:0:800}"
+  fi
+}
+
+vars=(--vars-file "$src/plans/example.env")
+cp=$src/plans/controlplane.ferry
+np=$src/plans/controlplane-nodepool.ferry
+
+# Usage.
+expect help 0 "$ferry" diff --help
+contains help "usage: ferry diff OLD NEW" "$out"
+expect one-arg 2 "$ferry" diff "$cp"
+expect three-args 2 "$ferry" diff "$cp" "$cp" "$cp"
+expect bad-output 2 "$ferry" diff "$cp" "$np" --output yaml
+contains bad-output "'text', 'markdown' or 'json'" "$err"
+expect missing-file 2 "$ferry" diff "$cp" "$work/nope.ferry" "${vars[@]}"
+contains missing-file "no such file" "$err"
+
+# A plan and its TOML twin: no difference.
+expect twin 0 "$ferry" diff "$cp" "$src/plans/controlplane.toml" "${vars[@]}"
+contains twin "no semantic difference" "$out"
+
+# The two stock plans: the NodePool variant adds steps, params and deletes.
+expect stock 1 "$ferry" diff "$cp" "$np" "${vars[@]}"
+contains stock "+ nodes.ready (wait, phase restore, from template hypershift.wait_for_nodes)" "$out"
+contains stock "+ nodepools: list(string) = [\"jdoe-hosted-workers\"]" "$out"
+contains stock "! new destructive step 'removed.nodepool[jdoe-hosted-workers]'" "$out"
+lacks stock "$(printf '\033[')" "$out"  # not a terminal: no colors
+expect stock-markdown 1 "$ferry" diff "$cp" "$np" "${vars[@]}" --output markdown
+contains stock-markdown "<summary>Details</summary>" "$out"
+contains stock-markdown "| + | \`nodes.ready\` | wait | restore |" "$out"
+expect stock-json 1 "$ferry" diff "$cp" "$np" "${vars[@]}" --output json
+contains stock-json '"ferry_diff": 1' "$out"
+contains stock-json '"equal": false' "$out"
+contains stock-json '"kind": "destructive_added"' "$out"
+# A --var for a param only the new plan has is not an error for the old one.
+expect var-one-side 1 "$ferry" diff "$cp" "$np" "${vars[@]}" --var nodepools=a,b
+contains var-one-side "+ nodepools: list(string) (value [\"a\",\"b\"])" "$out"
+
+# Colors on a terminal, and NO_COLOR turns them off.
+if command -v script >/dev/null; then
+  tty_out=$(script -qec "'$ferry' diff '$cp' '$np' --vars-file '$src/plans/example.env'" /dev/null)
+  contains color "$(printf '\033[1;31m!')" "$tty_out"
+  tty_out=$(NO_COLOR=1 script -qec "'$ferry' diff '$cp' '$np' --vars-file '$src/plans/example.env'" /dev/null)
+  lacks no-color "$(printf '\033[')" "$tty_out"
+fi
+
+# A side that does not compile: its errors as `ferry check` prints them, exit 2.
+printf 'plan "x" {\n  phase p {\n    step s = nope {}\n  }\n}\n' >"$work/broken.ferry"
+expect broken 2 "$ferry" diff "$cp" "$work/broken.ferry" "${vars[@]}"
+contains broken "broken.ferry:3:14: error: unknown step type 'nope'" "$err"
+
+# REV:path from git, relative to the current directory's repository.
+repo=$work/repo
+mkdir -p "$repo/plans"
+git -C "$repo" init -q
+git -C "$repo" config user.email test@example.invalid
+git -C "$repo" config user.name test
+printf 'plan "g" {\n  phase p {\n    step s = shell { argv = ["true"] }\n  }\n}\n' >"$repo/plans/g.ferry"
+printf 'plan "g" {\n  phase p {\n    step s = nope {}\n  }\n}\n' >"$repo/plans/broken.ferry"
+git -C "$repo" add plans
+git -C "$repo" commit -qm one
+# Same plan, reformatted: no difference against the committed one.
+printf 'plan "g" { phase p { step s = shell { argv = ["true"] } } }\n' >"$repo/plans/g.ferry"
+cd "$repo" || exit 2
+expect git-same 0 "$ferry" diff HEAD:plans/g.ferry plans/g.ferry
+contains git-same "HEAD:plans/g.ferry" "$out"
+printf 'plan "g" {\n  phase p {\n    step s = shell { argv = ["false"] }\n  }\n}\n' >"$repo/plans/g.ferry"
+expect git-changed 1 "$ferry" diff HEAD:plans/g.ferry plans/g.ferry --output markdown
+contains git-changed "| \`args.argv[0]\` | \`\"true\"\` | \`\"false\"\` |" "$out"
+expect git-both-sides 0 "$ferry" diff HEAD:plans/g.ferry HEAD:./plans/g.ferry
+expect git-bad-rev 2 "$ferry" diff nosuchrev:plans/g.ferry plans/g.ferry
+contains git-bad-rev "cannot read 'nosuchrev:plans/g.ferry' from git" "$err"
+expect git-bad-path 2 "$ferry" diff HEAD:plans/missing.ferry plans/g.ferry
+contains git-bad-path "cannot read 'HEAD:plans/missing.ferry' from git" "$err"
+expect git-not-a-plan 2 "$ferry" diff HEAD:plans plans/g.ferry
+contains git-not-a-plan "neither a file nor REV:path of a .ferry or .toml plan" "$err"
+expect git-broken 2 "$ferry" diff HEAD:plans/broken.ferry plans/g.ferry
+contains git-broken "HEAD:plans/broken.ferry:3:14: error: unknown step type 'nope'" "$err"
+lacks git-broken "$TMPDIR" "$err"
+# git difftool hands ferry two temporary files named like the plan (so the surface is kept).
+expect difftool 0 git difftool --no-prompt -x "'$ferry' diff" HEAD -- plans/g.ferry
+contains difftool '~ s (shell)' "$out"
+cd "$work" || exit 2
+leftovers=$(find "$TMPDIR" -mindepth 1 | wc -l)
+if [[ $leftovers == 0 ]]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL temp copies left in $TMPDIR"; fi
+
+echo "$passed passed, $failed failed"
+((failed == 0))
