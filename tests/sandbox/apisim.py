@@ -195,6 +195,23 @@ class ResourceType:
         return "%s/%s" % (self.group, version) if self.group else version
 
 
+METADATA_FIELDS = {"name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
+                   "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations",
+                   "ownerReferences", "finalizers", "managedFields"}
+
+# top-level fields of the built-in kinds (besides apiVersion, kind, metadata), for unknown-field checks
+BUILTIN_FIELDS = {
+    "namespaces": {"spec", "status"}, "configmaps": {"data", "binaryData", "immutable"},
+    "secrets": {"data", "stringData", "type", "immutable"}, "pods": {"spec", "status"},
+    "nodes": {"spec", "status"}, "services": {"spec", "status"}, "deployments": {"spec", "status"},
+    "statefulsets": {"spec", "status"}, "routes": {"spec", "status"},
+    "serviceaccounts": {"secrets", "imagePullSecrets", "automountServiceAccountToken"},
+    "events": {"action", "count", "eventTime", "firstTimestamp", "involvedObject", "lastTimestamp", "message",
+               "reason", "related", "reportingComponent", "reportingInstance", "series", "source", "type"},
+    "clusterversions": {"spec", "status"},
+}
+
+
 def obj_version(t, obj, default):
     """The version an object is written in: its own apiVersion when the type serves it (custom
     kinds keep the version they were written in: the simulator does no conversion)."""
@@ -223,6 +240,9 @@ def builtin_types():
           scale={"specReplicasPath": ".spec.replicas", "statusReplicasPath": ".status.replicas",
                  "labelSelectorPath": ".status.selector"}, categories=["all"]),
         T("route.openshift.io", ["v1"], "Route", "routes", "route", True, status=True),
+        T("", ["v1"], "Event", "events", "event", True, ["ev"]),
+        T("config.openshift.io", ["v1"], "ClusterVersion", "clusterversions", "clusterversion", False,
+          status=True),
         T("apiextensions.k8s.io", ["v1"], "CustomResourceDefinition", "customresourcedefinitions",
           "customresourcedefinition", False, ["crd", "crds"], status=True),
     ]
@@ -657,17 +677,36 @@ class Cluster:
                          "'example.com', regex used for validation is "
                          "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')" % name))
         schema = t.schemas.get(version)
+        unknown = [("metadata." + k) for k in list(obj.get("metadata", {})) if k not in METADATA_FIELDS]
+        for u in unknown:
+            obj["metadata"].pop(u.split(".", 1)[1])
+        ferrs = []
         if schema:
             simschema.apply_defaults(schema, obj)
-            ferrs, unknown = simschema.validate(schema, obj, old)
-            if unknown:
-                if strict_mode == "Strict":
-                    raise err_bad_request('%s in version "%s" cannot be handled as a %s: strict decoding error: %s'
-                                          % (t.kind, version, t.kind,
-                                             ", ".join('unknown field "%s"' % u for u in unknown)))
-                if strict_mode == "Warn":
-                    warnings.extend('unknown field "%s"' % u for u in unknown)
-            errs.extend(ferrs)
+            ferrs, more = simschema.validate(schema, obj, old)
+            unknown += more
+        elif t.plural in BUILTIN_FIELDS:
+            for k in list(obj):
+                if k not in BUILTIN_FIELDS[t.plural] and k not in ("apiVersion", "kind", "metadata"):
+                    unknown.append(k)
+                    del obj[k]
+        if unknown:
+            if strict_mode == "Strict":
+                raise err_bad_request('%s in version "%s" cannot be handled as a %s: strict decoding error: %s'
+                                      % (t.kind, version, t.kind,
+                                         ", ".join('unknown field "%s"' % u for u in unknown)))
+            if strict_mode == "Warn":
+                warnings.extend('unknown field "%s"' % u for u in unknown)
+        errs.extend(ferrs)
+        if t.plural == "secrets":
+            for k, v in (obj.get("data") or {}).items():
+                try:
+                    base64.b64decode(v, validate=True)
+                except (ValueError, TypeError):
+                    raise err_bad_request('Secret in version "v1" cannot be handled as a Secret: illegal base64 data '
+                                          "at input byte 0")
+            for k, v in (obj.pop("stringData", None) or {}).items():
+                obj.setdefault("data", {})[k] = base64.b64encode(str(v).encode()).decode()
         elif t.plural in ("deployments", "statefulsets"):
             r = (obj.get("spec") or {}).get("replicas")
             if r is not None and (not isinstance(r, int) or isinstance(r, bool)):
@@ -815,6 +854,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_status(e)
         except (ConnectionError, BrokenPipeError, ssl.SSLError):
             self.close_connection = True
+        except Exception as e:  # a bug in the simulator: answer like an API server would, and log it
+            import traceback
+            traceback.print_exc()
+            self.close_connection = True
+            try:
+                self.send_status(ApiError(500, "InternalError", "Internal error occurred: %s" % e))
+            except OSError:
+                pass
 
     def q(self, name, default=None):
         v = self.query.get(name)
@@ -886,6 +933,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             ns = ""
         if sub == "exec" and t.plural == "pods":
             return self.exec_pod(t, ns, name)
+        if sub == "log" and t.plural == "pods" and method == "GET":
+            return self.pod_log(t, ns, name)
         if sub is not None and not ((sub == "status" and t.status) or (sub == "scale" and t.scale)):
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         if name is None:
@@ -1149,6 +1198,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return ",".join(r) or "<none>"
             return [name_col, col("Status"), col("Roles"), TABLE_COLUMN_AGE, col("Version")], [
                 name, nstatus, roles, age, lambda o: (st(o, "nodeInfo", {}) or {}).get("kubeletVersion", "")]
+        if p == "clusterversions":
+            def cond(o, typ):
+                for cnd in st(o, "conditions", []) or []:
+                    if cnd.get("type") == typ:
+                        return cnd.get("status", "")
+                return ""
+            return [name_col, col("Version"), col("Available"), col("Progressing"), col("Since"), col("Status")], [
+                name, lambda o: (st(o, "desired", {}) or {}).get("version", ""), lambda o: cond(o, "Available"),
+                lambda o: cond(o, "Progressing"), age,
+                lambda o: next((c.get("message", "") for c in st(o, "conditions", []) or []
+                                if c.get("type") == "Progressing"), "")]
         if p == "routes":
             return [name_col, col("Host/Port"), col("Path"), col("Services"), TABLE_COLUMN_AGE], [
                 name, lambda o: spec(o, "host", ""), lambda o: spec(o, "path", ""),
@@ -1509,6 +1569,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 raise err_conflict(t, name)
             if self.dry_run():
                 return self.send_json(200, self.out(t, version, obj))
+            if t.plural == "namespaces" and name in ("default", "kube-system", "kube-public"):
+                raise ApiError(403, "Forbidden", 'namespaces "%s" is forbidden: this namespace may not be deleted'
+                               % name, {"name": name, "kind": "namespaces"})
             result = self.delete_obj(t, obj)
             if result is None:
                 return self.send_json(200, {"kind": "Status", "apiVersion": "v1", "metadata": {},
@@ -1590,6 +1653,29 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     out.append(self.out(t, version, r))
             self.send_json(200, {"kind": t.kind + "List", "apiVersion": t.api_version(version),
                                  "metadata": {"resourceVersion": str(c.rv)}, "items": out})
+
+    def pod_log(self, t, ns, name):
+        """The text of STATE/pods/NS/POD/<container>.log (empty if there is none)."""
+        c = self.server.cluster
+        with c.cond:
+            pod = copy.deepcopy(self.lookup(t, ns, name))
+        containers = [x.get("name") for x in (pod.get("spec") or {}).get("containers") or []]
+        container = self.q("container") or (containers[0] if len(containers) == 1 else "")
+        if not container:
+            raise err_bad_request("a container name must be specified for pod %s, choose one of: [%s]"
+                                  % (name, " ".join(containers)))
+        if container not in containers:
+            raise err_bad_request("container %s is not valid for pod %s" % (container, name))
+        path = os.path.join(c.state_dir, "pods", ns, name, container + ".log")
+        body = b""
+        if os.path.exists(path):
+            with open(path, "rb") as f:
+                body = f.read()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     # ---- exec over WebSocket (v5.channel.k8s.io / v4.channel.k8s.io)
     def exec_pod(self, t, ns, name):

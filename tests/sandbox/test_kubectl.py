@@ -226,6 +226,31 @@ class TestCreateApply(SimTestCase):
                         '"Replace", "InPlace"', err)
         self.assertLine("* spec.release: Required value", err)
 
+    def test_builtin_kinds_unknown_fields_and_secret_string_data(self):
+        secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "sd", "namespace": "default", "bogus": 1},
+                  "stringData": {"password": "hunter2"}, "spec": {}}
+        err = self.fails("create", "-f", "-", input=secret)
+        self.assertEqual(err, 'Error from server (BadRequest): error when creating "STDIN": Secret in version "v1" '
+                              'cannot be handled as a Secret: strict decoding error: unknown field "metadata.bogus", '
+                              'unknown field "spec"\n')
+        del secret["metadata"]["bogus"], secret["spec"]
+        self.ok("create", "-f", "-", input=secret)
+        got = self.get("secret", "sd")
+        self.assertEqual((got["type"], got["data"], "stringData" in got), ("Opaque", {"password": "aHVudGVyMg=="}, False))
+
+    def test_default_namespace_cannot_be_deleted(self):
+        self.assertEqual(self.fails("delete", "namespace", "default"),
+                         'Error from server (Forbidden): namespaces "default" is forbidden: this namespace may not be '
+                         'deleted\n')
+
+    def test_pod_logs(self):
+        pdir = self.sim.pod_dir(CP, "etcd-1")
+        os.makedirs(pdir, exist_ok=True)
+        with open(os.path.join(pdir, "etcd.log"), "w") as f:
+            f.write("etcd started\n")
+        self.assertEqual(self.ok("-n", CP, "logs", "etcd-1", "-c", "etcd"), "etcd started\n")
+        self.assertEqual(self.ok("-n", CP, "logs", "etcd-1", "-c", "etcd-metrics"), "")
+
     def test_replace_with_stale_resource_version_conflicts(self):
         self.ok("apply", "--server-side", "-f", "-", input=self.cm("stale", "a"))
         cm = self.get("cm", "stale")
@@ -675,6 +700,9 @@ class TestSeveralInstances(unittest.TestCase):
             r = subprocess.run(["kubectl", "--kubeconfig", sims[2].kubeconfig, "get", "nodes", "-o", "name"],
                                capture_output=True, text=True, env=env)
             self.assertEqual(len(r.stdout.split()), 3, r.stderr)
+            r = subprocess.run(["kubectl", "--kubeconfig", sims[2].kubeconfig, "get", "clusterversion", "version",
+                                "-o", "jsonpath={.status.desired.version}"], capture_output=True, text=True, env=env)
+            self.assertEqual(r.stdout, "4.15.11", r.stderr)
             r = subprocess.run(["kubectl", "--kubeconfig", sims[1].kubeconfig, "get", "hc", "-A"],
                                capture_output=True, text=True, env=env)
             self.assertEqual((r.returncode, r.stdout, r.stderr), (0, "", "No resources found\n"))
