@@ -1386,6 +1386,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             md["name"] = md["generateName"] + secrets.token_hex(3)[:5]
         for k in ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "generation", "managedFields"):
             md.pop(k, None)
+        if t.status:
+            body.pop("status", None)   # with a status subresource, create resets status (PrepareForCreate)
         with c.cond:
             self.check_namespace(t, ns)
             obj = self.prepare_write(t, version, ns, body, None, None)
@@ -1785,10 +1787,20 @@ class ExecSession:
             for r in rooted:
                 a = re.sub(r"(^|[\s=:'\"])" + re.escape(r) + r"(?=[/\s'\";]|$)", lambda m: m.group(1) + pdir + r, a)
             out.append(a)
+        if out and os.path.basename(out[0]) == "tar" and out != self.command:
+            # keep the member names a real pod's tar writes (`kubectl cp` checks them)
+            out.append("--transform=s|^%s/||" % pdir.lstrip("/"))
         return out
 
     def unroot(self, data):
-        """Maps the pod dir back out of what the command prints (`Snapshot saved at /var/lib/data/...`)."""
+        """Maps the pod dir back out of what the command prints (`Snapshot saved at /var/lib/data/...`).
+        Only text is touched: binary output (a snapshot, a tar stream) passes as it is."""
+        if b"\0" in data:
+            return data
+        try:
+            data.decode()
+        except UnicodeDecodeError:
+            return data
         for r in self.rooted:
             data = data.replace((self.pod_dir() + r).encode(), r.encode())
         return data

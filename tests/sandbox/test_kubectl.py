@@ -226,6 +226,13 @@ class TestCreateApply(SimTestCase):
                         '"Replace", "InPlace"', err)
         self.assertLine("* spec.release: Required value", err)
 
+    def test_create_drops_status_of_kinds_with_a_status_subresource(self):
+        hcp = self.get("-n", CP, "hcp", HC)
+        hcp["metadata"] = {"name": "copy", "namespace": CP}
+        hcp["status"] = {"ready": True}
+        self.ok("create", "-f", "-", input=hcp)
+        self.assertNotIn("status", self.get("-n", CP, "hcp", "copy"))
+
     def test_builtin_kinds_unknown_fields_and_secret_string_data(self):
         secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "sd", "namespace": "default", "bogus": 1},
                   "stringData": {"password": "hunter2"}, "spec": {}}
@@ -531,6 +538,20 @@ class TestExec(SimTestCase):
         self.assertEqual(hashlib.sha256(r.stdout).digest(), hashlib.sha256(data).digest())
         self.assertLess(time.time() - t0, 20)
         os.unlink(os.path.join(pdir, "big.bin"))
+
+    def test_cp_both_ways(self):
+        with tempfile.TemporaryDirectory() as d:
+            src, back = os.path.join(d, "snap.db"), os.path.join(d, "back.db")
+            data = os.urandom(2 << 20)
+            with open(src, "wb") as f:
+                f.write(data)
+            self.ok("-n", CP, "cp", src, "etcd-2:/var/lib/data/cp.db", "-c", "etcd")
+            with open(os.path.join(self.sim.pod_dir(CP, "etcd-2"), "var/lib/data/cp.db"), "rb") as f:
+                self.assertEqual(f.read(), data)
+            r = self.kubectl("-n", CP, "cp", "etcd-2:/var/lib/data/cp.db", back, "-c", "etcd")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(back, "rb") as f:
+                self.assertEqual(f.read(), data)
 
     def test_rooted_paths_land_in_the_pod_dir(self):
         out = self.ok("-n", CP, "exec", "etcd-0", "-c", "etcd", "--", "sh", "-c",
