@@ -163,15 +163,21 @@ bool ValueChecker::check_struct(json& value, const std::vector<StructField>& fie
   if (!value.is_object() || is_symbolic(value)) {
     return mismatch(struct_of(fields), value, expr ? expr->span : span, path);
   }
-  std::vector<std::string> names;
-  for (const StructField& f : fields) names.push_back(f.name);
+  auto names = [&] {  // for "did you mean", only on an unknown field
+    std::vector<std::string> out;
+    for (const StructField& f : fields) out.push_back(f.name);
+    return out;
+  };
   bool ok = true;
-  for (auto& [key, item] : value.items()) {
+  for (auto it = value.begin(); it != value.end(); ++it) {
+    // Not a structured binding: clang (the fuzz build) cannot capture one in the lambda below.
+    const std::string& key = it.key();
+    json& item = *it;
     Span key_span = expr ? expr->span : span;
     const Expr* item_expr = member_expr(expr, key, &key_span);
     auto f = std::find_if(fields.begin(), fields.end(), [&](const StructField& sf) { return sf.name == key; });
     if (f == fields.end()) {
-      ctx_.diags->error(key_span, "unknown field '" + joined(path, key) + "'" + did_you_mean(key, names));
+      ctx_.diags->error(key_span, "unknown field '" + joined(path, key) + "'" + did_you_mean(key, names()));
       ok = false;
       continue;
     }

@@ -6,6 +6,9 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "dsl/ast.h"
@@ -84,13 +87,36 @@ struct CompileContext {
   std::set<std::string> vars_read;
 
   std::deque<StepInstance> instances;
-  std::map<std::string, StepInstance*> steps_by_id;
-  std::set<std::string> groups;  // "snap", "etcd[etcd-0]": prefixes that name several steps
-  std::map<std::string, Span> group_spans;
+  // Ordered (groups are found by prefix scans); std::less<> so a std::string_view finds a key
+  // without building a string.
+  // Add to them with add_step and add_group, which keep the hash indexes below in step.
+  std::map<std::string, StepInstance*, std::less<>> steps_by_id;
+  std::set<std::string, std::less<>> groups;  // "snap", "etcd[etcd-0]": prefixes that name several steps
+  std::map<std::string, Span, std::less<>> group_spans;
+  // Exact lookups (several per step and per reference) hash instead of comparing long shared
+  // prefixes down a tree. They view the keys above, which never move (node-based containers).
+  std::unordered_map<std::string_view, StepInstance*> step_index;
+  std::unordered_set<std::string_view> group_index;
   // Template arguments, checked against their parameter types even if no step uses them.
   std::vector<std::pair<std::string, Binding*>> template_args;
 
   Ir ir;
+
+  StepInstance* find_step(std::string_view id) const {
+    auto it = step_index.find(id);
+    return it == step_index.end() ? nullptr : it->second;
+  }
+  bool is_group(std::string_view id) const { return group_index.count(id) != 0; }
+  void add_step(const std::string& id, StepInstance* step) {
+    auto it = steps_by_id.insert_or_assign(id, step).first;
+    step_index[it->first] = step;
+  }
+  // Declares a group, keeping the span of its first declaration.
+  void add_group(std::string_view group, Span span) {
+    if (is_group(group)) return;
+    group_index.insert(*groups.emplace(group).first);
+    group_spans.emplace(group, span);
+  }
 
   Scope* new_scope(Scope* parent, std::string step_prefix) {
     scopes.push_back(Scope{parent, {}, std::move(step_prefix)});

@@ -1,9 +1,9 @@
 // Phase "link": the DAG. Edges come from `after` and from data references (a field that reads
 // another step's output); each reference is checked, phases must only look back, and cycles are
 // reported with their path.
-#include <functional>
-
 #include <algorithm>
+#include <string_view>
+#include <unordered_map>
 
 #include "dsl/compile_context.h"
 #include "dsl/spelling.h"
@@ -12,20 +12,30 @@
 namespace ferry::dsl {
 namespace {
 
+// Views into the step's args or `when`, which stay put while the step is linked.
 struct Reference {
-  std::string field;  // where in the step: "args.from", "when"
-  std::string target;
-  json output;        // the output path read, [] for the default output
+  std::string field;           // where in the step: "args.from", "when"
+  const std::string& target;
+  const json* output;          // the output path read; nullptr (or []) for the default output
+
+  bool default_output() const { return output == nullptr || output->empty(); }
 };
 
-void collect_refs(const json& value, const std::string& path, std::vector<Reference>* out) {
-  if (value.is_object() && value.contains("$ref")) {
-    out->push_back(Reference{path, value["$ref"], value.value("output", json::array())});
-    return;
+// `path` is where `value` sits ("args.argv[1]"); it is extended in place and restored on return,
+// so walking a step's fields builds no strings unless a reference is found.
+void collect_refs(const json& value, std::string& path, std::vector<Reference>* out) {
+  if (!value.is_structured()) return;
+  if (value.is_object()) {
+    if (auto ref = value.find("$ref"); ref != value.end()) {
+      auto output = value.find("output");
+      out->push_back(Reference{path, ref->get_ref<const std::string&>(), output == value.end() ? nullptr : &*output});
+      return;
+    }
   }
+  size_t length = path.size();
   if (is_symbolic(value)) {
     // Inside {"$concat": [...]} or {"$op": ..., "args": [...]} the path stays the field's.
-    for (const auto& [key, item] : value.items()) {
+    for (const auto& item : value) {
       if (item.is_array()) {
         for (const json& part : item) collect_refs(part, path, out);
       } else {
@@ -33,9 +43,20 @@ void collect_refs(const json& value, const std::string& path, std::vector<Refere
       }
     }
   } else if (value.is_object()) {
-    for (const auto& [key, item] : value.items()) collect_refs(item, path.empty() ? key : path + "." + key, out);
-  } else if (value.is_array()) {
-    for (size_t i = 0; i < value.size(); ++i) collect_refs(value[i], path + "[" + std::to_string(i) + "]", out);
+    for (auto it = value.begin(); it != value.end(); ++it) {
+      if (length != 0) path += '.';
+      path += it.key();
+      collect_refs(*it, path, out);
+      path.resize(length);
+    }
+  } else {
+    for (size_t i = 0; i < value.size(); ++i) {
+      path += '[';
+      path += std::to_string(i);
+      path += ']';
+      collect_refs(value[i], path, out);
+      path.resize(length);
+    }
   }
 }
 
@@ -50,6 +71,8 @@ class Linker {
  public:
   explicit Linker(CompileContext& ctx) : ctx_(ctx) {
     for (size_t i = 0; i < ctx.ir.phases.size(); ++i) phase_index_[ctx.ir.phases[i].name] = i;
+    steps_.reserve(ctx.ir.steps.size());
+    for (const auto& [id, step] : ctx.ir.steps) steps_.emplace(id, &step);
   }
 
   void link_all() {
@@ -59,10 +82,10 @@ class Linker {
     }
     if (!ctx_.diags->empty()) return;
     find_cycles();
-    for (IrPhase& phase : ctx_.ir.phases) {
-      for (const auto& [id, step] : ctx_.ir.steps) {
-        if (step.phase == phase.name) phase.steps.push_back(id);
-      }
+    // One pass over the steps (in id order, so each phase's list comes out sorted).
+    for (const auto& [id, step] : ctx_.ir.steps) {
+      auto phase = phase_index_.find(step.phase);
+      if (phase != phase_index_.end()) ctx_.ir.phases[phase->second].steps.push_back(id);
     }
   }
 
@@ -70,9 +93,12 @@ class Linker {
   // Resolves the references of `step` (a rollback-block step when `owner` is set) into deps.
   void link(IrStep& step, const IrStep* owner) {
     std::vector<Reference> refs;
-    collect_refs(step.args, "", &refs);
-    collect_refs(step.when, "when", &refs);
-    std::set<std::string> deps(step.after.begin(), step.after.end());
+    std::string path;
+    collect_refs(step.args, path, &refs);
+    path = "when";
+    collect_refs(step.when, path, &refs);
+    // A sorted vector, deduplicated at the end: cheaper than a set for a handful of edges.
+    std::vector<std::string> deps(step.after.begin(), step.after.end());
     for (const Reference& ref : refs) {
       const IrStep* target = find_target(ref.target, owner);
       if (!target) {
@@ -81,16 +107,18 @@ class Linker {
       }
       if (!check_output(step, ref, *target)) continue;
       bool sibling = owner && ref.target.starts_with(owner->id + "/");
-      if (owner == nullptr || sibling) deps.insert(ref.target);
+      if (owner == nullptr || sibling) deps.push_back(ref.target);
     }
-    if (deps.count(step.id)) {
+    std::sort(deps.begin(), deps.end());
+    deps.erase(std::unique(deps.begin(), deps.end()), deps.end());
+    if (auto self = std::lower_bound(deps.begin(), deps.end(), step.id); self != deps.end() && *self == step.id) {
       ctx_.diags->error(step.span, "step '" + step.id + "' depends on itself");
-      deps.erase(step.id);
+      deps.erase(self);
     }
     if (!owner) {
       for (const std::string& dep : deps) check_phase_order(step, dep);
     }
-    step.deps.assign(deps.begin(), deps.end());
+    step.deps = std::move(deps);
   }
 
   const IrStep* find_target(const std::string& id, const IrStep* owner) {
@@ -99,7 +127,13 @@ class Linker {
         if (s.id == id) return &s;
       }
     }
-    return ctx_.ir.find(id);
+    return find(id);
+  }
+
+  // Ir::find, hashed: the linker looks up every reference and every edge.
+  const IrStep* find(const std::string& id) const {
+    auto it = steps_.find(id);
+    return it == steps_.end() ? nullptr : it->second;
   }
 
   void report_missing(const IrStep& step, const Reference& ref) {
@@ -122,58 +156,83 @@ class Linker {
 
   bool check_output(const IrStep& step, const Reference& ref, const IrStep& target) {
     const StepSchema* schema = find_step_schema(target.type);
-    std::string where = "step '" + step.id + "' (field '" + ref.field + "')";
-    Span at = where_written(step, ref.field);
-    if (ref.output.empty()) {
+    auto where = [&] { return "step '" + step.id + "' (field '" + ref.field + "')"; };
+    auto at = [&] { return where_written(step, ref.field); };
+    if (ref.default_output()) {
       if (step.type == "noop" || !schema->default_output.empty() || ref.field.starts_with("after")) return true;
       std::vector<std::string> names;
       for (const OutputSchema& o : schema->outputs) names.push_back(o.name);
-      ctx_.diags->error(at, where + " uses '" + ref.target + "' as a value, but " + with_article(target.type) +
+      ctx_.diags->error(at(), where() + " uses '" + ref.target + "' as a value, but " + with_article(target.type) +
                                        " step has no default output" +
                                        (names.empty() ? "" : "; name one: " + ref.target + "." + names[0]));
       return false;
     }
-    std::string name = ref.output[0].is_string() ? ref.output[0].get<std::string>() : "";
-    std::vector<std::string> names;
+    const std::string empty;
+    const json& first = (*ref.output)[0];
+    const std::string& name = first.is_string() ? first.get_ref<const std::string&>() : empty;
     for (const OutputSchema& o : schema->outputs) {
       if (o.name == name) return true;
-      names.push_back(o.name);
     }
-    ctx_.diags->error(at, where + " reads '" + name + "' of '" + ref.target + "', but " + with_article(target.type) +
+    std::vector<std::string> names;
+    for (const OutputSchema& o : schema->outputs) names.push_back(o.name);
+    ctx_.diags->error(at(), where() + " reads '" + name + "' of '" + ref.target + "', but " + with_article(target.type) +
                                      " step has no output '" + name + "'" + did_you_mean(name, names) +
                                      (names.empty() ? " (it has no outputs)" : ""));
     return false;
   }
 
   void check_phase_order(const IrStep& step, const std::string& dep) {
-    const IrStep* target = ctx_.ir.find(dep);
+    const IrStep* target = find(dep);
     if (!target || phase_index_[target->phase] <= phase_index_[step.phase]) return;
     ctx_.diags->error(step.span, "step '" + step.id + "' in phase '" + step.phase + "' depends on '" + dep +
                                      "' in the later phase '" + target->phase + "'; phases run in order")
         .notes.push_back({target->span, "'" + dep + "' is declared here"});
   }
 
-  // Depth-first search; a back edge closes a cycle, printed with every step on it.
+  // Depth-first search; a back edge closes a cycle, printed with every step on it. Iterative,
+  // over step indices (ids in order), so a long chain of steps cannot overflow the stack.
   void find_cycles() {
-    enum class Mark { None, Active, Done };
-    std::map<std::string, Mark> marks;
-    std::vector<std::string> stack;
-    std::function<bool(const std::string&)> visit = [&](const std::string& id) {
-      marks[id] = Mark::Active;
-      stack.push_back(id);
-      for (const std::string& dep : ctx_.ir.steps.at(id).deps) {
-        if (marks[dep] == Mark::Active) {
-          report_cycle(std::vector<std::string>(std::find(stack.begin(), stack.end(), dep), stack.end()));
-          return true;
-        }
-        if (marks[dep] == Mark::None && visit(dep)) return true;
-      }
-      stack.pop_back();
-      marks[id] = Mark::Done;
-      return false;
-    };
+    enum class Mark : unsigned char { None, Active, Done };
+    std::vector<const std::string*> ids;
+    std::unordered_map<std::string_view, size_t> index;
+    ids.reserve(ctx_.ir.steps.size());
+    index.reserve(ctx_.ir.steps.size());
     for (const auto& [id, step] : ctx_.ir.steps) {
-      if (marks[id] == Mark::None && visit(id)) return;  // one cycle at a time is clearer
+      index.emplace(id, ids.size());
+      ids.push_back(&id);
+    }
+    std::vector<Mark> marks(ids.size(), Mark::None);
+    struct Frame {
+      size_t step;
+      const std::vector<std::string>* deps;
+      size_t next = 0;  // the next of `deps` to visit
+    };
+    std::vector<Frame> stack;
+    auto enter = [&](size_t i) {
+      marks[i] = Mark::Active;
+      stack.push_back(Frame{i, &ctx_.ir.steps.at(*ids[i]).deps});
+    };
+    for (size_t root = 0; root < ids.size(); ++root) {
+      if (marks[root] != Mark::None) continue;
+      enter(root);
+      while (!stack.empty()) {
+        Frame& top = stack.back();
+        if (top.next == top.deps->size()) {
+          marks[top.step] = Mark::Done;
+          stack.pop_back();
+          continue;
+        }
+        auto dep = index.find((*top.deps)[top.next++]);
+        if (dep == index.end()) continue;
+        if (marks[dep->second] == Mark::Active) {
+          auto from = std::find_if(stack.begin(), stack.end(), [&](const Frame& f) { return f.step == dep->second; });
+          std::vector<std::string> cycle;
+          for (; from != stack.end(); ++from) cycle.push_back(*ids[from->step]);
+          report_cycle(cycle);
+          return;  // one cycle at a time is clearer
+        }
+        if (marks[dep->second] == Mark::None) enter(dep->second);  // invalidates `top`
+      }
     }
   }
 
@@ -191,6 +250,7 @@ class Linker {
 
   CompileContext& ctx_;
   std::map<std::string, size_t> phase_index_;
+  std::unordered_map<std::string_view, const IrStep*> steps_;
 };
 
 }  // namespace

@@ -57,7 +57,7 @@ class Expander {
     for (const Stmt& s : body) {
       if ((s.kind == Stmt::Kind::Step || s.kind == Stmt::Kind::Instance) && s.index) {
         std::string group = scope->step_prefix + s.name;
-        if (!ctx_.steps_by_id.count(group) && ctx_.groups.insert(group).second) ctx_.group_spans.emplace(group, s.span);
+        if (!ctx_.find_step(group)) ctx_.add_group(group, s.span);
       } else if (s.kind == Stmt::Kind::For || s.kind == Stmt::Kind::When) {
         declare_loop_groups(s.body, scope);
       }
@@ -104,14 +104,13 @@ class Expander {
   bool register_groups(const std::string& id, Span span) {
     for (size_t i = 0; i < id.size(); ++i) {
       if (id[i] != '[' && id[i] != '.') continue;
-      std::string group = id.substr(0, i);
-      if (ctx_.steps_by_id.count(group)) {
-        ctx_.diags->error(span, "'" + group + "' names both a step and a group of steps")
-            .notes.push_back({ctx_.steps_by_id[group]->stmt->span, "the step '" + group + "' is defined here"});
+      std::string_view group(id.data(), i);
+      if (const StepInstance* step = ctx_.find_step(group)) {
+        ctx_.diags->error(span, "'" + std::string(group) + "' names both a step and a group of steps")
+            .notes.push_back({step->stmt->span, "the step '" + std::string(group) + "' is defined here"});
         return false;
       }
-      ctx_.groups.insert(group);
-      ctx_.group_spans.emplace(group, span);
+      ctx_.add_group(group, span);
     }
     return true;
   }
@@ -145,11 +144,11 @@ class Expander {
   }
 
   bool claim_id(const std::string& id, Span span) {
-    if (auto it = ctx_.steps_by_id.find(id); it != ctx_.steps_by_id.end()) {
-      ctx_.diags->error(span, "duplicate step id '" + id + "'").notes.push_back({it->second->stmt->span, "first defined here"});
+    if (const StepInstance* step = ctx_.find_step(id)) {
+      ctx_.diags->error(span, "duplicate step id '" + id + "'").notes.push_back({step->stmt->span, "first defined here"});
       return false;
     }
-    if (ctx_.groups.count(id)) {
+    if (ctx_.is_group(id)) {
       ctx_.diags->error(span, "'" + id + "' names both a step and a group of steps")
           .notes.push_back({ctx_.group_spans[id], "the group is defined here"});
       return false;
@@ -160,14 +159,14 @@ class Expander {
   void expand_step(const Stmt& s, Scope* scope, const Frame& frame) {
     auto id = step_id(s, scope);
     if (!id || !check_name_is_free(s, scope)) return;
-    if (auto it = ctx_.steps_by_id.find(*id); it != ctx_.steps_by_id.end() && it->second->stmt == &s) {
+    if (const StepInstance* seen = ctx_.find_step(*id); seen && seen->stmt == &s) {
       report_repeated(s, *id);
       return;
     }
     if (!claim_id(*id, s.span)) return;
     ctx_.instances.push_back(StepInstance{&s, scope, *id, frame.phase, frame.template_name, frame.owner,
                                           frame.conditions, false, nullptr});
-    ctx_.steps_by_id[*id] = &ctx_.instances.back();
+    ctx_.add_step(*id, &ctx_.instances.back());
     if (s.has_rollback_block) {
       Frame rollback;
       rollback.phase = frame.phase;
@@ -227,13 +226,16 @@ class Expander {
 
   void bind_arguments(const Stmt& s, const TemplateDef& def, Scope* caller, Scope* inner) {
     const auto& params = def.ast->params;
-    std::vector<std::string> names;
-    for (const Param& p : params) names.push_back(p.name);
+    auto names = [&] {  // for "did you mean", only on an unknown argument
+      std::vector<std::string> out;
+      for (const Param& p : params) out.push_back(p.name);
+      return out;
+    };
     for (const Field& arg : s.fields) {
       auto p = std::find_if(params.begin(), params.end(), [&](const Param& q) { return q.name == arg.name; });
       if (p == params.end()) {
         ctx_.diags->error(arg.span, "template '" + def.qualified_name + "' has no parameter '" + arg.name + "'" +
-                                        did_you_mean(arg.name, names));
+                                        did_you_mean(arg.name, names()));
         continue;
       }
       if (inner->names.count(arg.name)) {

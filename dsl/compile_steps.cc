@@ -18,6 +18,20 @@ const StructField* find_field(const std::vector<StructField>& fields, const std:
   return nullptr;
 }
 
+// The few field names a step sets: a vector beats a set at this size.
+class FieldNames {
+ public:
+  explicit FieldNames(size_t expected) { names_.reserve(expected); }
+  void insert(const std::string& name) {
+    if (!count(name)) names_.push_back(name);
+  }
+  void erase(const std::string& name) { std::erase(names_, name); }
+  bool count(const std::string& name) const { return std::find(names_.begin(), names_.end(), name) != names_.end(); }
+
+ private:
+  std::vector<std::string> names_;
+};
+
 class StepChecker {
  public:
   explicit StepChecker(CompileContext& ctx) : ctx_(ctx), eval_(ctx), checker_(ctx, eval_) {}
@@ -65,11 +79,15 @@ class StepChecker {
 
     size_t errors = ctx_.diags->size();
     json common = json::object();
-    std::vector<std::string> known;
-    for (const StructField& f : common_step_fields()) known.push_back(f.name);
-    for (const StructField& f : schema->fields) known.push_back(f.name);
+    // Field names for "did you mean", built only when a field is unknown.
+    auto known = [&] {
+      std::vector<std::string> names;
+      for (const StructField& f : common_step_fields()) names.push_back(f.name);
+      for (const StructField& f : schema->fields) names.push_back(f.name);
+      return names;
+    };
 
-    std::set<std::string> written;  // fields the step sets, valid or not: no "missing" error for them
+    FieldNames written(stmt.fields.size());  // fields the step sets, valid or not: no "missing" error for them
     for (const Field& field : stmt.fields) {
       written.insert(field.name);
       ir.field_spans.emplace(field.name, field.span);
@@ -78,9 +96,9 @@ class StepChecker {
       if (!spec) spec = find_field(common_step_fields(), field.name);
       if (!spec) {
         ctx_.diags->error(field.span, "unknown field '" + field.name + "' for step type '" + schema->name + "'" +
-                                          did_you_mean(field.name, known));
+                                          did_you_mean(field.name, known()));
         // `replica = 0` is one mistake: no second error that `replicas` is missing.
-        written.insert(closest_match(field.name, known));
+        written.insert(closest_match(field.name, known()));
         continue;
       }
       json& target = is_common ? common : ir.args;
@@ -92,7 +110,7 @@ class StepChecker {
         continue;
       }
       if (field.name == "when") continue;  // evaluated with the conditions
-      auto value = eval_.eval(field.value, step.scope, bare_words_of(spec->type));
+      auto value = eval_.eval(field.value, step.scope, bare_words(spec->type));
       if (!value) continue;
       // An explicit null leaves a field unset, so a template can pass optional values through.
       if (value->is_null()) {
@@ -124,7 +142,7 @@ class StepChecker {
   }
 
  private:
-  void check_required(const StepSchema& schema, const Stmt& stmt, const std::set<std::string>& written) {
+  void check_required(const StepSchema& schema, const Stmt& stmt, const FieldNames& written) {
     for (const StructField& f : schema.fields) {
       if (f.required && !written.count(f.name)) {
         ctx_.diags->error(stmt.span, "step '" + stmt.name + "' (" + schema.name + ") is missing the required field '" +
@@ -157,15 +175,16 @@ class StepChecker {
     if (common.contains("pool")) ir->pool = common["pool"];
     if (common.contains("timeout")) ir->timeout = common["timeout"];
 
-    ir->retry = common.contains("retry") ? common["retry"] : ctx_.ir.retry;
+    auto retry = common.find("retry");
+    ir->retry = retry != common.end() ? *retry : ctx_.ir.retry;
 
     if (common.contains("after")) {
-      for (const json& ref : common["after"]) {
-        for (const std::string& id : members(ref["$ref"], step.owner)) {
-          if (std::find(ir->after.begin(), ir->after.end(), id) == ir->after.end()) ir->after.push_back(id);
-        }
-      }
-      std::sort(ir->after.begin(), ir->after.end());
+      // Sort, then drop repeats: `after = [a]` over a 5,000-step group must not search the list
+      // once per member.
+      for (const json& ref : common["after"]) members(ref["$ref"].get_ref<const std::string&>(), step.owner, &ir->after);
+      // One group's members come sorted already (a prefix scan of an ordered map).
+      if (!std::is_sorted(ir->after.begin(), ir->after.end())) std::sort(ir->after.begin(), ir->after.end());
+      ir->after.erase(std::unique(ir->after.begin(), ir->after.end()), ir->after.end());
     }
 
     std::string mode = common.contains("rollback") ? common["rollback"].get<std::string>() : "";
@@ -185,22 +204,29 @@ class StepChecker {
     ir->rollback = mode;
   }
 
-  // The steps a reference in `after` stands for: the step, or every step of a group
+  // Appends the steps a reference in `after` stands for: the step, or every step of a group
   // (left-out steps drop out, so `after` a step whose `when` is false is no constraint).
   // Steps of a rollback block are only ever members for their siblings (same `owner`).
-  std::vector<std::string> members(const std::string& id, const std::string& owner) {
-    std::vector<std::string> out;
+  void members(const std::string& id, const std::string& owner, std::vector<std::string>* out) {
     for (auto it = ctx_.steps_by_id.lower_bound(id); it != ctx_.steps_by_id.end() && it->first.starts_with(id); ++it) {
       const std::string& candidate = it->first;
       bool member = candidate == id || candidate[id.size()] == '[' || candidate[id.size()] == '.';
-      if (member && !it->second->excluded && it->second->owner == owner) out.push_back(candidate);
+      if (member && !it->second->excluded && it->second->owner == owner) out->push_back(candidate);
     }
-    return out;
+  }
+
+  // The bare words of a field's type, computed once per type: schema types live as long as the
+  // registry, so their addresses are stable keys.
+  const std::set<std::string>& bare_words(const Type& type) {
+    auto it = bare_words_.find(&type);
+    if (it == bare_words_.end()) it = bare_words_.emplace(&type, bare_words_of(type)).first;
+    return it->second;
   }
 
   CompileContext& ctx_;
   Evaluator eval_;
   ValueChecker checker_;
+  std::map<const Type*, std::set<std::string>> bare_words_;
 };
 
 }  // namespace
@@ -220,7 +246,8 @@ void check_steps(CompileContext& ctx) {
     if (!step.owner.empty()) {
       rollback_steps[step.owner].push_back(std::move(*ir));
     } else {
-      ctx.ir.steps[ir->id] = std::move(*ir);
+      std::string id = ir->id;
+      ctx.ir.steps.insert_or_assign(std::move(id), std::move(*ir));
     }
   }
   for (auto& [owner, steps] : rollback_steps) {

@@ -12,6 +12,13 @@ namespace {
 
 json symbolic_op(const std::string& op, json args) { return json{{"$op", op}, {"args", std::move(args)}}; }
 
+// {"$ref": id}, built directly: an initializer list would build (and copy) a pair array first.
+json step_ref(std::string id) {
+  json ref(json::value_t::object);
+  ref.emplace("$ref", std::move(id));
+  return ref;
+}
+
 std::vector<std::string> names_in_scope(const Scope* scope) {
   std::vector<std::string> names;
   for (; scope != nullptr; scope = scope->parent) {
@@ -31,15 +38,17 @@ std::optional<std::string> interpolation_text(const json& value) {
 }
 
 bool Evaluator::is_step_or_group(const std::string& id) const {
-  return ctx_.steps_by_id.count(id) != 0 || ctx_.groups.count(id) != 0;
+  return ctx_.find_step(id) != nullptr || ctx_.is_group(id);
 }
 
 std::string Evaluator::resolve_step(const std::string& name, const Scope* scope) const {
-  std::string last_prefix = "\x01";  // no prefix looks like this
+  const std::string* last_prefix = nullptr;  // scopes of one block share a prefix: try it once
+  std::string id;
   for (; scope != nullptr; scope = scope->parent) {
-    if (scope->step_prefix == last_prefix) continue;
-    last_prefix = scope->step_prefix;
-    if (is_step_or_group(scope->step_prefix + name)) return scope->step_prefix + name;
+    if (last_prefix && scope->step_prefix == *last_prefix) continue;
+    last_prefix = &scope->step_prefix;
+    id.assign(scope->step_prefix).append(name);
+    if (is_step_or_group(id)) return id;
   }
   return is_step_or_group(name) ? name : "";
 }
@@ -101,13 +110,15 @@ std::optional<json> Evaluator::eval(const Expr& expr, Scope* scope, const std::s
     case K::Ternary: return eval_operator(expr, scope);
     case K::List: {
       json out = json::array();
+      out.get_ref<json::array_t&>().reserve(expr.children.size());
       bool ok = true;
       for (const Expr& e : expr.children) {
         auto v = eval(e, scope, bare_words);
         if (v) out.push_back(std::move(*v));
         ok = ok && v.has_value();
       }
-      return ok ? std::optional(out) : std::nullopt;
+      if (!ok) return std::nullopt;
+      return out;  // moved; `ok ? std::optional(out) : ...` would copy the whole list
     }
     case K::Map: {
       json out = json::object();
@@ -128,7 +139,8 @@ std::optional<json> Evaluator::eval(const Expr& expr, Scope* scope, const std::s
         if (v) out[key] = std::move(*v);
         ok = ok && v.has_value();
       }
-      return ok ? std::optional(out) : std::nullopt;
+      if (!ok) return std::nullopt;
+      return out;
     }
   }
   return std::nullopt;
@@ -139,7 +151,7 @@ std::optional<json> Evaluator::eval_ident(const Expr& expr, Scope* scope, const 
     auto it = s->names.find(expr.text);
     if (it != s->names.end()) return value_of(expr.text, it->second);
   }
-  if (std::string step = resolve_step(expr.text, scope); !step.empty()) return json{{"$ref", step}};
+  if (std::string step = resolve_step(expr.text, scope); !step.empty()) return step_ref(std::move(step));
   if (ctx_.cluster_names.count(expr.text)) return json(expr.text);
   if (bare_words.count(expr.text)) return json(expr.text);
 
@@ -154,10 +166,14 @@ std::optional<json> Evaluator::eval_ident(const Expr& expr, Scope* scope, const 
 }
 
 std::optional<json> Evaluator::eval_string(const Expr& expr, Scope* scope) {
-  json parts = json::array();
+  std::vector<json> parts;  // only when some part is known only at run time
   std::string text;
   bool ok = true;
   for (const Expr& part : expr.children) {
+    if (part.kind == Expr::Kind::Text) {  // literal text: appended without a json detour
+      text += part.text;
+      continue;
+    }
     auto v = eval(part, scope);
     if (!v) {
       ok = false;
@@ -175,9 +191,11 @@ std::optional<json> Evaluator::eval_string(const Expr& expr, Scope* scope) {
     }
   }
   if (!ok) return std::nullopt;
-  if (parts.empty()) return json(text);
-  if (!text.empty()) parts.push_back(text);
-  return json{{"$concat", parts}};
+  if (parts.empty()) return json(std::move(text));
+  if (!text.empty()) parts.push_back(std::move(text));
+  json out(json::value_t::object);
+  out.emplace("$concat", json(std::move(parts)));
+  return out;
 }
 
 std::optional<json> Evaluator::eval_call(const Expr& expr, Scope* scope) {
@@ -278,7 +296,7 @@ std::optional<json> Evaluator::eval_call(const Expr& expr, Scope* scope) {
     std::string group = args[0].is_object() && args[0].contains("$ref") && !args[0].contains("output")
                             ? args[0]["$ref"].get<std::string>()
                             : "";
-    if (group.empty() || !ctx_.groups.count(group)) {
+    if (group.empty() || !ctx_.is_group(group)) {
       ctx_.diags->error(expr.children[0].span, "outputs() needs the steps a loop made, e.g. outputs(url, \"url\")");
       return std::nullopt;
     }
@@ -324,8 +342,8 @@ std::optional<json> Evaluator::eval_access(const Expr& expr, Scope* scope) {
     std::string id = (*base)["$ref"];
     auto text = interpolation_text(key);
     std::string member = text ? (expr.kind == Expr::Kind::Field ? id + "." + *text : id + "[" + *text + "]") : "";
-    if (text && is_step_or_group(member)) return json{{"$ref", member}};
-    if (ctx_.groups.count(id) && !ctx_.steps_by_id.count(id)) {
+    if (text && is_step_or_group(member)) return step_ref(std::move(member));
+    if (ctx_.is_group(id) && !ctx_.find_step(id)) {
       std::vector<std::string> members;
       for (const auto& [step_id, instance] : ctx_.steps_by_id) {
         if (step_id.starts_with(id) && (step_id[id.size()] == '[' || step_id[id.size()] == '.')) members.push_back(step_id);
