@@ -670,6 +670,11 @@ class Cluster:
         errs = []
         if not name and not obj.get("metadata", {}).get("generateName"):
             errs.append(("metadata.name", "FieldValueRequired", "Required value: name or generateName is required"))
+        elif t.plural == "namespaces" and not re.match(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", name):
+            errs.append(("metadata.name", "FieldValueInvalid",
+                         'Invalid value: "%s": a lowercase RFC 1123 label must consist of lower case alphanumeric '
+                         "characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  "
+                         "or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')" % name))
         elif name and not re.match(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", name):
             errs.append(("metadata.name", "FieldValueInvalid",
                          'Invalid value: "%s": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric '
@@ -1081,7 +1086,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def selected(self, t, ns):
         c = self.server.cluster
         lsel = parse_label_selector(self.q("labelSelector"))
-        fsel = parse_field_selector(self.q("fieldSelector"))
+        fsel = self.field_selector(t)
         items = []
         for (ons, oname), obj in sorted(c.objects[t.key].items()):
             if ns and ons != ns:
@@ -1089,6 +1094,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if labels_match(obj["metadata"].get("labels"), lsel) and fields_match(obj, fsel):
                 items.append(obj)
         return items, lsel, fsel
+
+    def field_selector(self, t):
+        fsel = parse_field_selector(self.q("fieldSelector"))
+        if t.custom:
+            for path, _, _ in fsel:
+                if path not in ("metadata.name", "metadata.namespace"):
+                    raise err_bad_request('field label not supported: %s' % path)
+        return fsel
 
     def list(self, t, version, ns):
         c = self.server.cluster
@@ -1218,7 +1231,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def watch(self, t, version, ns):
         c = self.server.cluster
         lsel = parse_label_selector(self.q("labelSelector"))
-        fsel = parse_field_selector(self.q("fieldSelector"))
+        fsel = self.field_selector(t)
         timeout = float(self.q("timeoutSeconds") or 1800)
         deadline = time.time() + timeout
         rv_param = self.q("resourceVersion", "")
@@ -1357,6 +1370,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         else:
             md.pop("namespace", None)
         c = self.server.cluster
+        if old is not None and old["metadata"].get("deletionTimestamp"):
+            added = [f for f in md.get("finalizers") or [] if f not in (old["metadata"].get("finalizers") or [])]
+            if added:
+                raise err_invalid(t, old["metadata"]["name"], [(
+                    "metadata.finalizers", "FieldValueForbidden",
+                    "Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers "
+                    "[]string{%s}" % ", ".join(json.dumps(f) for f in added))])
         version = obj_version(t, new, version)
         new["apiVersion"] = t.api_version(version)
         if t.plural != "customresourcedefinitions":

@@ -97,6 +97,14 @@ class TestDiscoveryAndGet(SimTestCase):
             "etcd"]["properties"]["managed"]["properties"]["storage"]["properties"]["restoreSnapshotURL"]
         self.assertEqual(storage["maxItems"], 1)
 
+    def test_field_selector_on_custom_kinds_is_limited(self):
+        err = self.fails("-n", "clusters", "get", "np", "--field-selector", "spec.clusterName=jdoe-hosted")
+        self.assertEqual(err, 'Error from server (BadRequest): Unable to find "hypershift.openshift.io/v1beta1, '
+                              'Resource=nodepools" that match label selector "", field selector '
+                              '"spec.clusterName=jdoe-hosted": field label not supported: spec.clusterName\n')
+        lst = self.get("-n", "clusters", "np", "--field-selector", "metadata.name!=other-cluster-pool")
+        self.assertEqual(len(lst["items"]), 2)
+
     def test_jsonpath_output(self):
         out = self.ok("-n", "clusters", "get", "hc", HC, "-o", "jsonpath={.spec.platform.aws.region}")
         self.assertEqual(out, "us-west-1")
@@ -399,8 +407,12 @@ class TestDelete(SimTestCase):
         self.assertEqual(err.splitlines()[-1], "error: timed out waiting for the condition on machines/%s" % name)
         m = self.get("-n", CP, "machine", name)
         self.assertIn("deletionTimestamp", m["metadata"])
-        # a second delete changes nothing; removing the finalizer completes the deletion
+        # a second delete changes nothing; no finalizer can be added; removing it completes the deletion
         self.ok("-n", CP, "delete", "machine", name, "--wait=false")
+        err = self.fails("-n", CP, "patch", "machine", name, "--type", "json", "-p",
+                         '[{"op":"add","path":"/metadata/finalizers/-","value":"late"}]')
+        self.assertEqual(err, 'The Machine "%s" is invalid: metadata.finalizers: Forbidden: no new finalizers can be '
+                              'added if the object is being deleted, found new finalizers []string{"late"}\n' % name)
         self.ok("-n", CP, "patch", "machine", name, "--type", "merge", "-p", '{"metadata":{"finalizers":null}}')
         self.fails("-n", CP, "get", "machine", name)
 
@@ -731,11 +743,37 @@ class TestSeveralInstances(unittest.TestCase):
             for s in sims:
                 s.stop()
 
-    def test_sigterm_stops_cleanly(self):
-        s = Sim("destination")
-        s.proc.terminate()
-        self.assertEqual(s.proc.wait(10), 0)
-        s.stop()
+    def test_sigterm_stops_cleanly_and_kills_exec_processes(self):
+        s = Sim("source")
+        cache = tempfile.mkdtemp()
+        env = dict(os.environ, KUBECACHEDIR=cache, KUBECONFIG=s.kubeconfig)
+        pidfile = os.path.join(s.pod_dir(CP, "etcd-0"), "sleep.pid")
+        exe = subprocess.Popen(["kubectl", "-n", CP, "exec", "etcd-0", "-c", "etcd", "--", "sh", "-c",
+                                "echo $$ > sleep.pid; exec sleep 60"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.time() + 10
+            while not (os.path.exists(pidfile) and open(pidfile).read().strip()) and time.time() < deadline:
+                time.sleep(0.05)
+            pid = int(open(pidfile).read())
+            os.kill(pid, 0)
+            s.proc.terminate()
+            self.assertEqual(s.proc.wait(10), 0)
+            def alive():
+                try:
+                    with open("/proc/%d/stat" % pid) as f:
+                        return f.read().split(") ")[1][0] != "Z"    # a zombie waiting for its reaper is dead
+                except OSError:
+                    return False
+            deadline = time.time() + 5
+            while alive() and time.time() < deadline:
+                time.sleep(0.05)
+            self.assertFalse(alive(), "exec'd process %d survived the simulator" % pid)
+            exe.wait(10)
+        finally:
+            if exe.poll() is None:
+                exe.kill()
+            s.stop()
 
 
 if __name__ == "__main__":
