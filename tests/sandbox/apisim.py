@@ -212,6 +212,13 @@ BUILTIN_FIELDS = {
 }
 
 
+REVIEWS = {
+    "selfsubjectaccessreviews": {"allowed": True, "reason": "apisim: one token, all rights"},
+    "selfsubjectreviews": {"userInfo": {"username": "system:admin", "groups": ["system:masters",
+                                                                              "system:authenticated"]}},
+}
+
+
 def obj_version(t, obj, default):
     """The version an object is written in: its own apiVersion when the type serves it (custom
     kinds keep the version they were written in: the simulator does no conversion)."""
@@ -241,6 +248,9 @@ def builtin_types():
                  "labelSelectorPath": ".status.selector"}, categories=["all"]),
         T("route.openshift.io", ["v1"], "Route", "routes", "route", True, status=True),
         T("", ["v1"], "Event", "events", "event", True, ["ev"]),
+        T("authorization.k8s.io", ["v1"], "SelfSubjectAccessReview", "selfsubjectaccessreviews",
+          "selfsubjectaccessreview", False),
+        T("authentication.k8s.io", ["v1"], "SelfSubjectReview", "selfsubjectreviews", "selfsubjectreview", False),
         T("config.openshift.io", ["v1"], "ClusterVersion", "clusterversions", "clusterversion", False,
           status=True),
         T("apiextensions.k8s.io", ["v1"], "CustomResourceDefinition", "customresourcedefinitions",
@@ -1386,6 +1396,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
     # ---- create
     def create(self, t, version, ns):
         c = self.server.cluster
+        if t.plural in REVIEWS:
+            # one token, all rights: every access review is allowed (`kubectl auth can-i` says yes).
+            # kubectl sends these as protobuf; their content does not matter here.
+            raw = self.read_body()
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                body = {}
+            body.update({"apiVersion": t.api_version(version), "kind": t.kind, "status": REVIEWS[t.plural]})
+            body.setdefault("metadata", {})["creationTimestamp"] = None
+            return self.send_json(201, body)
         body = self.json_body()
         if not isinstance(body, dict):
             raise err_bad_request("the object provided is unrecognized (must be of type JSON or YAML)")

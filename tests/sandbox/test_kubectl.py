@@ -648,6 +648,10 @@ class TestAuth(SimTestCase):
         # nothing was changed
         self.assertEqual(self.get("-n", CP, "deploy", "kube-apiserver")["spec"]["replicas"], 3)
 
+    def test_auth_can_i_and_whoami(self):
+        self.assertEqual(self.ok("-n", "clusters", "auth", "can-i", "patch", "hostedclusters"), "yes\n")
+        self.assertIn("system:admin", self.ok("auth", "whoami"))
+
     def test_kubeconfig_uses_https_and_a_token(self):
         with open(self.sim.kubeconfig) as f:
             kc = json.load(f)
@@ -753,9 +757,15 @@ class TestSeveralInstances(unittest.TestCase):
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             deadline = time.time() + 10
-            while not (os.path.exists(pidfile) and open(pidfile).read().strip()) and time.time() < deadline:
+            def read_pid():
+                try:
+                    with open(pidfile) as f:
+                        return f.read().strip()
+                except OSError:
+                    return ""
+            while not read_pid() and time.time() < deadline:
                 time.sleep(0.05)
-            pid = int(open(pidfile).read())
+            pid = int(read_pid())
             os.kill(pid, 0)
             s.proc.terminate()
             self.assertEqual(s.proc.wait(10), 0)
