@@ -72,7 +72,11 @@ class Linker {
   explicit Linker(CompileContext& ctx) : ctx_(ctx) {
     for (size_t i = 0; i < ctx.ir.phases.size(); ++i) phase_index_[ctx.ir.phases[i].name] = i;
     steps_.reserve(ctx.ir.steps.size());
-    for (const auto& [id, step] : ctx.ir.steps) steps_.emplace(id, &step);
+    ids_.reserve(ctx.ir.steps.size());
+    for (const auto& [id, step] : ctx.ir.steps) {
+      steps_.emplace(id, Indexed{&step, ids_.size()});
+      ids_.push_back(&id);
+    }
   }
 
   void link_all() {
@@ -133,7 +137,7 @@ class Linker {
   // Ir::find, hashed: the linker looks up every reference and every edge.
   const IrStep* find(const std::string& id) const {
     auto it = steps_.find(id);
-    return it == steps_.end() ? nullptr : it->second;
+    return it == steps_.end() ? nullptr : it->second.step;
   }
 
   void report_missing(const IrStep& step, const Reference& ref) {
@@ -193,14 +197,7 @@ class Linker {
   // over step indices (ids in order), so a long chain of steps cannot overflow the stack.
   void find_cycles() {
     enum class Mark : unsigned char { None, Active, Done };
-    std::vector<const std::string*> ids;
-    std::unordered_map<std::string_view, size_t> index;
-    ids.reserve(ctx_.ir.steps.size());
-    index.reserve(ctx_.ir.steps.size());
-    for (const auto& [id, step] : ctx_.ir.steps) {
-      index.emplace(id, ids.size());
-      ids.push_back(&id);
-    }
+    const std::vector<const std::string*>& ids = ids_;
     std::vector<Mark> marks(ids.size(), Mark::None);
     struct Frame {
       size_t step;
@@ -210,7 +207,7 @@ class Linker {
     std::vector<Frame> stack;
     auto enter = [&](size_t i) {
       marks[i] = Mark::Active;
-      stack.push_back(Frame{i, &ctx_.ir.steps.at(*ids[i]).deps});
+      stack.push_back(Frame{i, &steps_.at(*ids[i]).step->deps});
     };
     for (size_t root = 0; root < ids.size(); ++root) {
       if (marks[root] != Mark::None) continue;
@@ -222,16 +219,17 @@ class Linker {
           stack.pop_back();
           continue;
         }
-        auto dep = index.find((*top.deps)[top.next++]);
-        if (dep == index.end()) continue;
-        if (marks[dep->second] == Mark::Active) {
-          auto from = std::find_if(stack.begin(), stack.end(), [&](const Frame& f) { return f.step == dep->second; });
+        auto found = steps_.find((*top.deps)[top.next++]);
+        if (found == steps_.end()) continue;
+        size_t dep = found->second.index;
+        if (marks[dep] == Mark::Active) {
+          auto from = std::find_if(stack.begin(), stack.end(), [&](const Frame& f) { return f.step == dep; });
           std::vector<std::string> cycle;
           for (; from != stack.end(); ++from) cycle.push_back(*ids[from->step]);
           report_cycle(cycle);
           return;  // one cycle at a time is clearer
         }
-        if (marks[dep->second] == Mark::None) enter(dep->second);  // invalidates `top`
+        if (marks[dep] == Mark::None) enter(dep);  // invalidates `top`
       }
     }
   }
@@ -250,7 +248,13 @@ class Linker {
 
   CompileContext& ctx_;
   std::map<std::string, size_t> phase_index_;
-  std::unordered_map<std::string_view, const IrStep*> steps_;
+  // The top-level steps by id (hashed), with their position in id order.
+  struct Indexed {
+    const IrStep* step;
+    size_t index;
+  };
+  std::unordered_map<std::string_view, Indexed> steps_;
+  std::vector<const std::string*> ids_;  // by index
 };
 
 }  // namespace

@@ -164,16 +164,17 @@ class Expander {
       return;
     }
     if (!claim_id(*id, s.span)) return;
-    ctx_.instances.push_back(StepInstance{&s, scope, *id, frame.phase, frame.template_name, frame.owner,
+    ctx_.instances.push_back(StepInstance{&s, scope, std::move(*id), frame.phase, frame.template_name, frame.owner,
                                           frame.conditions, false, nullptr});
-    ctx_.add_step(*id, &ctx_.instances.back());
+    StepInstance& instance = ctx_.instances.back();
+    ctx_.add_step(instance.id, &instance);
     if (s.has_rollback_block) {
       Frame rollback;
       rollback.phase = frame.phase;
       rollback.template_name = frame.template_name;
-      rollback.owner = *id;
+      rollback.owner = instance.id;
       rollback.templates_open = frame.templates_open;
-      expand_body(s.body, ctx_.new_scope(scope, *id + "/"), rollback);
+      expand_body(s.body, ctx_.new_scope(scope, instance.id + "/"), rollback);  // deque: `instance` stays put
     }
   }
 

@@ -39,7 +39,7 @@ class StepChecker {
   // A step whose `when` (or an enclosing `when` block) is false at compile time is left out;
   // one that depends on the run keeps the condition for the executor.
   void evaluate_conditions(StepInstance& step) {
-    json runtime = json::array();
+    std::vector<json> runtime;
     auto consider = [&](const Expr& expr, Scope* scope) {
       auto value = eval_.eval(expr, scope);
       if (!value) return;
@@ -56,7 +56,7 @@ class StepChecker {
       if (f.name == "when") consider(f.value, step.scope);
     }
     if (runtime.size() == 1) step.when = runtime[0];
-    if (runtime.size() > 1) step.when = json{{"$op", "&&"}, {"args", runtime}};
+    if (runtime.size() > 1) step.when = json{{"$op", "&&"}, {"args", std::move(runtime)}};
   }
 
   std::optional<IrStep> check(const StepInstance& step) {
@@ -168,7 +168,8 @@ class StepChecker {
     }
   }
 
-  void apply_common(const StepSchema& schema, const StepInstance& step, const json& common, IrStep* ir) {
+  // Takes what it needs out of `common` (moving the retry policy, the one big value).
+  void apply_common(const StepSchema& schema, const StepInstance& step, json& common, IrStep* ir) {
     const Stmt& stmt = *step.stmt;
     if (common.contains("cluster")) ir->cluster = common["cluster"];
     if (common.contains("description")) ir->description = common["description"];
@@ -176,7 +177,7 @@ class StepChecker {
     if (common.contains("timeout")) ir->timeout = common["timeout"];
 
     auto retry = common.find("retry");
-    ir->retry = retry != common.end() ? *retry : ctx_.ir.retry;
+    ir->retry = retry != common.end() ? std::move(*retry) : ctx_.ir.retry;
 
     if (common.contains("after")) {
       // Sort, then drop repeats: `after = [a]` over a 5,000-step group must not search the list

@@ -357,8 +357,8 @@ std::optional<json> Evaluator::eval_access(const Expr& expr, Scope* scope) {
   }
   if (is_symbolic(*base) || is_symbolic(key)) {
     if (base->contains("$ref") && !is_symbolic(key)) {
-      json ref = *base;
-      ref["output"].push_back(key);
+      json ref = std::move(*base);  // base is not used again
+      ref["output"].push_back(std::move(key));
       return ref;
     }
     return symbolic_op(expr.kind == Expr::Kind::Field ? "field" : "index", json::array({*base, key}));
