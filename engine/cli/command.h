@@ -30,6 +30,11 @@ Command check_command();
 Command graph_command();
 Command fmt_command();
 Command convert_command();
+Command plan_command();
+Command apply_command();
+Command resume_command();
+Command rollback_command();
+Command status_command();
 Command diff_command();
 
 }  // namespace ferry::cli

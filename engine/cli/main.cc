@@ -13,12 +13,13 @@ namespace ferry::cli {
 namespace {
 
 std::vector<Command> commands() {
-  return {check_command(), graph_command(), fmt_command(), convert_command(), diff_command()};
+  return {check_command(),  graph_command(),    fmt_command(),    convert_command(), diff_command(),
+          plan_command(),   apply_command(),    resume_command(), rollback_command(), status_command()};
 }
 
 void print_usage(std::ostream& out) {
   out << "usage: ferry COMMAND [options]\n\n"
-         "ferry compiles plan files (.ferry or .toml) into a graph of typed steps.\n\ncommands:\n";
+         "ferry compiles plan files (.ferry or .toml) into a graph of typed steps, and runs them.\n\ncommands:\n";
   for (const Command& c : commands()) out << "  " << c.name << std::string(10 - c.name.size(), ' ') << c.summary << "\n";
   out << "\n`ferry COMMAND --help` describes a command. `ferry --version` prints the version.\n"
          "Exit status: 0 ok, 1 the plan has errors, 2 usage or environment error.\n";

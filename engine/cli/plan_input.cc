@@ -101,6 +101,20 @@ void report(const dsl::Diagnostics& diags, const Args& args) {
   std::cerr << diags.size() << (diags.size() == 1 ? " error\n" : " errors\n");
 }
 
+std::optional<std::map<std::string, std::string>> vars_from_args(const Args& args, int* exit_status) {
+  dsl::CompileOptions options;
+  options.environment = environment;
+  dsl::SourceSet sources;
+  dsl::Diagnostics diags;
+  if (!read_vars(args, &options, &sources, &diags, exit_status)) return std::nullopt;
+  if (!diags.empty()) {
+    report(diags, args);
+    *exit_status = kExitUsage;
+    return std::nullopt;
+  }
+  return options.vars;
+}
+
 std::unique_ptr<CompiledPlan> compile_from_args(const Args& args, int* exit_status) {
   return compile_plan_at(args.positionals[0], args, exit_status);
 }

@@ -1,6 +1,7 @@
 // What every command that compiles a plan shares: --var/--vars-file, and how errors are shown.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +32,11 @@ std::unique_ptr<CompiledPlan> compile_from_args(const Args& args, int* exit_stat
 // meant for another plan, so one this plan does not use is not an error.
 std::unique_ptr<CompiledPlan> compile_plan_at(const std::string& path, const Args& args, int* exit_status,
                                               const std::string& shown_as = "", bool vars_for_this_plan = true);
+
+// The variables --var and --vars-file give (later wins), without compiling anything: what a
+// saved plan or a run directory takes its secret params from. std::nullopt (after printing
+// why) on a bad --var or vars file.
+std::optional<std::map<std::string, std::string>> vars_from_args(const Args& args, int* exit_status);
 
 // Prints diagnostics to stderr (text) or stdout (--output json).
 void report(const dsl::Diagnostics& diags, const Args& args);

@@ -118,6 +118,8 @@ struct Executor::Impl {
 
   ~Impl() { stop_threads(); }
 
+  const StepImpl* impl_for(const std::string& type) { return opt.impls ? opt.impls(type) : find_step_impl(type); }
+
   // ---- journal ---------------------------------------------------------------------------
 
   // Journals an event, applies it to the state and shows it. REQUIRES: mu held.
@@ -263,7 +265,7 @@ struct Executor::Impl {
   // thread). Journals its outcome.
   void execute(const dsl::IrStep& step) {
     const std::string& id = step.id;
-    const StepImpl* impl = find_step_impl(step.type);
+    const StepImpl* impl = impl_for(step.type);
     bool quiet = step.type == "noop";  // no action outside ferry: no need to sync its events
     StepContext ctx = context_for(step);
     bool holds = true;
@@ -363,7 +365,7 @@ struct Executor::Impl {
   std::vector<std::string> pools_of(const dsl::IrStep& step) {
     std::vector<std::string> pools;
     if (!step.pool.empty()) pools.push_back(step.pool);
-    if (const StepImpl* impl = find_step_impl(step.type); impl && impl->implicit_pool) {
+    if (const StepImpl* impl = impl_for(step.type); impl && impl->implicit_pool) {
       StepContext ctx = context_for(step);
       // The implicit pool needs the resolved args (e.g. the pod); placeholders are fine for it.
       ResolveScope s = scope();
@@ -564,7 +566,7 @@ struct Executor::Impl {
       }
       return Status::Ok();
     }
-    const StepImpl* impl = find_step_impl(step.type);
+    const StepImpl* impl = impl_for(step.type);
     if (!impl || !impl->inverse) return Status::Invalid("step type '" + step.type + "' has no automatic rollback in this build");
     StepContext ctx = context_for(step);
     if (Status s = resolve_value(step.args, scope(), &ctx.args); !s.ok()) return s;

@@ -31,6 +31,9 @@ struct RunOptions {
   // resume: what to do with steps that started, did not finish and are not idempotent.
   std::set<std::string> rerun;
   std::set<std::string> assume_done;
+  // The implementation of each step type; empty: the registry (find_step_impl). Tests
+  // substitute their own to script failures, delays and inverses.
+  std::function<const StepImpl*(const std::string& type)> impls;
 };
 
 // How one attempt of a step is carried out: for real, or recorded for the dry run.

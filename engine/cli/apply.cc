@@ -1,0 +1,50 @@
+// `ferry apply`: runs a plan (a source compiled now, or a plan saved by `ferry plan -out`),
+// journaling every step in a new run directory.
+#include <iostream>
+
+#include "engine/cli/command.h"
+#include "engine/cli/run_command.h"
+#include "engine/cli/run_setup.h"
+#include "engine/run/saved_plan.h"
+
+namespace ferry::cli {
+namespace {
+
+int run_apply(const Args& args) {
+  int status = kExitOk;
+  auto input = load_run_input(args, args.positionals[0], &status);
+  if (!input) return status;
+  auto options = run_options_from(args, &status);
+  if (!options) return status;
+  std::string error;
+  auto dir = create_run_dir(args, input->ir.plan, &error);
+  if (!dir) {
+    std::cerr << "ferry: error: " << error << "\n";
+    return kExitUsage;
+  }
+  if (!engine::write_file_durably(*dir + "/plan.json", engine::saved_plan_text(input->ir, input->source), &error)) {
+    std::cerr << "ferry: error: " << error << "\n";
+    return kExitUsage;
+  }
+  return execute_run(args, *dir, *input, *options, engine::RunState{}, RunMode::kApply);
+}
+
+}  // namespace
+
+Command apply_command() {
+  auto options = plan_input_options();
+  options.push_back({"--run-dir", true, "where to keep the journal and files (default .ferry/runs/TIME-PLAN)", "DIR"});
+  for (auto& o : executor_options()) options.push_back(o);
+  return {"apply",
+          "run a plan, journaling every step",
+          "ferry apply PLAN|SAVED_PLAN [--var NAME=VALUE]... [--vars-file FILE]... [--run-dir DIR] [--yes]",
+          "Runs the plan's steps phase by phase, as many at once as --parallelism allows, with the\n"
+          "plan's retries, timeouts and rollback. Every state change is journaled (fsync'd) in the run\n"
+          "directory, so an interrupted run can be continued with `ferry resume DIR` or undone with\n"
+          "`ferry rollback DIR`. Exit status 0 if every step succeeded, 1 if the run failed (rolled\n"
+          "back or not), 2 for a usage problem, 130 if interrupted.",
+          options,
+          run_apply};
+}
+
+}  // namespace ferry::cli

@@ -1,0 +1,68 @@
+#include "engine/cli/run_command.h"
+
+#include <iostream>
+
+#include "engine/cli/run_view.h"
+#include "engine/run/journal.h"
+
+#ifndef FERRY_VERSION
+#define FERRY_VERSION "0.0.0"
+#endif
+
+namespace ferry::cli {
+
+int execute_run(const Args& args, const std::string& dir, const RunInput& input, const engine::RunOptions& options,
+                engine::RunState prior, RunMode mode) {
+  engine::Redactor redactor;
+  for (const auto& [name, value] : input.secrets) redactor.add(value);
+  engine::json header = {{"ferry_journal", engine::kJournalVersion},
+                         {"plan", input.ir.plan},
+                         {"ir_hash", dsl::ir_hash(input.ir)},
+                         {"ferry_version", FERRY_VERSION},
+                         {"source", input.source}};
+  std::string error;
+  auto journal = engine::JournalWriter::open(dir + "/journal.jsonl", header, &redactor, &error);
+  if (!journal) {
+    std::cerr << "ferry: error: " << error << "\n";
+    return 2;
+  }
+  engine::RunOptions opt = options;
+  opt.run_dir = dir;
+  opt.secrets = input.secrets;
+  engine::Services services = services_from(args);
+  RunView view(args, input.ir, dir, redactor);
+  auto runner = engine::real_runner();
+  engine::Executor executor(input.ir, opt, services, engine::real_clock(), redactor, *runner, journal.get(),
+                            view.sink(), std::move(prior));
+  engine::CancelToken cancel;
+  engine::RunResult result;
+  {
+    SignalGuard guard(cancel);
+    result = mode == RunMode::kRollback ? executor.rollback(cancel, "ferry rollback") : executor.run(cancel);
+  }
+  if (!executor.fatal_error().empty()) {
+    std::cerr << "ferry: error: " << redactor.redact(executor.fatal_error()) << "\n";
+    if (executor.state().steps.empty() || mode == RunMode::kResume) return 2;
+  }
+  switch (result) {
+    case engine::RunResult::kSucceeded:
+      view.say("done: every step succeeded (journal: " + dir + "/journal.jsonl)");
+      break;
+    case engine::RunResult::kCancelled:
+      view.say("stopped. Continue with: ferry resume " + dir + "   or undo with: ferry rollback " + dir);
+      break;
+    case engine::RunResult::kFailed:
+      view.say("failed. Fix the cause, then: ferry resume " + dir + "   or undo with: ferry rollback " + dir);
+      break;
+    case engine::RunResult::kRolledBack:
+      view.say(mode == RunMode::kRollback ? "rolled back" : "failed, and rolled back");
+      break;
+    case engine::RunResult::kRollbackFailed:
+      view.say("rollback incomplete: see `ferry status " + dir + "`; fix the cause and run `ferry rollback " + dir +
+               "` again");
+      break;
+  }
+  return exit_status_for(result, mode == RunMode::kRollback);
+}
+
+}  // namespace ferry::cli

@@ -1,0 +1,275 @@
+#include "engine/cli/run_setup.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "engine/cli/command.h"
+#include "engine/run/saved_plan.h"
+
+namespace ferry::cli {
+namespace fs = std::filesystem;
+
+std::vector<OptionSpec> executor_options() {
+  return {
+      {"--parallelism", true, "steps run at once (default 4)", "N"},
+      {"--pool", true, "depth of a concurrency pool steps name with `pool` (default 1); repeatable", "NAME=N"},
+      {"--on-failure", true, "on a failed step: 'rollback' or 'stop' (default: the plan's)", "MODE"},
+      {"--yes", false, "answer every `approve` gate yes"},
+      {"--kubectl", true, "kubectl or oc to run (default: $FERRY_KUBECTL, else kubectl on PATH)", "PATH"},
+      {"--log-file", true, "also write the log to FILE", "FILE"},
+      {"-v", false, "log each step's details too"},
+  };
+}
+
+namespace {
+
+bool needs_secret(const dsl::json& v, const std::string& name) {
+  if (v.is_object()) {
+    if (v.contains("$secret") && v["$secret"] == name) return true;
+    for (const auto& [k, item] : v.items()) {
+      if (needs_secret(item, name)) return true;
+    }
+  } else if (v.is_array()) {
+    for (const auto& item : v) {
+      if (needs_secret(item, name)) return true;
+    }
+  }
+  return false;
+}
+
+bool step_needs_secret(const dsl::IrStep& step, const std::string& name) {
+  if (needs_secret(step.args, name) || needs_secret(step.when, name)) return true;
+  for (const dsl::IrStep& r : step.rollback_steps) {
+    if (step_needs_secret(r, name)) return true;
+  }
+  return false;
+}
+
+std::atomic<int> g_signals{0};
+int g_wake_pipe[2] = {-1, -1};
+
+void on_signal(int) {
+  if (g_signals.fetch_add(1) >= 1) _exit(130);  // the second Ctrl-C: at once
+  char c = 1;
+  (void)!write(g_wake_pipe[1], &c, 1);
+}
+
+}  // namespace
+
+bool fill_secrets(const Args& args, RunInput* input, int* exit_status) {
+  auto vars = vars_from_args(args, exit_status);
+  if (!vars) return false;
+  for (const auto& [name, param] : input->ir.params) {
+    if (!param.secret) continue;
+    std::optional<std::string> value;
+    if (auto it = input->ir.secret_values.find(name); it != input->ir.secret_values.end()) value = it->second;
+    if (auto it = vars->find(name); it != vars->end()) value = it->second;
+    if (!value) {
+      if (const char* env = std::getenv(name.c_str())) value = env;
+    }
+    if (value) {
+      input->secrets[name] = *value;
+      continue;
+    }
+    for (const auto& [id, step] : input->ir.steps) {
+      if (step_needs_secret(step, name)) {
+        std::cerr << "ferry: error: secret param '" << name << "' has no value and step '" << id
+                  << "' needs it; pass --var " << name << "=... or --vars-file, or set " << name
+                  << " in the environment\n";
+        *exit_status = kExitUsage;
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+std::optional<RunInput> load_run_input(const Args& args, const std::string& path, int* exit_status) {
+  RunInput input;
+  input.source = path;
+  if (engine::is_saved_plan(path)) {
+    std::string error;
+    auto ir = engine::read_saved_plan(path, &error);
+    if (!ir) {
+      std::cerr << "ferry: error: " << error << "\n";
+      *exit_status = kExitUsage;
+      return std::nullopt;
+    }
+    input.ir = std::move(*ir);
+  } else {
+    auto compiled = compile_plan_at(path, args, exit_status);
+    if (!compiled) return std::nullopt;
+    input.ir = std::move(compiled->ir);
+  }
+  if (!fill_secrets(args, &input, exit_status)) return std::nullopt;
+  return input;
+}
+
+std::optional<engine::RunOptions> run_options_from(const Args& args, int* exit_status) {
+  engine::RunOptions opt;
+  auto usage = [&](const std::string& message) {
+    std::cerr << "ferry: error: " << message << "\n";
+    *exit_status = kExitUsage;
+    return std::nullopt;
+  };
+  auto positive = [](const std::string& text) -> std::optional<int> {
+    if (text.empty() || text.size() > 6 || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+    int n = std::stoi(text);
+    return n > 0 ? std::optional<int>(n) : std::nullopt;
+  };
+  if (args.has("--parallelism")) {
+    auto n = positive(args.get("--parallelism"));
+    if (!n) return usage("--parallelism needs a whole number from 1, got '" + args.get("--parallelism") + "'");
+    opt.parallelism = *n;
+  }
+  if (args.has("--pool")) {
+    for (const std::string& kv : args.options.at("--pool")) {
+      auto eq = kv.find('=');
+      auto n = eq == std::string::npos ? std::nullopt : positive(kv.substr(eq + 1));
+      if (eq == 0 || !n) return usage("--pool needs NAME=N with N from 1, got '" + kv + "'");
+      opt.pools[kv.substr(0, eq)] = *n;
+    }
+  }
+  opt.on_failure = args.get("--on-failure");
+  if (!opt.on_failure.empty() && opt.on_failure != "rollback" && opt.on_failure != "stop") {
+    return usage("--on-failure must be 'rollback' or 'stop', got '" + opt.on_failure + "'");
+  }
+  return opt;
+}
+
+engine::Services services_from(const Args& args) {
+  engine::Services services;
+  services.assume_yes = args.has("--yes");
+  const char* env_kubectl = std::getenv("FERRY_KUBECTL");
+  services.kubectl = args.get("--kubectl", env_kubectl ? env_kubectl : "kubectl");
+  services.ask = [](const std::string& question) -> std::optional<bool> {
+    if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) return std::nullopt;
+    std::cerr << "\n" << question << " [y/N] " << std::flush;
+    std::string answer;
+    if (!std::getline(std::cin, answer)) return false;
+    return answer == "y" || answer == "Y" || answer == "yes";
+  };
+  return services;
+}
+
+std::optional<std::string> create_run_dir(const Args& args, const std::string& plan, std::string* error) {
+  std::string dir = args.get("--run-dir");
+  if (dir.empty()) {
+    auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", std::gmtime(&now));
+    dir = ".ferry/runs/" + std::string(stamp) + "-" + plan;
+    std::error_code ec;
+    fs::create_directories(".ferry/runs", ec);
+    chmod(".ferry", 0700);
+    chmod(".ferry/runs", 0700);
+  }
+  if (fs::exists(dir) && !fs::is_empty(dir)) {
+    *error = "the run directory " + dir + " already holds a run; resume it with `ferry resume " + dir +
+             "`, or choose another --run-dir";
+    return std::nullopt;
+  }
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || chmod(dir.c_str(), 0700) != 0) {
+    *error = "cannot create the run directory " + dir + ": " + (ec ? ec.message() : std::strerror(errno));
+    return std::nullopt;
+  }
+  return dir;
+}
+
+SignalGuard::SignalGuard(const engine::CancelToken& token) {
+  g_signals = 0;
+  if (g_wake_pipe[0] < 0 && pipe2(g_wake_pipe, O_CLOEXEC) != 0) return;
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  // Cancelling takes locks, so it happens here and not in the handler.
+  std::thread([token] {
+    char c;
+    while (read(g_wake_pipe[0], &c, 1) == 1) {
+      if (c == 0) return;  // the guard is going away
+      std::cerr << "\nferry: stopping: cancelling running steps (Ctrl-C again to quit at once)\n";
+      token.cancel(engine::ErrorClass::kCancelled, "interrupted");
+    }
+  }).detach();
+}
+
+SignalGuard::~SignalGuard() {
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  char c = 0;
+  (void)!write(g_wake_pipe[1], &c, 1);
+}
+
+int exit_status_for(engine::RunResult result, bool rollback_command) {
+  switch (result) {
+    case engine::RunResult::kSucceeded: return kExitOk;
+    case engine::RunResult::kRolledBack: return rollback_command ? kExitOk : 1;
+    case engine::RunResult::kCancelled: return 130;
+    default: return 1;
+  }
+}
+
+}  // namespace ferry::cli
+
+namespace ferry::cli {
+
+std::optional<OpenedRun> open_run(const Args& args, const std::string& dir, const std::string& plan_path,
+                                  bool need_secrets, int* exit_status) {
+  auto fail = [&](const std::string& message) {
+    std::cerr << "ferry: error: " << message << "\n";
+    *exit_status = kExitUsage;
+    return std::nullopt;
+  };
+  if (!fs::is_directory(dir)) return fail("no run directory at " + dir);
+  std::string error;
+  auto journal = engine::read_journal(dir + "/journal.jsonl", &error);
+  if (!journal) return fail(error);
+  auto ir = engine::read_saved_plan(dir + "/plan.json", &error);
+  if (!ir) return fail(error);
+  OpenedRun run;
+  run.dir = dir;
+  run.input.ir = std::move(*ir);
+  run.input.source = dir + "/plan.json";
+  std::string run_hash = journal->header.value("ir_hash", "");
+  if (dsl::ir_hash(run.input.ir) != run_hash) {
+    return fail(dir + "/plan.json does not match the journal's plan (hash " + run_hash.substr(0, 12) + ")");
+  }
+  if (!plan_path.empty()) {
+    int status = 0;
+    auto given = load_run_input(args, plan_path, &status);
+    if (!given) {
+      *exit_status = status;
+      return std::nullopt;
+    }
+    std::string hash = dsl::ir_hash(given->ir);
+    if (hash != run_hash) {
+      return fail("the plan changed since this run started: " + plan_path + " compiles to IR " + hash.substr(0, 12) +
+                  ", the run was of " + run_hash.substr(0, 12) +
+                  ". Finish or roll back the run with the plan it started with (kept in " + dir + "/plan.json)");
+    }
+    run.input.secrets = given->secrets;
+  } else if (need_secrets && !fill_secrets(args, &run.input, exit_status)) {
+    return std::nullopt;
+  }
+  run.state = engine::replay(*journal);
+  if (!journal->torn_lines.empty()) {
+    std::cerr << "ferry: note: the journal's line " << journal->torn_lines.back()
+              << " was cut short by a crash and is ignored\n";
+  }
+  return run;
+}
+
+}  // namespace ferry::cli

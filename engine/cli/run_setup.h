@@ -1,0 +1,75 @@
+// What `plan`, `apply`, `resume` and `rollback` share: their options, loading the plan to run
+// (a source compiled now, or a saved plan), the secrets it needs, the run directory, Ctrl-C.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dsl/ir.h"
+#include "engine/cli/args.h"
+#include "engine/cli/plan_input.h"
+#include "engine/run/cancel.h"
+#include "engine/run/executor.h"
+#include "engine/run/services.h"
+
+namespace ferry::cli {
+
+// --parallelism, --pool, --on-failure, --yes, --kubectl, --log-file, -v.
+std::vector<OptionSpec> executor_options();
+
+struct RunInput {
+  dsl::Ir ir;
+  std::string source;  // the path it came from
+  std::map<std::string, std::string> secrets;
+};
+
+// A .ferry/.toml plan compiled with the args' variables, or a saved plan (verified). Secret
+// params take their value from the compile, else --var/--vars-file, else the environment
+// variable of the same name. A secret a step needs but nobody gave is an error here, before
+// anything runs. Prints errors; nullopt with *exit_status set.
+std::optional<RunInput> load_run_input(const Args& args, const std::string& path, int* exit_status);
+// Secrets for an IR read back from a run directory.
+bool fill_secrets(const Args& args, RunInput* input, int* exit_status);
+
+// Options for the executor from the args; nullopt (after printing why) on a bad value.
+std::optional<engine::RunOptions> run_options_from(const Args& args, int* exit_status);
+engine::Services services_from(const Args& args);
+
+// Creates the run directory (--run-dir, or .ferry/runs/<UTC time>-<plan>), mode 0700.
+std::optional<std::string> create_run_dir(const Args& args, const std::string& plan, std::string* error);
+
+// While alive, SIGINT and SIGTERM cancel `token` (a second SIGINT exits at once: the journal is
+// already on disk); restores the default handlers when destroyed.
+class SignalGuard {
+ public:
+  explicit SignalGuard(const engine::CancelToken& token);
+  ~SignalGuard();
+  SignalGuard(const SignalGuard&) = delete;
+  SignalGuard& operator=(const SignalGuard&) = delete;
+};
+
+// The exit status for a run's result: 0 succeeded (or fully rolled back by `ferry rollback`),
+// 1 failed, 130 cancelled.
+int exit_status_for(engine::RunResult result, bool rollback_command);
+
+}  // namespace ferry::cli
+
+namespace ferry::cli {
+
+// A run directory read back: its plan (verified against the journal's hash) and its state.
+struct OpenedRun {
+  std::string dir;
+  RunInput input;
+  engine::RunState state;
+};
+
+// Reads DIR/plan.json and DIR/journal.jsonl. With `plan_path` (a source or saved plan), also
+// compiles it and refuses if its IR differs from the run's. Prints errors; nullopt with
+// *exit_status set.
+std::optional<OpenedRun> open_run(const Args& args, const std::string& dir, const std::string& plan_path,
+                                  bool need_secrets, int* exit_status);
+
+}  // namespace ferry::cli

@@ -1,0 +1,176 @@
+#include "engine/cli/run_view.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+namespace ferry::cli {
+namespace {
+
+using engine::json;
+
+// Redacts every message before its child sinks see it: nothing that goes through the logger
+// can print a registered secret, whoever logged it.
+class RedactingSink : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  RedactingSink(const engine::Redactor& redactor, std::vector<spdlog::sink_ptr> children)
+      : redactor_(redactor), children_(std::move(children)) {}
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    std::string text = redactor_.redact(std::string_view(msg.payload.data(), msg.payload.size()));
+    spdlog::details::log_msg copy = msg;
+    copy.payload = text;
+    for (auto& child : children_) {
+      if (child->should_log(copy.level)) child->log(copy);
+    }
+  }
+  void flush_() override {
+    for (auto& child : children_) child->flush();
+  }
+
+ private:
+  const engine::Redactor& redactor_;
+  std::vector<spdlog::sink_ptr> children_;
+};
+
+std::string seconds(int64_t ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1fs", ms / 1000.0);
+  return buf;
+}
+
+}  // namespace
+
+struct RunView::Impl {
+  std::shared_ptr<spdlog::logger> logger;
+  bool verbose = false;
+  bool live = false;
+  std::mutex mu;
+  std::string phase;
+  std::map<std::string, int> running;  // step -> attempt
+  std::map<std::string, int64_t> started_ms;
+  size_t finished = 0;
+  size_t total = 0;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+
+  void clear_status() {
+    if (live) std::fputs("\r\033[K", stderr);
+  }
+
+  void draw_status() {
+    if (!live || running.empty()) return;
+    auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count();
+    std::string line = "[" + phase + "] " + std::to_string(finished) + "/" + std::to_string(total) + " done, running:";
+    for (const auto& [id, attempt] : running) {
+      line += " " + id + (attempt > 1 ? " (attempt " + std::to_string(attempt) + ")" : "");
+    }
+    line += "  " + std::to_string(elapsed) + "s";
+    std::fputs(line.substr(0, 200).c_str(), stderr);
+    std::fflush(stderr);
+  }
+
+  void log(spdlog::level::level_enum level, const std::string& line) {
+    clear_status();
+    logger->log(level, line);
+    logger->flush();
+    draw_status();
+  }
+
+  void on_event(const std::string& event, const json& e) {
+    std::lock_guard lock(mu);
+    std::string step = e.value("step", "");
+    int64_t t = e.value("t", int64_t{0});
+    auto took = [&] { return started_ms.count(step) ? " in " + seconds(t - started_ms[step]) : std::string(); };
+    if (event == "run_started") {
+      log(spdlog::level::info, "run started (" + e.value("mode", "") + ", parallelism " +
+                                   std::to_string(e.value("parallelism", 0)) + ")");
+    } else if (event == "phase_started") {
+      phase = e.value("phase", "");
+      log(spdlog::level::info, "phase " + phase);
+    } else if (event == "step_started") {
+      running[step] = e.value("attempt", 1);
+      if (!started_ms.count(step)) started_ms[step] = t;
+      log(spdlog::level::info, step + ": started" +
+                                   (e.value("attempt", 1) > 1 ? " (attempt " + std::to_string(e.value("attempt", 1)) + ")" : ""));
+    } else if (event == "attempt_failed") {
+      log(spdlog::level::warn, step + ": attempt " + std::to_string(e.value("attempt", 0)) + " failed (" +
+                                   e.value("class", "") + ": " + e.value("message", "") + "); retrying in " +
+                                   seconds(e.value("retry_in_ms", int64_t{0})));
+    } else if (event == "step_succeeded" || event == "step_assumed_done") {
+      running.erase(step);
+      ++finished;
+      log(spdlog::level::info, step + (event == "step_succeeded" ? ": succeeded" + took() : ": assumed done (--assume-done)"));
+    } else if (event == "step_failed" || event == "step_cancelled") {
+      running.erase(step);
+      log(spdlog::level::err, step + (event == "step_failed" ? ": failed" : ": cancelled") + took() + ": " +
+                                  e.value("class", "") + ": " + e.value("message", ""));
+    } else if (event == "step_skipped") {
+      ++finished;
+      log(spdlog::level::info, step + ": skipped (" + e.value("reason", "") + ")");
+    } else if (event == "rollback_started") {
+      log(spdlog::level::warn, "rolling back: " + e.value("reason", ""));
+    } else if (event == "compensation_started") {
+      log(spdlog::level::info, step + ": rolling back");
+    } else if (event == "compensation_succeeded") {
+      log(spdlog::level::info, step + ": rolled back");
+    } else if (event == "compensation_failed") {
+      log(spdlog::level::err, step + ": rollback failed: " + e.value("class", "") + ": " + e.value("message", ""));
+    } else if (event == "compensation_skipped") {
+      log(spdlog::level::info, step + ": not rolled back (" + e.value("reason", "") + ")");
+    } else if (event == "run_ended") {
+      log(spdlog::level::info, "run ended: " + e.value("result", ""));
+    } else if (verbose && event == "undo") {
+      log(spdlog::level::debug, step + ": saved what its rollback needs");
+    } else if (verbose && event == "log") {
+      log(spdlog::level::debug, step + ": " + e.value("message", ""));
+    }
+  }
+};
+
+RunView::RunView(const Args& args, const dsl::Ir& ir, const std::string& run_dir, const engine::Redactor& redactor)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->verbose = args.has("-v");
+  impl_->total = ir.steps.size();
+  impl_->live = isatty(STDERR_FILENO) && std::getenv("TERM") && std::string(std::getenv("TERM")) != "dumb";
+  auto terminal = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  terminal->set_pattern("%H:%M:%S %v");
+  std::vector<spdlog::sink_ptr> children = {terminal};
+  for (const std::string& path : {run_dir.empty() ? std::string() : run_dir + "/ferry.log", args.get("--log-file")}) {
+    if (path.empty()) continue;
+    // The log may quote arguments: readable by the user alone, like the rest of the run.
+    if (int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600); fd >= 0) ::close(fd);
+    auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path);
+    file->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %v");
+    children.push_back(file);
+  }
+  auto sink = std::make_shared<RedactingSink>(redactor, children);
+  impl_->logger = std::make_shared<spdlog::logger>("ferry", sink);
+  impl_->logger->set_level(impl_->verbose ? spdlog::level::debug : spdlog::level::info);
+}
+
+RunView::~RunView() {
+  std::lock_guard lock(impl_->mu);
+  impl_->clear_status();
+}
+
+engine::EventSink RunView::sink() {
+  return [this](const std::string& event, const json& e) { impl_->on_event(event, e); };
+}
+
+void RunView::say(const std::string& line) {
+  std::lock_guard lock(impl_->mu);
+  impl_->log(spdlog::level::info, line);
+}
+
+}  // namespace ferry::cli

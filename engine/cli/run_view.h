@@ -1,0 +1,30 @@
+// What a person sees of a run: one log line per state change (spdlog: the terminal, the run
+// directory's ferry.log, --log-file), every line redacted on its way to any sink; and on a
+// terminal a live status line under the log (phase, running steps, attempts, elapsed).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "dsl/ir.h"
+#include "engine/cli/args.h"
+#include "engine/run/executor.h"
+#include "engine/run/redactor.h"
+
+namespace ferry::cli {
+
+class RunView {
+ public:
+  // Logs to stderr, `run_dir`/ferry.log and --log-file; -v adds step details.
+  RunView(const Args& args, const dsl::Ir& ir, const std::string& run_dir, const engine::Redactor& redactor);
+  ~RunView();
+  engine::EventSink sink();
+  // A line of the command's own (a summary, how to resume), through the same sinks.
+  void say(const std::string& line);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ferry::cli

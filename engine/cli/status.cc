@@ -1,0 +1,78 @@
+// `ferry status DIR`: every step of a run, from its journal.
+#include <iostream>
+#include <sstream>
+
+#include "engine/cli/command.h"
+#include "engine/cli/run_setup.h"
+
+namespace ferry::cli {
+namespace {
+
+std::string seconds(int64_t ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1fs", ms / 1000.0);
+  return buf;
+}
+
+int run_status(const Args& args) {
+  int status = kExitOk;
+  auto run = open_run(args, args.positionals[0], "", false, &status);
+  if (!run) return status;
+  const dsl::Ir& ir = run->input.ir;
+  const engine::RunState& st = run->state;
+  std::string result = st.result.empty() ? "unfinished" : st.result;
+  auto record = [&](const std::string& id) {
+    auto it = st.steps.find(id);
+    return it == st.steps.end() ? engine::StepRecord{} : it->second;
+  };
+  if (args.get("--output") == "json") {
+    engine::json steps = engine::json::object();
+    for (const auto& [id, step] : ir.steps) {
+      engine::StepRecord r = record(id);
+      engine::json j = {{"state", engine::step_state_name(r.state)}, {"phase", step.phase}, {"attempts", r.attempts}};
+      if (r.started_ms) j["started_ms"] = r.started_ms;
+      if (r.finished_ms) j["finished_ms"] = r.finished_ms;
+      if (!r.error.empty()) j["error"] = {{"class", r.error_class}, {"message", r.error}};
+      if (r.undo_state != engine::UndoState::kNone) j["rollback"] = engine::undo_state_name(r.undo_state);
+      if (!r.outputs.is_null()) j["outputs"] = r.outputs;
+      steps[id] = j;
+    }
+    std::cout << engine::json{{"dir", run->dir}, {"plan", ir.plan}, {"result", result}, {"steps", steps}}.dump(2) << "\n";
+    return kExitOk;
+  }
+  std::ostringstream out;
+  out << "run " << run->dir << ": plan '" << ir.plan << "', " << result << "\n";
+  std::map<std::string, int> counts;
+  for (const dsl::IrPhase& phase : ir.phases) {
+    out << "\nphase " << phase.name << "\n";
+    for (const std::string& id : phase.steps) {
+      engine::StepRecord r = record(id);
+      ++counts[std::string(engine::step_state_name(r.state))];
+      out << "  " << id << std::string(id.size() < 40 ? 40 - id.size() : 1, ' ') << engine::step_state_name(r.state);
+      if (r.attempts > 1) out << ", " << r.attempts << " attempts";
+      if (r.finished_ms && r.started_ms) out << ", " << seconds(r.finished_ms - r.started_ms);
+      if (r.undo_state != engine::UndoState::kNone) out << ", " << engine::undo_state_name(r.undo_state);
+      out << "\n";
+      if (!r.error.empty()) out << "      " << r.error_class << ": " << r.error << "\n";
+      if (!r.undo_error.empty() && r.undo_state == engine::UndoState::kFailed) out << "      rollback: " << r.undo_error << "\n";
+    }
+  }
+  out << "\n";
+  for (const auto& [name, n] : counts) out << n << " " << name << "  ";
+  out << "\n";
+  std::cout << out.str();
+  return kExitOk;
+}
+
+}  // namespace
+
+Command status_command() {
+  return {"status",
+          "show a run's steps from its journal",
+          "ferry status DIR [--output json]",
+          "Shows every step of the run in DIR: its state, attempts, timing, error, and rollback state.",
+          {{"--output", true, "text (default) or json", "FORMAT"}},
+          run_status};
+}
+
+}  // namespace ferry::cli
