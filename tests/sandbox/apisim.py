@@ -29,7 +29,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import socketserver
 import ssl
 import struct
@@ -443,6 +442,67 @@ def merge_patch(target, patch):
             out.pop(k, None)
         else:
             out[k] = merge_patch(out.get(k), v)
+    return out
+
+
+# patchMergeKey of the built-in kinds' lists (k8s.io/api struct tags), by field name
+SMP_MERGE_KEYS = {"containers": "name", "initContainers": "name", "ephemeralContainers": "name",
+                  "volumes": "name", "env": "name", "imagePullSecrets": "name", "volumeMounts": "mountPath",
+                  "volumeDevices": "devicePath", "ports": "containerPort", "conditions": "type",
+                  "ownerReferences": "uid", "hostAliases": "ip", "topologySpreadConstraints": "topologyKey"}
+SMP_MERGED_PRIMITIVE_LISTS = {"finalizers"}
+
+
+def strategic_merge_patch(target, patch):
+    """Strategic merge for the built-in kinds: lists with a merge key are merged by it, `finalizers`
+    is a set, `$patch: replace|delete`, `$deleteFromPrimitiveList/`, `$retainKeys` and
+    `$setElementOrder/` directives are understood."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    if patch.get("$patch") == "replace":
+        return {k: copy.deepcopy(v) for k, v in patch.items() if k != "$patch"}
+    if patch.get("$patch") == "delete":
+        return None
+    out = dict(target) if isinstance(target, dict) else {}
+    for k, v in patch.items():
+        if k.startswith("$setElementOrder/") or k in ("$patch", "$retainKeys"):
+            continue
+        if k.startswith("$deleteFromPrimitiveList/"):
+            field = k.split("/", 1)[1]
+            if isinstance(out.get(field), list):
+                out[field] = [x for x in out[field] if x not in (v or [])]
+            continue
+        if v is None:
+            out.pop(k, None)
+        elif isinstance(v, list) and k in SMP_MERGE_KEYS and isinstance(out.get(k), list):
+            key = SMP_MERGE_KEYS[k]
+            merged = [copy.deepcopy(x) for x in out[k]]
+            for item in v:
+                if not isinstance(item, dict):
+                    merged.append(copy.deepcopy(item))
+                    continue
+                idx = next((i for i, x in enumerate(merged) if isinstance(x, dict) and x.get(key) == item.get(key)),
+                           None)
+                if item.get("$patch") == "delete":
+                    if idx is not None:
+                        merged.pop(idx)
+                elif idx is None:
+                    merged.append({a: b for a, b in item.items() if not a.startswith("$")})
+                else:
+                    merged[idx] = strategic_merge_patch(merged[idx], item)
+            out[k] = merged
+        elif isinstance(v, list) and k in SMP_MERGED_PRIMITIVE_LISTS and isinstance(out.get(k), list):
+            out[k] = out[k] + [x for x in v if x not in out[k]]
+        elif isinstance(v, dict):
+            merged = strategic_merge_patch(out.get(k), v)
+            if merged is None:
+                out.pop(k, None)
+            else:
+                out[k] = merged
+        else:
+            out[k] = copy.deepcopy(v)
+    if "$retainKeys" in patch:
+        out = {k: x for k, x in out.items() if k in patch["$retainKeys"]}
     return out
 
 
@@ -1533,6 +1593,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 elif not isinstance(patch, dict):
                     raise err_bad_request("json: cannot unmarshal %s into Go value of type map[string]interface {}"
                                           % simschema._type_name(patch))
+                elif ctype == "application/strategic-merge-patch+json":
+                    new = strategic_merge_patch(base, patch)
                 else:
                     new = merge_patch(base, patch)
             except JsonPatchError as e:

@@ -325,6 +325,15 @@ class TestPatch(SimTestCase):
         out = self.ok("-n", CP, "patch", "deploy", "kube-scheduler", "-p", '{"metadata":{"labels":{"x":"y"}}}')
         self.assertEqual(out, "deployment.apps/kube-scheduler patched\n")
 
+    def test_strategic_merge_merges_lists_by_key(self):
+        self.assertEqual(self.ok("-n", CP, "set", "image", "deployment/ignition-server", "ignition-server=quay.io/x:2"),
+                         "deployment.apps/ignition-server image updated\n")
+        self.ok("-n", CP, "set", "env", "deployment/ignition-server", "A=1", "B=2")
+        self.ok("-n", CP, "set", "env", "deployment/ignition-server", "A=3")
+        c = self.get("-n", CP, "deploy", "ignition-server")["spec"]["template"]["spec"]["containers"]
+        self.assertEqual([(x["name"], x["image"]) for x in c], [("ignition-server", "quay.io/x:2")])
+        self.assertEqual(c[0]["env"], [{"name": "A", "value": "3"}, {"name": "B", "value": "2"}])
+
     def test_schema_type_error_is_422(self):
         err = self.fails("-n", "clusters", "patch", "np", "jdoe-hosted-us-west-1a", "--type", "merge",
                          "-p", '{"spec":{"replicas":"three"}}')

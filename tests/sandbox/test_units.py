@@ -179,6 +179,21 @@ class TestPatches(unittest.TestCase):
         with self.assertRaises(apisim.JsonPatchError):
             apisim.json_patch(out, [{"op": "test", "path": "/spec/l/0", "value": 9}])
 
+    def test_strategic_merge_patch(self):
+        dep = {"spec": {"template": {"spec": {"containers": [{"name": "a", "image": "a:1", "args": ["x"]},
+                                                             {"name": "b", "image": "b:1"}]}}},
+               "metadata": {"finalizers": ["f1"], "labels": {"x": "1"}}}
+        out = apisim.strategic_merge_patch(dep, {
+            "spec": {"template": {"spec": {"containers": [{"name": "a", "image": "a:2"},
+                                                          {"name": "b", "$patch": "delete"},
+                                                          {"name": "c", "image": "c:1"}]}}},
+            "metadata": {"finalizers": ["f2"], "labels": {"x": None}}})
+        self.assertEqual(out["spec"]["template"]["spec"]["containers"],
+                         [{"name": "a", "image": "a:2", "args": ["x"]}, {"name": "c", "image": "c:1"}])
+        self.assertEqual(out["metadata"], {"finalizers": ["f1", "f2"], "labels": {}})
+        out = apisim.strategic_merge_patch(out, {"metadata": {"$deleteFromPrimitiveList/finalizers": ["f1"]}})
+        self.assertEqual(out["metadata"]["finalizers"], ["f2"])
+
     def test_remove_dropped(self):
         obj = {"data": {"a": 1, "b": 2}, "metadata": {"labels": {"x": "1"}, "name": "n"}}
         apisim._remove_dropped(obj, {"data": {"a": 1, "b": 2}, "metadata": {"labels": {"x": "1"}}},
