@@ -973,7 +973,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if path.startswith("/openapi/v3/"):
             return self.send_json(200, self.openapi_gv(path[len("/openapi/v3/"):]))
         if path == "/openapi/v2":
-            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+            # An empty OpenAPI v2 document (gnostic openapi_v2.Document: swagger=1, info=2, paths=8):
+            # kubectl reads it to validate a v1 List client-side, and skips kinds it has no schema for.
+            if "protobuf" in self.headers.get("Accept", ""):
+                info = b"\x0a\x0aKubernetes\x12\x07v1.32.5"
+                body = b"\x0a\x032.0" + b"\x12" + bytes([len(info)]) + info + b"\x42\x00"
+                self.send_response(200)
+                self.send_header("Content-Type", "application/com.github.proto-openapi.spec.v2.v1.0+protobuf")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            return self.send_json(200, {"swagger": "2.0", "info": {"title": "Kubernetes", "version": "v1.32.5"},
+                                        "paths": {}})
         parts = path.strip("/").split("/")
         if parts[0] == "api":
             if len(parts) < 2 or parts[1] != "v1":
