@@ -17,14 +17,34 @@ std::string code(const std::string& text) {
   return fence + (fence.size() > 1 ? " " + escaped + " " : escaped) + fence;
 }
 
-// Text outside code spans: characters Markdown would take as markup are escaped.
+// Text outside code spans: characters Markdown would take as markup are escaped (not `_`,
+// which GitHub does not take as emphasis inside a word like release_dns).
 std::string plain(const std::string& text) {
   std::string out;
   for (char c : text) {
-    if (std::string("\\`*_[]<>|#").find(c) != std::string::npos) out += '\\';
+    if (std::string("\\`*[]<>|#").find(c) != std::string::npos) out += '\\';
     out += c;
   }
   return out;
+}
+
+// A risk message, whose step ids are in single quotes, with those ids as code spans.
+std::string sentence(const std::string& message) {
+  std::string out;
+  size_t begin = 0;
+  for (bool quoted = false;; quoted = !quoted) {
+    size_t end = message.find('\'', begin);
+    std::string part = message.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+    out += quoted && end != std::string::npos ? code(part) : plain(quoted ? "'" + part : part);
+    if (end == std::string::npos) return out;
+    begin = end + 1;
+  }
+}
+
+std::string codes(const std::vector<std::string>& items) {
+  std::vector<std::string> spans;
+  for (const std::string& item : items) spans.push_back(code(item));
+  return join(spans);
 }
 
 std::string cell(const FieldChange& f, bool old_side) {
@@ -98,7 +118,7 @@ void steps(std::ostringstream& out, const PlanDiff& diff) {
     out << "#### Steps added and removed\n\n| | step | type | phase | template | after |\n|---|---|---|---|---|---|\n";
     for (const StepRef& s : diff.added) {
       out << "| + | " << code(s.id) << " | " << s.type << " | " << s.phase << " | "
-          << (s.template_name.empty() ? "" : code(s.template_name)) << " | " << plain(join(s.deps)) << " |\n";
+          << (s.template_name.empty() ? "" : code(s.template_name)) << " | " << codes(s.deps) << " |\n";
     }
     for (const StepRef& s : diff.removed) {
       out << "| \u2212 | " << code(s.id) << " | " << s.type << " | " << s.phase << " | "
@@ -144,10 +164,12 @@ std::string render_markdown(const PlanDiff& diff, const RenderOptions& options) 
   }
   if (!diff.risks.empty()) {
     out << "**Risk: the new plan is more dangerous**\n\n";
-    for (const Risk& r : diff.risks) out << "- :warning: " << plain(r.message) << "\n";
+    for (const Risk& r : diff.risks) out << "- :warning: " << sentence(r.message) << "\n";
     out << "\n";
   }
   out << "**Summary:** " << summary_text(diff) << "\n\n";
+  if (std::string templates = templates_text(diff); !templates.empty())
+    out << "**From templates:** " << templates << "\n\n";
   summary(out, diff);
   out << "\n<details>\n<summary>Details</summary>\n\n";
   if (!diff.plan.empty()) {

@@ -84,6 +84,8 @@ std::string render_text(const PlanDiff& diff, const RenderOptions& options) {
   std::string title = "ferry diff " + options.old_label + " \u2192 " + options.new_label;
   if (diff.empty()) return title + ": no semantic difference\n";
   p.raw() << p.paint(title, "1") << ": " << summary_text(diff) << "\n";
+  if (std::string templates = templates_text(diff); !templates.empty())
+    p.raw() << "from templates: " << templates << "\n";
   if (!diff.risks.empty()) {
     p.heading("Risk: the new plan is more dangerous", "1;31");
     for (const Risk& r : diff.risks) p.line('!', r.message);

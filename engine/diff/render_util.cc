@@ -1,5 +1,7 @@
 #include "engine/diff/render_util.h"
 
+#include <map>
+
 namespace ferry::diff {
 namespace {
 
@@ -68,6 +70,18 @@ std::string summary_text(const PlanDiff& diff) {
     parts.push_back(count(diff.clusters.size(), "cluster") + " differ" + (diff.clusters.size() == 1 ? "s" : ""));
   if (!diff.plan.empty())
     parts.push_back(count(diff.plan.size(), "plan setting") + " differ" + (diff.plan.size() == 1 ? "s" : ""));
+  return join(parts);
+}
+
+std::string templates_text(const PlanDiff& diff) {
+  std::map<std::string, size_t> steps;
+  for (const StepRef& s : diff.added) steps[s.template_name]++;
+  for (const StepRef& s : diff.removed) steps[s.template_name]++;
+  for (const StepRename& r : diff.renamed) steps[r.template_name]++;
+  for (const StepChange& c : diff.changed) steps[c.template_name]++;
+  steps.erase("");
+  std::vector<std::string> parts;
+  for (const auto& [name, n] : steps) parts.push_back(name + " (" + count(n, "step") + ")");
   return join(parts);
 }
 

@@ -21,6 +21,9 @@ std::string step_text(const StepRef& step);
 std::string named_text(const NamedChange& change, bool is_param);
 // "2 risks, 3 steps added, 1 changed, 4 params changed, ..." (only the non-zero counts).
 std::string summary_text(const PlanDiff& diff);
+// "hypershift.backup (7 steps), hypershift.teardown (4 steps)": the templates that made the
+// added, removed, renamed and changed steps, so a change in a used module shows as one; "" if none.
+std::string templates_text(const PlanDiff& diff);
 // "a, b, c"
 std::string join(const std::vector<std::string>& items, const std::string& separator = ", ");
 

@@ -3,8 +3,8 @@
 # from a temporary git repository, and git difftool.
 # usage: diff_cli_test.sh FERRY_BINARY SOURCE_DIR
 set -u
-ferry=$1
-src=$2
+ferry=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")  # absolute: the test changes directory
+src=$(cd "$2" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export HOME=/home/jdoe USER=jdoe
