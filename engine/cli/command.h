@@ -36,5 +36,6 @@ Command resume_command();
 Command rollback_command();
 Command status_command();
 Command diff_command();
+Command s3_command();
 
 }  // namespace ferry::cli

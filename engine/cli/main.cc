@@ -14,7 +14,8 @@ namespace {
 
 std::vector<Command> commands() {
   return {check_command(),  graph_command(),    fmt_command(),    convert_command(), diff_command(),
-          plan_command(),   apply_command(),    resume_command(), rollback_command(), status_command()};
+          plan_command(),   apply_command(),    resume_command(), rollback_command(), status_command(),
+          s3_command()};
 }
 
 void print_usage(std::ostream& out) {
