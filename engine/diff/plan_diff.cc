@@ -193,7 +193,7 @@ PlanDiff diff_plans(const Ir& old_ir, const Ir& new_ir) {
     auto fields = field_changes(step_content(old_json["steps"][o.id], old_json["retry"]),
                                 step_content(new_json["steps"][n.id], new_json["retry"]));
     if (!fields.empty()) {
-      diff.changed.push_back({n.id, o.id, n.type, n.template_name.empty() ? o.template_name : n.template_name, fields});
+      diff.changed.push_back({n.id, n.type, n.template_name.empty() ? o.template_name : n.template_name, fields});
     }
     if (o.phase != n.phase) diff.moved.push_back({n.id, o.phase, n.phase});
   }

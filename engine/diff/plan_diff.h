@@ -40,11 +40,11 @@ struct StepRename {
   std::string template_name;
 };
 
-// A step in both plans (under the same id, or renamed) whose compiled form differs. Changes to
-// its dependencies and phase are not here: they are edges and moves.
+// A step under the same id in both plans whose compiled form differs (a renamed step has the
+// same content by definition). Changes to its dependencies and phase are not here: they are
+// edges and moves.
 struct StepChange {
-  std::string id;      // in the new plan
-  std::string old_id;  // differs from id for a renamed step
+  std::string id;
   std::string type;
   std::string template_name;  // the template that made the step: the change comes from it
   std::vector<FieldChange> fields;

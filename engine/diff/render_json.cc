@@ -61,11 +61,8 @@ json render_json(const PlanDiff& diff, const RenderOptions& options) {
   for (const StepRename& r : diff.renamed)
     renamed.push_back({{"old", r.old_id}, {"new", r.new_id}, {"template", r.template_name}});
   for (const StepChange& c : diff.changed) {
-    changed.push_back({{"id", c.id},
-                       {"old_id", c.old_id},
-                       {"type", c.type},
-                       {"template", c.template_name},
-                       {"fields", fields_json(c.fields)}});
+    changed.push_back(
+        {{"id", c.id}, {"type", c.type}, {"template", c.template_name}, {"fields", fields_json(c.fields)}});
   }
   json moved = json::array();
   for (const PhaseMove& m : diff.moved) moved.push_back({{"step", m.step}, {"old", m.old_phase}, {"new", m.new_phase}});

@@ -129,7 +129,6 @@ void steps(std::ostringstream& out, const PlanDiff& diff) {
   for (const StepChange& c : diff.changed) {
     out << "#### Step " << code(c.id) << " (" << c.type
         << (c.template_name.empty() ? "" : ", from template " + code(c.template_name)) << ")\n\n";
-    if (c.old_id != c.id) out << "Renamed from " << code(c.old_id) << ".\n\n";
     field_table(out, c.fields);
   }
 }
