@@ -703,6 +703,23 @@ class Cluster:
         self._simulate_controllers(t, obj)
         return obj
 
+    @staticmethod
+    def builtin_defaults(t, obj):
+        """The API server's defaults for workload specs (what `rollout status` looks at)."""
+        spec = obj.get("spec")
+        if not isinstance(spec, dict):
+            return
+        if t.plural in ("deployments", "statefulsets"):
+            spec.setdefault("replicas", 1)
+            spec.setdefault("revisionHistoryLimit", 10)
+        if t.plural == "deployments":
+            spec.setdefault("strategy", {"type": "RollingUpdate",
+                                         "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}})
+            spec.setdefault("progressDeadlineSeconds", 600)
+        if t.plural == "statefulsets":
+            spec.setdefault("updateStrategy", {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}})
+            spec.setdefault("podManagementPolicy", "OrderedReady")
+
     def _simulate_controllers(self, t, obj):
         """Deployments and StatefulSets: status follows spec.replicas at once (a new event)."""
         if t.plural not in ("deployments", "statefulsets") or obj["metadata"].get("deletionTimestamp"):
@@ -712,14 +729,15 @@ class Cluster:
         want = {"replicas": spec_r, "readyReplicas": spec_r, "availableReplicas": spec_r,
                 "updatedReplicas": spec_r, "observedGeneration": obj["metadata"].get("generation", 1)}
         if t.plural == "statefulsets":
-            want.pop("availableReplicas")
-            want["currentReplicas"] = spec_r
-            want["availableReplicas"] = spec_r
+            rev = "%s-%s" % (obj["metadata"]["name"], hashlib.sha256(json.dumps(
+                (obj.get("spec") or {}).get("template"), sort_keys=True).encode()).hexdigest()[:10])
+            want.update({"currentReplicas": spec_r, "availableReplicas": spec_r, "currentRevision": rev,
+                         "updateRevision": rev})
         sel = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels")
         if sel:
             want["selector"] = ",".join("%s=%s" % kv for kv in sorted(sel.items()))
         if spec_r == 0:
-            for k in ("readyReplicas", "availableReplicas", "updatedReplicas"):
+            for k in ("readyReplicas", "availableReplicas", "updatedReplicas", "currentReplicas"):
                 want.pop(k, None)
         if t.plural == "deployments":
             want["conditions"] = [{"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable",
@@ -727,7 +745,8 @@ class Cluster:
                                    "lastTransitionTime": obj["metadata"]["creationTimestamp"],
                                    "lastUpdateTime": obj["metadata"]["creationTimestamp"]}]
         new_st = {k: v for k, v in st.items() if k not in ("replicas", "readyReplicas", "availableReplicas",
-                                                         "updatedReplicas", "currentReplicas")}
+                                                         "updatedReplicas", "currentReplicas", "currentRevision",
+                                                         "updateRevision")}
         new_st.update(want)
         if new_st != st:
             obj["status"] = new_st
@@ -761,6 +780,7 @@ class Cluster:
             ferrs, more = simschema.validate(schema, obj, old)
             unknown += more
         elif t.plural in BUILTIN_FIELDS:
+            self.builtin_defaults(t, obj)
             for k in list(obj):
                 if k not in BUILTIN_FIELDS[t.plural] and k not in ("apiVersion", "kind", "metadata"):
                     unknown.append(k)
@@ -1333,8 +1353,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache, private")
         self.end_headers()
 
+        as_table = self.wants_table()
+        first = [True]
+
         def emit(typ, obj):
-            data = json.dumps({"type": typ, "object": self.out(t, version, obj)}).encode() + b"\n"
+            o = self.out(t, version, obj)
+            if as_table:
+                # as a real server does: a one-row Table per event, column definitions on the first only
+                o = self.table(t, version, [obj], obj["metadata"]["resourceVersion"])
+                if not first[0]:
+                    o["columnDefinitions"] = []
+                first[0] = False
+            data = json.dumps({"type": typ, "object": o}).encode() + b"\n"
             self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
             self.wfile.flush()
 

@@ -490,6 +490,27 @@ class TestWait(SimTestCase):
         err = self.fails("-n", CP, "wait", "--for=delete", "pod/etcd-0", "--timeout=1s")
         self.assertIn("error: timed out waiting for the condition on pods/etcd-0", err)
 
+    def test_rollout_status(self):
+        self.assertEqual(self.ok("-n", CP, "rollout", "status", "deploy/kube-apiserver", "--timeout=5s"),
+                         'deployment "kube-apiserver" successfully rolled out\n')
+        self.assertEqual(self.ok("-n", CP, "rollout", "status", "sts/etcd", "--timeout=5s"),
+                         "partitioned roll out complete: 3 new pods have been updated...\n")
+
+    def test_get_watch_prints_table_rows(self):
+        p = subprocess.Popen(
+            ["kubectl", "-n", CP, "get", "deploy", "kube-controller-manager", "-w", "--output-watch-events"],
+            env=dict(os.environ, KUBECONFIG=self.sim.kubeconfig, KUBECACHEDIR=self.cache),
+            stdout=subprocess.PIPE, text=True)
+        time.sleep(1.0)
+        self.ok("-n", CP, "scale", "deploy", "kube-controller-manager", "--replicas=1")
+        time.sleep(1.0)
+        p.terminate()
+        out = p.communicate(timeout=10)[0].splitlines()
+        self.assertEqual(out[0].split(), ["EVENT", "NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"])
+        self.assertEqual(out[1].split()[:3], ["ADDED", "kube-controller-manager", "3/3"])
+        self.assertEqual(out[-1].split()[:3], ["MODIFIED", "kube-controller-manager", "1/1"])
+        self.assertEqual(len(out), 4)
+
     def test_watch_replays_from_resource_version(self):
         """A list, then a watch from its resourceVersion, sees the changes made in between."""
         info = self.sim.info
