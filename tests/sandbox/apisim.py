@@ -832,6 +832,7 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
         self.stopping = threading.Event()
         self.procs = set()
         self.procs_lock = threading.Lock()
+        self.faults = []
 
     def get_request(self):
         sock, addr = super().get_request()
@@ -942,11 +943,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if self.command in ("POST", "PUT", "PATCH", "DELETE"):
                     self.read_body()
                 raise ApiError(401, "Unauthorized", "Unauthorized")
-            self.route(method, u.path.rstrip("/") or "/")
+            path = u.path.rstrip("/") or "/"
+            if path.startswith("/apisim/"):
+                return self.admin(path)
+            self.inject_fault(path)
+            self.route(method, path)
         except ApiError as e:
             if self.command in ("POST", "PUT", "PATCH", "DELETE"):
                 self.close_connection = True
-            self.send_status(e)
+            self.send_json(e.code, e.status(), getattr(e, "headers", None))
         except (ConnectionError, BrokenPipeError, ssl.SSLError):
             self.close_connection = True
         except Exception as e:  # a bug in the simulator: answer like an API server would, and log it
@@ -957,6 +962,54 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.send_status(ApiError(500, "InternalError", "Internal error occurred: %s" % e))
             except OSError:
                 pass
+
+    # ---- fault injection, for tests of retries and error handling
+    def admin(self, path):
+        """`/apisim/faults`: POST {"method", "path" (a regex on the URL path), "code", "reason",
+        "message", "count", "retryAfter"} adds a fault; GET lists them; DELETE clears them."""
+        srv = self.server
+        if path != "/apisim/faults":
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        with srv.cluster.cond:
+            if self.command == "POST":
+                f = self.json_body() or {}
+                try:
+                    re.compile(f.get("path", ""))
+                except re.error as e:
+                    raise err_bad_request("bad path regex: %s" % e)
+                f.setdefault("count", 1)
+                f.setdefault("code", 500)
+                srv.faults.append(f)
+            elif self.command == "DELETE":
+                srv.faults.clear()
+            self.send_json(200, {"faults": srv.faults})
+
+    def inject_fault(self, path):
+        srv = self.server
+        with srv.cluster.cond:
+            for f in srv.faults:
+                if f.get("method") and f["method"].upper() != self.command:
+                    continue
+                if not re.search(f.get("path", ""), path):
+                    continue
+                f["count"] -= 1
+                if f["count"] <= 0:
+                    srv.faults.remove(f)
+                break
+            else:
+                return
+        if self.command in ("POST", "PUT", "PATCH", "DELETE"):
+            self.read_body()
+        code = int(f["code"])
+        reasons = {400: "BadRequest", 403: "Forbidden", 404: "NotFound", 409: "Conflict", 410: "Expired",
+                   422: "Invalid", 429: "TooManyRequests", 500: "InternalError", 503: "ServiceUnavailable",
+                   504: "Timeout"}
+        e = ApiError(code, f.get("reason") or reasons.get(code, "Unknown"),
+                     f.get("message") or "apisim: injected fault")
+        if f.get("retryAfter") is not None:
+            e.headers = {"Retry-After": str(f["retryAfter"])}
+            e.details = {"retryAfterSeconds": int(f["retryAfter"])}
+        raise e
 
     def q(self, name, default=None):
         v = self.query.get(name)

@@ -45,6 +45,19 @@ class Sim:
         self.kubeconfig = self.info["kubeconfig"]
         self.state_dir = self.info["state_dir"]
 
+    def fault(self, **fault):
+        """Adds a fault (see apisim's /apisim/faults): the next `count` requests matching `method`
+        and the `path` regex get `code` instead of an answer."""
+        import ssl
+        import urllib.request
+        req = urllib.request.Request(self.info["url"] + "/apisim/faults", method="POST",
+                                     data=json.dumps(fault).encode(),
+                                     headers={"Authorization": "Bearer " + self.info["token"],
+                                              "Content-Type": "application/json"})
+        ctx = ssl.create_default_context(cafile=self.info["ca"])
+        with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
+            return json.load(r)
+
     def pod_dir(self, ns, name):
         return os.path.join(self.state_dir, "pods", ns, name)
 

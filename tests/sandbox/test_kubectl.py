@@ -661,6 +661,40 @@ class TestExecEtcd(SimTestCase):
         self.assertEqual((r.returncode, r.stdout), (0, ""))
 
 
+class TestFaults(SimTestCase):
+    """Injected failures, for the kube backend's retry and error classification."""
+
+    def test_conflict_once_then_success(self):
+        self.sim.fault(method="PATCH", path="/hostedclusters/jdoe-hosted$", code=409, reason="Conflict",
+                       message='Operation cannot be fulfilled on hostedclusters.hypershift.openshift.io '
+                               '"jdoe-hosted": the object has been modified; please apply your changes to the latest '
+                               'version and try again')
+        args = ["-n", "clusters", "patch", "hc", HC, "--type", "merge", "-p", '{"spec":{"pausedUntil":"true"}}']
+        err = self.fails(*args)
+        self.assertEqual(err, 'Error from server (Conflict): Operation cannot be fulfilled on '
+                              'hostedclusters.hypershift.openshift.io "jdoe-hosted": the object has been modified; '
+                              'please apply your changes to the latest version and try again\n')
+        self.assertEqual(self.ok(*args), "hostedcluster.hypershift.openshift.io/jdoe-hosted patched\n")
+
+    def test_server_errors(self):
+        self.sim.fault(method="GET", path="/deployments/kube-apiserver$", code=500, message="etcdserver: leader changed")
+        err = self.fails("-n", CP, "get", "deploy", "kube-apiserver")
+        self.assertEqual(err, "Error from server (InternalError): etcdserver: leader changed\n")
+        self.sim.fault(method="PATCH", path="/scale$", code=503, message="the server is currently unable to "
+                                                                         "handle the request")
+        err = self.fails("-n", CP, "scale", "deploy", "kube-scheduler", "--replicas=0")
+        self.assertIn("(ServiceUnavailable)", err)
+        self.assertEqual(self.get("-n", CP, "deploy", "kube-scheduler")["spec"]["replicas"], 3)
+
+    def test_retry_after_is_retried_by_kubectl(self):
+        self.sim.fault(method="GET", path="/namespaces/clusters/hostedclusters/jdoe-hosted$", code=429,
+                       retryAfter=1, count=2)
+        t0 = time.time()
+        out = self.ok("-n", "clusters", "get", "hc", HC, "-o", "name")
+        self.assertEqual(out, "hostedcluster.hypershift.openshift.io/jdoe-hosted\n")
+        self.assertGreaterEqual(time.time() - t0, 1.5)
+
+
 class TestAuth(SimTestCase):
     def test_wrong_token_is_401(self):
         with open(self.sim.kubeconfig) as f:
