@@ -966,7 +966,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     # ---- fault injection, for tests of retries and error handling
     def admin(self, path):
         """`/apisim/faults`: POST {"method", "path" (a regex on the URL path), "code", "reason",
-        "message", "count", "retryAfter"} adds a fault; GET lists them; DELETE clears them."""
+        "message", "count", "retryAfter", "delay"} adds a fault; GET lists them; DELETE clears them.
+        With "delay" and no "code" the request is only slowed down."""
         srv = self.server
         if path != "/apisim/faults":
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
@@ -978,7 +979,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 except re.error as e:
                     raise err_bad_request("bad path regex: %s" % e)
                 f.setdefault("count", 1)
-                f.setdefault("code", 500)
+                if "delay" not in f:
+                    f.setdefault("code", 500)
                 srv.faults.append(f)
             elif self.command == "DELETE":
                 srv.faults.clear()
@@ -998,6 +1000,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 break
             else:
                 return
+        if f.get("delay"):
+            time.sleep(float(f["delay"]))
+        if "code" not in f:
+            return          # a delay only: then the request is served
         if self.command in ("POST", "PUT", "PATCH", "DELETE"):
             self.read_body()
         code = int(f["code"])

@@ -686,6 +686,14 @@ class TestFaults(SimTestCase):
         self.assertIn("(ServiceUnavailable)", err)
         self.assertEqual(self.get("-n", CP, "deploy", "kube-scheduler")["spec"]["replicas"], 3)
 
+    def test_delay_and_request_timeout(self):
+        self.sim.fault(method="GET", path="/deployments/cluster-api$", delay=3)
+        err = self.fails("-n", CP, "get", "deploy", "cluster-api", "--request-timeout=1s")
+        self.assertEqual(err, "Unable to connect to the server: context deadline exceeded\n")
+        self.sim.fault(method="GET", path="/deployments/cluster-api$", delay=0.5)
+        self.assertEqual(self.ok("-n", CP, "get", "deploy", "cluster-api", "-o", "name"),
+                         "deployment.apps/cluster-api\n")
+
     def test_retry_after_is_retried_by_kubectl(self):
         self.sim.fault(method="GET", path="/namespaces/clusters/hostedclusters/jdoe-hosted$", code=429,
                        retryAfter=1, count=2)
