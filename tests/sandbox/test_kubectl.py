@@ -13,7 +13,7 @@ import time
 import unittest
 import urllib.request
 
-from simtest import CRD_TESTS, Sim, SimTestCase, free_port
+from simtest import CRD_TESTS, CRDS, KUBECTL, Sim, SimTestCase, free_port
 
 HC = "jdoe-hosted"
 CP = "clusters-jdoe-hosted"
@@ -788,6 +788,8 @@ class TestHyperShiftCrdSuite(SimTestCase):
         self.assertGreaterEqual(n, 9)
 
 
+@unittest.skipUnless(KUBECTL, "kubectl is not installed")
+@unittest.skipUnless(os.path.isdir(CRDS), "CRDs not found")
 class TestSeveralInstances(unittest.TestCase):
     def test_three_instances_with_their_own_ports_and_kubeconfigs(self):
         sims = [Sim(f) for f in ("source", "destination", "hosted")]

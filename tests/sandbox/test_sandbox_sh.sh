@@ -5,6 +5,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 dir="$(mktemp -d)"
 trap '"$here/sandbox.sh" stop "$dir" >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+command -v kubectl >/dev/null || { echo "SKIP: kubectl is not installed"; exit 77; }
 
 "$here/sandbox.sh" start "$dir" >"$dir/start.out"
 # shellcheck disable=SC1091
