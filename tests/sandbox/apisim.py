@@ -833,6 +833,7 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
         self.procs = set()
         self.procs_lock = threading.Lock()
         self.faults = []
+        self.watches = {}     # resource plural -> open watch requests (GET /apisim/watches)
 
     def get_request(self):
         sock, addr = super().get_request()
@@ -969,6 +970,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         "message", "count", "retryAfter", "delay"} adds a fault; GET lists them; DELETE clears them.
         With "delay" and no "code" the request is only slowed down."""
         srv = self.server
+        if path == "/apisim/watches":
+            with srv.cluster.cond:
+                return self.send_json(200, {"watches": dict(srv.watches)})
         if path != "/apisim/faults":
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         with srv.cluster.cond:
@@ -1428,6 +1432,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
 
         with c.cond:
+            self.server.watches[t.plural] = self.server.watches.get(t.plural, 0) + 1
             log = c.events[t.key]
             if rv_param in ("", "0"):
                 pending = [("ADDED", copy.deepcopy(o)) for o in self.selected(t, ns)[0]]
@@ -1447,7 +1452,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 with c.cond:
                     while pos >= len(log) and not self.server.stopping.is_set():
                         left = deadline - time.time()
-                        if left <= 0:
+                        if left <= 0 or self.client_gone():
                             break
                         c.cond.wait(min(left, 0.5))
                     if pos >= len(log):
@@ -1458,7 +1463,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
         except (ConnectionError, BrokenPipeError, ssl.SSLError, OSError):
             pass
+        finally:
+            with c.cond:
+                self.server.watches[t.plural] -= 1
         self.close_connection = True
+
+    def client_gone(self):
+        """True once the client closed a long-lived (watch) connection: it sends nothing more."""
+        import select
+        try:
+            r, _, _ = select.select([self.connection], [], [], 0)
+            if not r:
+                return False
+            self.connection.setblocking(False)
+            try:
+                return self.connection.recv(1) == b""
+            finally:
+                self.connection.setblocking(True)
+        except ssl.SSLWantReadError:
+            return False
+        except (OSError, ValueError, ssl.SSLError):
+            return True
 
     # ---- write helpers
     def field_validation(self):

@@ -45,18 +45,30 @@ class Sim:
         self.kubeconfig = self.info["kubeconfig"]
         self.state_dir = self.info["state_dir"]
 
-    def fault(self, **fault):
-        """Adds a fault (see apisim's /apisim/faults): the next `count` requests matching `method`
-        and the `path` regex get `code` instead of an answer."""
+    def admin(self, path, method="GET", body=None):
         import ssl
         import urllib.request
-        req = urllib.request.Request(self.info["url"] + "/apisim/faults", method="POST",
-                                     data=json.dumps(fault).encode(),
+        req = urllib.request.Request(self.info["url"] + path, method=method,
+                                     data=None if body is None else json.dumps(body).encode(),
                                      headers={"Authorization": "Bearer " + self.info["token"],
                                               "Content-Type": "application/json"})
         ctx = ssl.create_default_context(cafile=self.info["ca"])
         with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
             return json.load(r)
+
+    def fault(self, **fault):
+        """Adds a fault (see apisim's /apisim/faults): the next `count` requests matching `method`
+        and the `path` regex get `code` instead of an answer."""
+        return self.admin("/apisim/faults", "POST", fault)
+
+    def wait_for_watch(self, plural, count=1, timeout=30):
+        """Blocks until `count` watches on `plural` are open (a kubectl wait/get -w has started)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.admin("/apisim/watches")["watches"].get(plural, 0) >= count:
+                return
+            time.sleep(0.05)
+        raise AssertionError("no watch on %s after %ss" % (plural, timeout))
 
     def pod_dir(self, ns, name):
         return os.path.join(self.state_dir, "pods", ns, name)
@@ -112,6 +124,18 @@ class SimTestCase(unittest.TestCase):
             input = input.decode()
         return subprocess.run([KUBECTL] + list(args), input=input, capture_output=True, env=env,
                               timeout=timeout, text=not binary)
+
+    def start(self, *args):
+        """Starts kubectl in the background (e.g. a `wait`); `finish` collects it."""
+        env = dict(os.environ, KUBECONFIG=self.sim.kubeconfig, KUBECACHEDIR=self.cache)
+        p = subprocess.Popen([KUBECTL] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=env)
+        self.addCleanup(lambda: p.poll() is None and p.kill())
+        return p
+
+    def finish(self, p, timeout=60):
+        out, err = p.communicate(timeout=timeout)
+        return p.returncode, out, err
 
     def ok(self, *args, **kw):
         r = self.kubectl(*args, **kw)

@@ -8,7 +8,6 @@ import os
 import ssl
 import subprocess
 import tempfile
-import threading
 import time
 import unittest
 import urllib.request
@@ -427,12 +426,11 @@ class TestDelete(SimTestCase):
 
     def test_delete_waits_for_finalizer_removal(self):
         name = "jdoe-hosted-us-west-1a-7c9d6b5f4-x4k2l"
-        t = threading.Timer(1.0, lambda: self.ok("-n", CP, "patch", "awsmachine", name, "--type", "json", "-p",
-                                                 '[{"op":"remove","path":"/metadata/finalizers"}]'))
-        t.start()
-        out = self.ok("-n", CP, "delete", "awsmachine", name, "--timeout=10s")
-        t.join()
-        self.assertEqual(out, 'awsmachine.infrastructure.cluster.x-k8s.io "%s" deleted\n' % name)
+        p = self.start("-n", CP, "delete", "awsmachine", name, "--timeout=30s")
+        self.sim.wait_for_watch("awsmachines")
+        self.ok("-n", CP, "patch", "awsmachine", name, "--type", "json", "-p",
+                '[{"op":"remove","path":"/metadata/finalizers"}]')
+        self.assertEqual(self.finish(p), (0, 'awsmachine.infrastructure.cluster.x-k8s.io "%s" deleted\n' % name, ""))
 
 
 class TestNamespaceDeletion(SimTestCase):
@@ -473,20 +471,18 @@ class TestWait(SimTestCase):
         self.assertLess(time.time() - t0, 10)
 
     def test_wait_jsonpath_sees_a_later_change(self):
-        t = threading.Timer(1.0, lambda: self.ok("-n", CP, "scale", "deploy", "oauth-openshift", "--replicas=0"))
-        t.start()
-        out = self.ok("-n", CP, "wait", "--for=jsonpath={.status.replicas}=0", "deploy/oauth-openshift",
-                      "--timeout=10s")
-        t.join()
-        self.assertEqual(out, "deployment.apps/oauth-openshift condition met\n")
+        p = self.start("-n", CP, "wait", "--for=jsonpath={.status.replicas}=0", "deploy/oauth-openshift",
+                       "--timeout=30s")
+        self.sim.wait_for_watch("deployments")
+        self.ok("-n", CP, "scale", "deploy", "oauth-openshift", "--replicas=0")
+        self.assertEqual(self.finish(p), (0, "deployment.apps/oauth-openshift condition met\n", ""))
 
     def test_wait_for_delete(self):
         self.ok("-n", "clusters", "create", "configmap", "short-lived")
-        t = threading.Timer(1.0, lambda: self.ok("-n", "clusters", "delete", "cm", "short-lived"))
-        t.start()
-        out = self.ok("-n", "clusters", "wait", "--for=delete", "cm/short-lived", "--timeout=10s")
-        t.join()
-        self.assertEqual(out, "configmap/short-lived condition met\n")
+        p = self.start("-n", "clusters", "wait", "--for=delete", "cm/short-lived", "--timeout=30s")
+        self.sim.wait_for_watch("configmaps")
+        self.ok("-n", "clusters", "delete", "cm", "short-lived")
+        self.assertEqual(self.finish(p), (0, "configmap/short-lived condition met\n", ""))
         err = self.fails("-n", CP, "wait", "--for=delete", "pod/etcd-0", "--timeout=1s")
         self.assertIn("error: timed out waiting for the condition on pods/etcd-0", err)
 
@@ -497,15 +493,12 @@ class TestWait(SimTestCase):
                          "partitioned roll out complete: 3 new pods have been updated...\n")
 
     def test_get_watch_prints_table_rows(self):
-        p = subprocess.Popen(
-            ["kubectl", "-n", CP, "get", "deploy", "kube-controller-manager", "-w", "--output-watch-events"],
-            env=dict(os.environ, KUBECONFIG=self.sim.kubeconfig, KUBECACHEDIR=self.cache),
-            stdout=subprocess.PIPE, text=True)
-        time.sleep(1.0)
+        p = self.start("-n", CP, "get", "deploy", "kube-controller-manager", "-w", "--output-watch-events")
+        self.sim.wait_for_watch("deployments")
         self.ok("-n", CP, "scale", "deploy", "kube-controller-manager", "--replicas=1")
         time.sleep(1.0)
         p.terminate()
-        out = p.communicate(timeout=10)[0].splitlines()
+        out = self.finish(p)[1].splitlines()
         self.assertEqual(out[0].split(), ["EVENT", "NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"])
         self.assertEqual(out[1].split()[:3], ["ADDED", "kube-controller-manager", "3/3"])
         self.assertEqual(out[-1].split()[:3], ["MODIFIED", "kube-controller-manager", "1/1"])
