@@ -18,8 +18,10 @@ namespace ferry::engine {
 namespace {
 
 // A test-only fault hook: FERRY_TEST_CRASH="STEP:POINT" kills ferry with SIGKILL at that point
-// of that step (POINT: before, during, after; "undo:STEP:before|after" in a rollback), so the
-// crash tests can stop a real process exactly where they want.
+// of that step, so the crash tests can stop a real process exactly where they want. POINT:
+// before (step_started is journaled, nothing ran), during (300 ms into the attempt), after (the
+// attempt returned, its outcome is not journaled), done (journaled); "undo:STEP:before|after"
+// around a compensation.
 void maybe_crash(const std::string& where) {
   static const char* spec = std::getenv("FERRY_TEST_CRASH");
   if (!spec || where != spec) return;
@@ -308,7 +310,11 @@ struct Executor::Impl {
         watched.erase(id);
       }
       maybe_crash(id + ":after");
-      if (result.status.ok()) return succeed(step, result.outputs, first + attempt - 1, quiet);
+      if (result.status.ok()) {
+        succeed(step, result.outputs, first + attempt - 1, quiet);
+        maybe_crash(id + ":done");
+        return;
+      }
       Status s = result.status;
       if (s.error_class() == ErrorClass::kTimeout && timeout) {
         s = Status::Timeout("timed out after " + step.timeout + " (the step's timeout)" +
