@@ -2009,12 +2009,18 @@ class ExecSession:
         md = self.pod["metadata"]
         rooted = (md.get("annotations") or {}).get("apisim.ferry.dev/rooted-paths")
         rooted = [p for p in rooted.split(",") if p] if rooted is not None else DEFAULT_ROOTED_PATHS
+        try:
+            rewrites = json.loads((md.get("annotations") or {}).get("apisim.ferry.dev/arg-rewrites") or "{}")
+        except ValueError:
+            rewrites = {}
         pdir = self.pod_dir()
         self.rooted = rooted
         out = []
         for a in self.command:
             for r in rooted:
                 a = re.sub(r"(^|[\s=:'\"])" + re.escape(r) + r"(?=[/\s'\";]|$)", lambda m: m.group(1) + pdir + r, a)
+            for frm, to in rewrites.items():
+                a = a.replace(frm, to)
             out.append(a)
         if out and os.path.basename(out[0]) == "tar" and out != self.command:
             # keep the member names a real pod's tar writes (`kubectl cp` checks them)

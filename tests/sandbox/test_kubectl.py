@@ -5,6 +5,7 @@ cmd/util/helpers.go StandardErrorMessage, apimachinery's StatusError and field.E
 import hashlib
 import json
 import os
+import shutil
 import ssl
 import subprocess
 import tempfile
@@ -601,31 +602,63 @@ class TestExecEtcd(SimTestCase):
     """`etcdctl` in pod etcd-0 talks to a real etcd started on loopback."""
 
     @classmethod
+    def start_etcd(cls, name, tls_dir=None):
+        client, peer = free_port(), free_port()
+        scheme = "https" if tls_dir else "http"
+        args = ["/usr/bin/etcd", "--name", name, "--data-dir", os.path.join(cls.etcd_dir, name),
+                "--listen-client-urls", "%s://127.0.0.1:%d" % (scheme, client),
+                "--advertise-client-urls", "%s://127.0.0.1:%d" % (scheme, client),
+                "--listen-peer-urls", "http://127.0.0.1:%d" % peer,
+                "--initial-advertise-peer-urls", "http://127.0.0.1:%d" % peer,
+                "--initial-cluster", "%s=http://127.0.0.1:%d" % (name, peer)]
+        check = ["/usr/bin/etcdctl", "--endpoints=%s://127.0.0.1:%d" % (scheme, client), "endpoint", "health"]
+        if tls_dir:
+            t = lambda f: os.path.join(tls_dir, f)  # noqa: E731
+            args += ["--cert-file", t("server.crt"), "--key-file", t("server.key"), "--trusted-ca-file", t("ca.crt"),
+                     "--client-cert-auth"]
+            check += ["--cacert", t("ca.crt"), "--cert", t("client.crt"), "--key", t("client.key")]
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cls.etcds.append(proc)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            if subprocess.run(check, env=dict(os.environ, ETCDCTL_API="3"), capture_output=True).returncode == 0:
+                break
+            time.sleep(0.1)
+        return client
+
+    @classmethod
+    def make_tls(cls, d):
+        os.makedirs(d)
+
+        def ossl(*a):
+            subprocess.run(["openssl"] + list(a), check=True, capture_output=True)
+        ossl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+             "-keyout", os.path.join(d, "ca.key"), "-out", os.path.join(d, "ca.crt"), "-subj", "/CN=etcd-ca")
+        for name, ext in (("server", "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth"),
+                          ("client", "extendedKeyUsage=clientAuth")):
+            ossl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+                 os.path.join(d, name + ".key"), "-out", os.path.join(d, name + ".csr"), "-subj", "/CN=" + name)
+            with open(os.path.join(d, name + ".ext"), "w") as f:
+                f.write(ext + "\n")
+            ossl("x509", "-req", "-in", os.path.join(d, name + ".csr"), "-CA", os.path.join(d, "ca.crt"), "-CAkey",
+                 os.path.join(d, "ca.key"), "-CAcreateserial", "-days", "2", "-out", os.path.join(d, name + ".crt"),
+                 "-extfile", os.path.join(d, name + ".ext"))
+
+    @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.etcd_dir = tempfile.mkdtemp(prefix="etcd-test-")
-        cls.client, peer = free_port(), free_port()
-        cls.etcd = subprocess.Popen(
-            ["/usr/bin/etcd", "--name", "etcd-0", "--data-dir", os.path.join(cls.etcd_dir, "data"),
-             "--listen-client-urls", "http://127.0.0.1:%d" % cls.client,
-             "--advertise-client-urls", "http://127.0.0.1:%d" % cls.client,
-             "--listen-peer-urls", "http://127.0.0.1:%d" % peer,
-             "--initial-advertise-peer-urls", "http://127.0.0.1:%d" % peer,
-             "--initial-cluster", "etcd-0=http://127.0.0.1:%d" % peer],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            r = subprocess.run(["/usr/bin/etcdctl", "--endpoints=127.0.0.1:%d" % cls.client, "endpoint", "health"],
-                               env=dict(os.environ, ETCDCTL_API="3"), capture_output=True)
-            if r.returncode == 0:
-                break
-            time.sleep(0.1)
+        cls.etcds = []
+        cls.client = cls.start_etcd("plain")
+        cls.tls_dir = os.path.join(cls.etcd_dir, "tls")
+        cls.make_tls(cls.tls_dir)
+        cls.tls_client = cls.start_etcd("tls", cls.tls_dir)
 
     @classmethod
     def tearDownClass(cls):
-        cls.etcd.terminate()
-        cls.etcd.wait(10)
-        import shutil
+        for e in cls.etcds:
+            e.terminate()
+            e.wait(10)
         shutil.rmtree(cls.etcd_dir, ignore_errors=True)
         super().tearDownClass()
 
@@ -652,6 +685,38 @@ class TestExecEtcd(SimTestCase):
             self.assertEqual(r.stdout, f.read())
         r = self.kubectl("-n", ns, "exec", "etcd-0", "--", "etcdctl", "get", "/ferry/missing", "--print-value-only")
         self.assertEqual((r.returncode, r.stdout), (0, ""))
+
+    def test_the_procedures_exact_command_against_a_tls_etcd(self):
+        """The published command, unchanged: TLS files under /etc/etcd/tls in the pod's directory,
+        `--endpoints=localhost:2379` rewritten to the test etcd's port by a pod annotation."""
+        ns = "etcd-tls"
+        self.ok("create", "namespace", ns)
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {
+            "name": "etcd-0", "namespace": ns,
+            "annotations": {"apisim.ferry.dev/arg-rewrites": json.dumps({"localhost:2379":
+                                                                          "localhost:%d" % self.tls_client})}},
+            "spec": {"containers": [{"name": "etcd", "image": "etcd"}]}}
+        self.ok("create", "-f", "-", input=pod)
+        pdir = self.sim.pod_dir(ns, "etcd-0")
+        for src, dst in (("ca.crt", "etc/etcd/tls/etcd-ca/ca.crt"), ("client.crt", "etc/etcd/tls/client/etcd-client.crt"),
+                         ("client.key", "etc/etcd/tls/client/etcd-client.key")):
+            os.makedirs(os.path.dirname(os.path.join(pdir, dst)), exist_ok=True)
+            shutil.copy(os.path.join(self.tls_dir, src), os.path.join(pdir, dst))
+        tls = ["--cacert", "/etc/etcd/tls/etcd-ca/ca.crt", "--cert", "/etc/etcd/tls/client/etcd-client.crt",
+               "--key", "/etc/etcd/tls/client/etcd-client.key", "--endpoints=localhost:2379"]
+        self.assertEqual(self.ok("-n", ns, "exec", "etcd-0", "--", "env", "ETCDCTL_API=3", "/usr/bin/etcdctl", *tls,
+                                 "put", "/ferry/tls", "yes"), "OK\n")
+        out = self.ok("-n", ns, "exec", "etcd-0", "--", "env", "ETCDCTL_API=3", "/usr/bin/etcdctl", *tls,
+                      "snapshot", "save", "/var/lib/data/snapshot.db")
+        self.assertIn("Snapshot saved at /var/lib/data/snapshot.db", out)
+        out = self.ok("-n", ns, "exec", "etcd-0", "--", "env", "ETCDCTL_API=3", "/usr/bin/etcdctl", "-w", "table",
+                      "snapshot", "status", "/var/lib/data/snapshot.db")
+        self.assertIn("TOTAL KEYS", out)
+        # without the client certificate the etcd refuses: the TLS is real
+        r = self.kubectl("-n", ns, "exec", "etcd-0", "--", "env", "ETCDCTL_API=3", "/usr/bin/etcdctl",
+                         "--cacert", "/etc/etcd/tls/etcd-ca/ca.crt", "--endpoints=localhost:2379",
+                         "--command-timeout=2s", "get", "/ferry/tls")
+        self.assertNotEqual(r.returncode, 0)
 
 
 class TestFaults(SimTestCase):
