@@ -40,6 +40,7 @@ import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import simetcd  # noqa: E402
 import simproto  # noqa: E402
 import simschema  # noqa: E402
 import simyaml  # noqa: E402
@@ -2232,6 +2233,11 @@ def main(argv=None):
     ap.add_argument("--ready-file")
     ap.add_argument("--name", default="apisim")
     ap.add_argument("--token", help="bearer token to accept (default: random)")
+    ap.add_argument("--etcd", action="store_true",
+                    help="back the fixtures' etcd pods (label app=etcd) with a real TLS etcd")
+    ap.add_argument("--hypershift-restore", action="store_true",
+                    help="simulate HyperShift restoring etcd from a HostedCluster's restoreSnapshotURL")
+    ap.add_argument("--ca-bundle", help="CA file for the https snapshot downloads of --hypershift-restore")
     args = ap.parse_args(argv)
 
     state = os.path.abspath(args.state_dir)
@@ -2246,6 +2252,18 @@ def main(argv=None):
     cluster = Cluster(args.name, types, docs, state)
     for f in args.fixture:
         seed(cluster, f)
+    etcd_manager = None
+    etcd_info = None
+    if args.etcd or args.hypershift_restore:
+        if args.hypershift_restore and not any(t.kind == "HostedCluster" for t in types):
+            raise SystemExit("apisim: --hypershift-restore needs the HostedCluster CRD (--crds)")
+        etcd_manager = simetcd.EtcdManager(state)
+    if args.etcd:
+        port = simetcd.back_fixture_pods(cluster, etcd_manager)
+        if port:
+            t = etcd_manager.tls
+            etcd_info = {"endpoint": "https://localhost:%d" % port, "ca": os.path.join(t, "ca.crt"),
+                         "cert": os.path.join(t, "client.crt"), "key": os.path.join(t, "client.key")}
 
     ca, crt, key = make_certs(state)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -2264,8 +2282,12 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
 
+    if args.hypershift_restore:
+        simetcd.RestoreController(cluster, etcd_manager, srv.stopping, args.ca_bundle).start()
     info = {"name": args.name, "url": url, "port": port, "kubeconfig": kubeconfig, "token": token, "ca": ca,
             "pid": os.getpid(), "state_dir": state}
+    if etcd_info:
+        info["etcd"] = etcd_info
     line = json.dumps(info)
     if args.ready_file:
         tmp = args.ready_file + ".tmp"
@@ -2285,6 +2307,8 @@ def main(argv=None):
                     os.killpg(p.pid, signal.SIGKILL)
                 except OSError:
                     pass
+        if etcd_manager:
+            etcd_manager.stop_all()
         srv.server_close()
     return 0
 

@@ -7,7 +7,7 @@
 #   tests/sandbox/sandbox.sh stop DIR
 #
 # DIR/env then holds MGMT_KUBECONFIG, MGMT2_KUBECONFIG and HC_KUBECONFIG (the names the procedure
-# and plans/example.env use). The CRDs are read from $FERRY_CRDS, default ../shared/testdata/crds
+# and plans/example.env use), and SOURCE_ETCDCTL_ARGS when a real etcd backs the source's etcd pods. The CRDs are read from $FERRY_CRDS, default ../shared/testdata/crds
 # beside the checkout.
 set -euo pipefail
 
@@ -44,9 +44,16 @@ case "$cmd" in
       d="$dir/$name"
       mkdir -p "$d"
       stop_one "$d"
-      crd_args=(--crds "$crds")
+      extra=(--crds "$crds")
+      # with etcd installed: a real etcd behind the source's etcd pods, and a simulated HyperShift
+      # restore (from restoreSnapshotURL) on the destination. SANDBOX_ETCD=0 turns that off;
+      # SANDBOX_CA_BUNDLE is the CA of the https server the snapshot URLs point at.
+      if [[ "${SANDBOX_ETCD:-1}" != 0 && -x /usr/bin/etcd && -x /usr/bin/etcdctl ]]; then
+        [[ "$name" == source ]] && extra+=(--etcd)
+        [[ "$name" == destination ]] && extra+=(--hypershift-restore ${SANDBOX_CA_BUNDLE:+--ca-bundle "$SANDBOX_CA_BUNDLE"})
+      fi
       python3 "$here/apisim.py" --name "$name" --state-dir "$d" --fixture "$here/fixtures/$name.json" \
-        "${crd_args[@]}" --port 0 --ready-file "$d/ready.json" >"$d/apisim.log" 2>&1 &
+        "${extra[@]}" --port 0 --ready-file "$d/ready.json" >"$d/apisim.log" 2>&1 &
       echo $! >"$d/pid"
     done
     for name in "${instances[@]}"; do
@@ -65,6 +72,13 @@ case "$cmd" in
       echo "export MGMT2_KUBECONFIG=$dir/destination/kubeconfig"
       echo "export HC_KUBECONFIG=$dir/hosted/kubeconfig"
       echo "export KUBECACHEDIR=$dir/kube-cache"
+      python3 - "$dir/source/ready.json" <<'PY'
+import json, sys
+e = json.load(open(sys.argv[1])).get("etcd")
+if e:
+    print("# the source's etcd (behind pods etcd-0..2), for etcdctl from the host")
+    print("export SOURCE_ETCDCTL_ARGS='--endpoints=%s --cacert %s --cert %s --key %s'" % (e["endpoint"], e["ca"], e["cert"], e["key"]))
+PY
     } >"$dir/env"
     for name in "${instances[@]}"; do
       printf '%-12s %s\n' "$name" "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["url"], d["kubeconfig"])' "$dir/$name/ready.json")"

@@ -23,7 +23,7 @@ KUBECTL = shutil.which("kubectl")
 class Sim:
     """One apisim.py process with its own state dir, port and kubeconfig."""
 
-    def __init__(self, fixture="source", name=None, crds=True):
+    def __init__(self, fixture="source", name=None, crds=True, extra=()):
         self.dir = tempfile.mkdtemp(prefix="apisim-test-")
         ready = os.path.join(self.dir, "ready.json")
         args = [sys.executable, os.path.join(HERE, "apisim.py"), "--state-dir", os.path.join(self.dir, "state"),
@@ -32,6 +32,7 @@ class Sim:
             args += ["--crds", CRDS]
         if fixture:
             args += ["--fixture", os.path.join(FIXTURES, fixture + ".json")]
+        args += list(extra)
         self.log = open(os.path.join(self.dir, "apisim.log"), "w")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 30
