@@ -29,6 +29,7 @@ import os
 import re
 import secrets
 import signal
+import socket
 import socketserver
 import ssl
 import struct
@@ -267,13 +268,42 @@ def _version_priority(v):
     return (stab, major, int(m.group(3) or 0), v)
 
 
+def _parsed_crd_files(crd_dir):
+    """[(path, [documents])] for the CRD files; parsed YAML is cached as JSON by content hash in
+    $APISIM_CACHE_DIR (default ~/.cache/ferry-apisim), since parsing takes ~0.5 s per start."""
+    paths = sorted(glob.glob(os.path.join(crd_dir, "*.yaml")) + glob.glob(os.path.join(crd_dir, "*.yml"))
+                   + glob.glob(os.path.join(crd_dir, "*.json")))
+    texts = []
+    for path in paths:
+        with open(path) as f:
+            texts.append(f.read())
+    with open(simyaml.__file__, "rb") as f:
+        parser = f.read()    # a change to the parser invalidates the cache
+    digest = hashlib.sha256(parser + ("\0".join(os.path.basename(p) for p in paths) + "\0" + "\0".join(texts))
+                            .encode()).hexdigest()[:32]
+    cache_dir = os.environ.get("APISIM_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "ferry-apisim")
+    cache = os.path.join(cache_dir, "crds-%s.json" % digest)
+    try:
+        with open(cache) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        pass
+    out = [(p, [json.loads(t)] if p.endswith(".json") else simyaml.load_all(t)) for p, t in zip(paths, texts)]
+    try:
+        os.makedirs(cache_dir, exist_ok=True)
+        tmp = "%s.%d.tmp" % (cache, os.getpid())
+        with open(tmp, "w") as f:
+            json.dump(out, f)
+        os.replace(tmp, cache)
+    except OSError:
+        pass
+    return out
+
+
 def load_crds(crd_dir):
     types, docs = [], []
-    for path in sorted(glob.glob(os.path.join(crd_dir, "*.yaml")) + glob.glob(os.path.join(crd_dir, "*.yml"))
-                       + glob.glob(os.path.join(crd_dir, "*.json"))):
-        with open(path) as f:
-            text = f.read()
-        for crd in ([json.loads(text)] if path.endswith(".json") else simyaml.load_all(text)):
+    for path, parsed in _parsed_crd_files(crd_dir):
+        for crd in parsed:
             if not isinstance(crd, dict) or crd.get("kind") != "CustomResourceDefinition":
                 continue
             docs.append(crd)
@@ -838,6 +868,9 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
     def get_request(self):
         sock, addr = super().get_request()
+        # no Nagle: a response goes out as headers then body, and the second write must not wait
+        # for the client's delayed ACK of the first (40 ms per request otherwise)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return self.ssl_ctx.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
 
     def handle_error(self, request, client_address):
