@@ -61,9 +61,9 @@ void field_table(std::ostringstream& out, const std::vector<FieldChange>& fields
 
 void summary(std::ostringstream& out, const PlanDiff& diff) {
   auto ids = [](const auto& list, auto id) {
-    std::vector<std::string> out;
-    for (const auto& item : list) out.push_back(code(id(item)));
-    return join(out);
+    std::vector<std::string> names;
+    for (const auto& item : list) names.push_back(id(item));
+    return codes(names);
   };
   if (!diff.added.empty())
     out << "- **Steps added:** " << ids(diff.added, [](const StepRef& s) { return s.id; }) << "\n";
