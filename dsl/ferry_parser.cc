@@ -204,6 +204,13 @@ class Builder {
       t.element.push_back(build_type(*n.children[0]));
     } else {
       t.name = n.string();
+      // Alone, `list` and `map` parse as a type name; everything after the parser reads their
+      // element type, so they get one (`any`) along with the error.
+      if (t.name == "list" || t.name == "map") {
+        diags_->error(t.span, "'" + t.name + "' needs the type of its " + (t.name == "list" ? "items" : "values") +
+                                  ": write e.g. " + t.name + "(string)");
+        t.element.push_back(TypeExpr{"any", {}, {}, t.span});
+      }
     }
     return t;
   }

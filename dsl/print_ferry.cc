@@ -75,9 +75,9 @@ class Printer {
     for (const Cluster& c : f.clusters) {
       group(true);
       comments(c.comments, 1);
-      out_ += "  cluster " + c.name + " {" + trailing(c.comments) + "\n";
+      out_ += "  cluster " + c.name + " {\n";
       for (const Field& field_ : c.fields) field(field_, 2);
-      out_ += "  }\n";
+      out_ += "  }" + trailing(c.comments) + "\n";
     }
     group(!f.lets.empty());
     for (const Stmt& l : f.lets) stmt(l, 1);
@@ -101,18 +101,18 @@ class Printer {
         for (const std::string& p : params) out_ += pad(2) + p + ",\n";
         out_ += pad(1);
       }
-      out_ += ") {" + trailing(t.comments) + "\n";
+      out_ += ") {\n";
       body(t.body, 2);
-      out_ += "  }\n";
+      out_ += "  }" + trailing(t.comments) + "\n";
     }
     for (const Phase& p : f.phases) {
       group(true);
       comments(p.comments, 1);
-      out_ += "  phase " + p.name + " {" + trailing(p.comments) + "\n";
+      out_ += "  phase " + p.name + " {\n";
       for (const Field& s : p.settings) field(s, 2);
       if (!p.settings.empty() && !p.body.empty()) out_ += "\n";
       body(p.body, 2);
-      out_ += "  }\n";
+      out_ += "  }" + trailing(p.comments) + "\n";
     }
     for (const std::string& c : f.closing_comments) out_ += "  #" + c + "\n";
     out_ += "}\n";
@@ -125,6 +125,8 @@ class Printer {
   void comments(const Comments& c, int indent) {
     for (const std::string& line : c.leading) out_ += pad(indent) + "#" + line + "\n";
   }
+  // The comment on the line where a declaration ends; for a block, that is the closing brace
+  // (the parser takes it from there), so a block prints it after its closing brace.
   static std::string trailing(const Comments& c) { return c.trailing.empty() ? "" : "  #" + c.trailing; }
 
   std::string type(const TypeExpr& t) {
@@ -170,42 +172,48 @@ class Printer {
         out_ += p + "let " + s.name + " = " + expr(s.expr, indent) + trailing(s.comments) + "\n";
         return;
       case Stmt::Kind::For:
-        out_ += p + "for " + s.name + " in " + expr(s.expr, indent) + " {" + trailing(s.comments) + "\n";
+        out_ += p + "for " + s.name + " in " + expr(s.expr, indent) + " {\n";
         body(s.body, indent + 1);
-        out_ += p + "}\n";
+        out_ += p + "}" + trailing(s.comments) + "\n";
         return;
       case Stmt::Kind::When:
-        out_ += p + "when " + expr(s.expr, indent) + " {" + trailing(s.comments) + "\n";
+        out_ += p + "when " + expr(s.expr, indent) + " {\n";
         body(s.body, indent + 1);
-        out_ += p + "}\n";
+        out_ += p + "}" + trailing(s.comments) + "\n";
         return;
       case Stmt::Kind::Instance: {
         out_ += p + "step " + step_name(s, indent) + " = " + s.type + "(";
         std::vector<std::string> args;
         size_t width = 0;
+        bool commented = false;  // a comment on an argument needs the one-argument-a-line form
         for (const Field& f : s.fields) {
           args.push_back(f.name + " = " + expr(f.value, indent + 1));
           width += args.back().size() + 2;
+          commented = commented || !f.comments.leading.empty() || !f.comments.trailing.empty();
         }
-        if (width + p.size() + s.type.size() + s.name.size() + 12 <= kLineWidth) {
+        if (!commented && width + p.size() + s.type.size() + s.name.size() + 12 <= kLineWidth) {
           for (size_t i = 0; i < args.size(); ++i) out_ += (i ? ", " : "") + args[i];
           out_ += ")" + trailing(s.comments) + "\n";
         } else {
-          out_ += trailing(s.comments) + "\n";
-          for (const std::string& a : args) out_ += pad(indent + 1) + a + ",\n";
-          out_ += p + ")\n";
+          out_ += "\n";
+          for (size_t i = 0; i < args.size(); ++i) {
+            comments(s.fields[i].comments, indent + 1);
+            out_ += pad(indent + 1) + args[i] + "," + trailing(s.fields[i].comments) + "\n";
+          }
+          // The call's own comment goes where the parser finds it: on the line it ends.
+          out_ += p + ")" + trailing(s.comments) + "\n";
         }
         return;
       }
       case Stmt::Kind::Step:
-        out_ += p + "step " + step_name(s, indent) + " = " + s.type + " {" + trailing(s.comments) + "\n";
+        out_ += p + "step " + step_name(s, indent) + " = " + s.type + " {\n";
         for (const Field& f : s.fields) field(f, indent + 1);
         if (s.has_rollback_block) {
           out_ += pad(indent + 1) + "rollback {\n";
           body(s.body, indent + 2);
           out_ += pad(indent + 1) + "}\n";
         }
-        out_ += p + "}\n";
+        out_ += p + "}" + trailing(s.comments) + "\n";
         return;
     }
   }
@@ -235,8 +243,20 @@ class Printer {
       case K::Ident: return e.text;
       case K::String: {
         std::string out = "\"";
-        for (const Expr& part : e.children) {
-          out += part.kind == K::Text ? escape_text(part.text) : "${" + expr(part, indent) + "}";
+        for (size_t i = 0; i < e.children.size(); ++i) {
+          const Expr& part = e.children[i];
+          if (part.kind != K::Text) {
+            out += "${" + expr(part, indent) + "}";
+            continue;
+          }
+          std::string text = escape_text(part.text);
+          // A '$' just before "${x}" would print as "$${x}", the escape of a literal "${x}".
+          bool interpolation_next = i + 1 < e.children.size() && e.children[i + 1].kind != K::Text;
+          if (interpolation_next && text.ends_with('$')) {
+            text.pop_back();
+            text += "\\$";
+          }
+          out += text;
         }
         return out + "\"";
       }
