@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "engine/aws/credentials.h"
+
 namespace ferry::engine {
 
 struct Services {
@@ -15,6 +17,11 @@ struct Services {
   bool assume_yes = false;
   // Asks a human a yes/no question on the terminal; std::nullopt when there is none to ask.
   std::function<std::optional<bool>(const std::string& question)> ask;
+  // AWS (upload, presign, dns_wait): run-wide settings; a step's own `profile`, `region` and
+  // `endpoint` override them. Credentials are looked up from `aws_env` (the process's
+  // environment when unset) and the AWS files when a step runs.
+  aws::AwsSettings aws;
+  aws::EnvLookup aws_env;
 };
 
 }  // namespace ferry::engine

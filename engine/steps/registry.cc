@@ -1,6 +1,7 @@
 // Every step type the engine can run: one line each. A type in the schema registry but not
 // here compiles, dry-runs (with a note) and fails at run time with a clear error.
 #include "engine/run/step.h"
+#include "engine/steps/aws_steps.h"
 #include "engine/steps/local_steps.h"
 
 namespace ferry::engine {
@@ -11,6 +12,9 @@ const StepImpl* find_step_impl(const std::string& type) {
       shell_step(),
       wait_step(),
       approve_step(),
+      upload_step(),
+      presign_step(),
+      dns_wait_step(),
   };
   for (const StepImpl& impl : impls) {
     if (impl.type == type) return &impl;
