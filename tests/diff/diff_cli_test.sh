@@ -129,6 +129,8 @@ contains git-not-a-plan "neither a file nor REV:path of a .ferry or .toml plan" 
 expect git-broken 2 "$ferry" diff HEAD:plans/broken.ferry plans/g.ferry
 contains git-broken "HEAD:plans/broken.ferry:3:14: error: unknown step type 'nope'" "$err"
 lacks git-broken "$TMPDIR" "$err"
+expect git-broken-json 2 "$ferry" diff HEAD:plans/broken.ferry plans/g.ferry --output json
+contains git-broken-json '"file": "HEAD:plans/broken.ferry"' "$out"
 # git difftool hands ferry two temporary files named like the plan (so the surface is kept).
 expect difftool 0 git difftool --no-prompt -x "'$ferry' diff" HEAD -- plans/g.ferry
 contains difftool '~ s (shell)' "$out"

@@ -44,10 +44,6 @@ inline dsl::Ir compile(const std::filesystem::path& path, const std::filesystem:
   return ir.value_or(dsl::Ir{});
 }
 
-}  // namespace ferry::diff::testing_util
-
-namespace ferry::diff::testing_util {
-
 // Compiles plan `text` written to a temporary file named `name` (its extension picks the surface).
 inline dsl::Ir compile_text(const std::string& text, const std::string& name = "plan.ferry") {
   auto dir = std::filesystem::temp_directory_path() / ("ferry-diff-test-" + std::to_string(::getpid()));
