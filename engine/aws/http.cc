@@ -121,9 +121,9 @@ AwsError HttpClient::send(const HttpRequest& req, HttpResponse* resp) {
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, options_.low_speed_time_s);
   if (!options_.ca_bundle.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_bundle.c_str());
-  // S3 part bodies are megabytes: a bigger buffer means fewer read callbacks and syscalls.
-  curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 2L * 1024 * 1024);
-  curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L * 1024);
+  // A bigger upload buffer than curl's 64 KiB means fewer read callbacks; 2 MiB measured no
+  // faster against a local server and costs memory per part in flight.
+  curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_body);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, write_header);

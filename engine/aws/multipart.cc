@@ -287,14 +287,14 @@ AwsError upload(S3Client& client, const S3Location& to, ByteSource& source, cons
                     (source.size() && *source.size() == static_cast<uint64_t>(n));
   if (fits) {
     std::string_view body(pipe->buffer(first), static_cast<size_t>(n));
+    const std::string digest = whole.digest();  // the whole object is this one body
     ObjectInfo info;
-    AwsError e = client.put_object(to, body, sha256(body), &info,
-                                   [&](uint64_t sent) { progress.sending(0, sent); });
+    AwsError e = client.put_object(to, body, digest, &info, [&](uint64_t sent) { progress.sending(0, sent); });
     if (!e.ok()) return e;
     progress.acknowledged(0, body.size());
     progress.report(true);
     out->size = body.size();
-    out->sha256_hex = to_hex(whole.digest());
+    out->sha256_hex = to_hex(digest);
     out->etag = info.etag;
     out->version_id = info.version_id;
     return AwsError::Ok();

@@ -15,6 +15,7 @@ and stops both afterwards, whatever happens. Exits with the command's status.
 
 usage: with_s3rver.py COMMAND [ARGS...]
 """
+import fcntl
 import os
 import shutil
 import signal
@@ -48,6 +49,13 @@ def wait_listening(port, proc, what, timeout=30):
 
 
 def ensure_server_installed():
+    # Tests run in parallel (ctest -j) share node_modules: one installs, the others wait.
+    with open(os.path.join(HERE, ".install.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        install_if_stale()
+
+
+def install_if_stale():
     marker = os.path.join(HERE, "node_modules", ".package-lock.json")
     lock = os.path.join(HERE, "package-lock.json")
     if os.path.exists(marker) and os.path.getmtime(marker) >= os.path.getmtime(lock):
