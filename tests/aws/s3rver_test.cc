@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/aws/crypto.h"
+#include "engine/aws/in_pod_upload.h"
 #include "engine/aws/s3_client.h"
 #include "engine/aws/upload.h"
 
@@ -382,6 +383,99 @@ TEST_F(S3rverTest, GivesUpAfterTheLastAttempt) {
   EXPECT_TRUE(e.retryable()) << e.text();
   EXPECT_EQ(retries_.size(), 2u);
   EXPECT_NE(e.message.find("after 3 attempts"), std::string::npos) << e.text();
+}
+
+// Stands in for the kube backend's exec: runs argv here, as the pod would, and returns stdout.
+AwsError local_exec(const std::vector<std::string>& argv, std::string* out) {
+  int fds[2];
+  if (pipe(fds) != 0) return AwsError::Make(AwsErrorKind::kFailed, "Exec", "pipe");
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], 1);
+    close(fds[0]);
+    close(fds[1]);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  out->clear();
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof buf)) > 0) out->append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return AwsError::Make(AwsErrorKind::kFailed, "ExecFailed", argv[0] + " exited " + std::to_string(WEXITSTATUS(status)));
+  }
+  return AwsError::Ok();
+}
+
+TEST_F(S3rverTest, InPodUploadWithPresignedPartsAndCurl) {
+  auto c = client(false);
+  fs::path f = random_file("in-pod-snapshot.db", 3 * kMinPartSize + 777, 8);
+  std::vector<std::string> urls;
+  std::mutex mu;
+  InPodOptions o;
+  o.part_size = kMinPartSize;
+  o.parallelism = 2;
+  o.on_presigned = [&](const std::string& u) {
+    std::lock_guard lock(mu);
+    urls.push_back(u);
+  };
+  std::vector<std::vector<std::string>> commands;
+  PodExec exec = [&](const std::vector<std::string>& argv, std::string* out) {
+    {
+      std::lock_guard lock(mu);
+      commands.push_back(argv);
+    }
+    return local_exec(argv, out);
+  };
+  UploadResult r;
+  AwsError e = upload_in_pod(*c, S3Location{bucket_, "inpod/etcd-0.db"}, f.string(), exec, o, &r);
+  ASSERT_TRUE(e.ok()) << e.text();
+  EXPECT_EQ(r.parts, 4);
+  EXPECT_EQ(r.size, fs::file_size(f));
+  EXPECT_EQ(r.sha256_hex, sha256sum(f));  // the pod's own sha256sum
+  EXPECT_EQ(download_sha(*c, "inpod/etcd-0.db"), sha256sum(f));
+  EXPECT_EQ(urls.size(), 4u);  // one presigned URL per part, each reported for tainting
+  // No part files are left next to the snapshot.
+  for (const auto& entry : fs::directory_iterator(dir_)) {
+    EXPECT_EQ(entry.path().filename().string().find(".ferry-part-"), std::string::npos) << entry.path();
+  }
+  // What ran "in the pod": stat, sha256sum, then one sh -c per part; no secret key in any argv.
+  ASSERT_GE(commands.size(), 6u);
+  EXPECT_EQ(commands[0][0], "stat");
+  EXPECT_EQ(commands[1][0], "sha256sum");
+  for (const auto& argv : commands) {
+    for (const auto& a : argv) EXPECT_EQ(a.find("aws_secret_access_key"), std::string::npos);
+  }
+}
+
+TEST_F(S3rverTest, InPodUploadRecoversFromFaults) {
+  auto c = client(true);
+  set_faults(0.3);
+  fs::path f = random_file("in-pod-faulty.db", 4 * kMinPartSize + 1, 9);
+  InPodOptions o;
+  o.part_size = kMinPartSize;
+  o.max_attempts = 12;
+  UploadResult r;
+  AwsError e = upload_in_pod(*c, S3Location{bucket_, "inpod/faulty.db"}, f.string(), local_exec, o, &r);
+  set_faults(0);
+  ASSERT_TRUE(e.ok()) << e.text() << "\n" << proxy_log();
+  auto direct = client(false);
+  EXPECT_EQ(download_sha(*direct, "inpod/faulty.db"), sha256sum(f));
+}
+
+TEST_F(S3rverTest, InPodUploadOfAMissingFileFailsCleanly) {
+  auto c = client(false);
+  UploadResult r;
+  AwsError e = upload_in_pod(*c, S3Location{bucket_, "inpod/none"}, (dir_ / "absent").string(), local_exec, {}, &r);
+  EXPECT_FALSE(e.ok());
+  EXPECT_NE(e.text().find("stat exited"), std::string::npos) << e.text();
 }
 
 }  // namespace
