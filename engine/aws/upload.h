@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/aws/s3_client.h"
 
@@ -71,5 +72,16 @@ uint64_t choose_part_size(std::optional<uint64_t> size, uint64_t requested);
 
 AwsError upload(S3Client& client, const S3Location& to, ByteSource& source, const UploadOptions& options,
                 UploadResult* out);
+
+}  // namespace ferry::aws
+
+namespace ferry::aws {
+
+// The `stream` mode: runs `argv` (e.g. `kubectl exec -n NS POD -- cat PATH`) and uploads what it
+// writes to stdout, in parts as it comes. The command's exit status is checked before the upload
+// is completed: a command that fails midway aborts the upload even if its output ended cleanly.
+// `size` (when known, e.g. from `stat` in the pod) chooses the part size.
+AwsError upload_command_output(S3Client& client, const S3Location& to, const std::vector<std::string>& argv,
+                               std::optional<uint64_t> size, const UploadOptions& options, UploadResult* out);
 
 }  // namespace ferry::aws

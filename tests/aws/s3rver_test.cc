@@ -478,5 +478,39 @@ TEST_F(S3rverTest, InPodUploadOfAMissingFileFailsCleanly) {
   EXPECT_NE(e.text().find("stat exited"), std::string::npos) << e.text();
 }
 
+TEST_F(S3rverTest, StreamModeUploadsACommandsOutput) {
+  auto c = client(false);
+  fs::path f = random_file("streamed.db", 2 * kMinPartSize + 4242, 10);
+  UploadOptions o;
+  o.part_size = kMinPartSize;
+  UploadResult r;
+  // `cat` stands in for `kubectl exec POD -- cat PATH`.
+  AwsError e = upload_command_output(*c, S3Location{bucket_, "stream/etcd-0.db"}, {"cat", f.string()},
+                                     std::nullopt, o, &r);
+  ASSERT_TRUE(e.ok()) << e.text();
+  EXPECT_EQ(r.parts, 3);
+  EXPECT_EQ(r.sha256_hex, sha256sum(f));
+  EXPECT_EQ(download_sha(*c, "stream/etcd-0.db"), sha256sum(f));
+}
+
+TEST_F(S3rverTest, StreamModeAbortsWhenTheCommandFails) {
+  auto c = client(true);
+  fs::path f = random_file("half.db", 3 * kMinPartSize, 11);
+  UploadOptions o;
+  o.part_size = kMinPartSize;
+  UploadResult r;
+  // The bytes stop cleanly after two parts, but the command says it failed.
+  AwsError e = upload_command_output(
+      *c, S3Location{bucket_, "stream/half.db"},
+      {"sh", "-c", "head -c " + std::to_string(2 * kMinPartSize) + " '" + f.string() + "'; exit 3"}, std::nullopt, o,
+      &r);
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.message.find("'sh' exited with status 3"), std::string::npos) << e.text();
+  std::string log = proxy_log();
+  EXPECT_NE(log.find("DELETE /" + bucket_ + "/stream/half.db?uploadId="), std::string::npos) << log;
+  ObjectInfo info;
+  EXPECT_EQ(c->head_object(S3Location{bucket_, "stream/half.db"}, &info).kind, AwsErrorKind::kNotFound);
+}
+
 }  // namespace
 }  // namespace ferry::aws
