@@ -97,6 +97,10 @@ class Progress {
   Clock::time_point start_, last_{};
 };
 
+bool cancelled(const UploadOptions& o) { return o.cancel != nullptr && o.cancel->load(); }
+
+AwsError cancel_error() { return AwsError::Make(AwsErrorKind::kCancelled, "Cancelled", "the upload was cancelled"); }
+
 struct Job {
   int part = 0;
   size_t buffer = 0;
@@ -187,8 +191,12 @@ class Pipeline {
       std::string_view body(buffers_[j.buffer].get(), j.len);
       std::string sha = sha256(body);
       CompletedPart part;
-      AwsError e = client_.upload_part(
-          to_, upload_id_, j.part, body, sha, &part, [&](uint64_t sent) { progress_.sending(w, sent); }, &abort_);
+      // A cancel stops the parts on the wire too, not only the reading of new ones.
+      auto on_sent = [&](uint64_t sent) {
+        progress_.sending(w, sent);
+        if (opts_.cancel != nullptr && opts_.cancel->load() && !abort_.load()) fail(cancel_error());
+      };
+      AwsError e = client_.upload_part(to_, upload_id_, j.part, body, sha, &part, on_sent, &abort_);
       if (!e.ok()) {
         if (e.kind != AwsErrorKind::kCancelled || error().ok()) {
           e.message = "part " + std::to_string(j.part) + ": " + e.message;
@@ -224,9 +232,6 @@ class Pipeline {
   std::vector<std::thread> workers_;
 };
 
-bool cancelled(const UploadOptions& o) { return o.cancel != nullptr && o.cancel->load(); }
-
-AwsError cancel_error() { return AwsError::Make(AwsErrorKind::kCancelled, "Cancelled", "the upload was cancelled"); }
 
 }  // namespace
 
