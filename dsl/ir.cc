@@ -80,8 +80,9 @@ json ir_to_json(const Ir& ir, const IrJsonOptions& options) {
 
 std::string ir_canonical_text(const Ir& ir) { return ir_to_json(ir, {.spans = false}).dump(2) + "\n"; }
 
-std::string ir_hash(const Ir& ir) {
-  std::string text = ir_canonical_text(ir);
+std::string ir_hash(const Ir& ir) { return canonical_text_hash(ir_canonical_text(ir)); }
+
+std::string canonical_text_hash(const std::string& text) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);

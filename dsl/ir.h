@@ -86,6 +86,9 @@ json ir_to_json(const Ir& ir, const IrJsonOptions& options = {});
 std::string ir_canonical_text(const Ir& ir);
 // SHA-256 (hex) of the canonical text without spans: what a saved plan and a journal pin.
 std::string ir_hash(const Ir& ir);
+// The same from ir_canonical_text(ir), for a caller that has the text already (a large plan's
+// IR is megabytes: serializing it twice shows).
+std::string canonical_text_hash(const std::string& canonical_text);
 // The IR back from ir_to_json (spans are not restored). std::nullopt with *error if malformed.
 std::optional<Ir> ir_from_json(const json& j, std::string* error);
 

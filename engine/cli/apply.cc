@@ -22,7 +22,7 @@ int run_apply(const Args& args) {
     std::cerr << "ferry: error: " << error << "\n";
     return kExitUsage;
   }
-  if (!engine::write_file_durably(*dir + "/plan.json", engine::saved_plan_text(input->ir, input->source), &error)) {
+  if (!engine::write_file_durably(*dir + "/plan.json", input->saved, &error)) {
     std::cerr << "ferry: error: " << error << "\n";
     return kExitUsage;
   }

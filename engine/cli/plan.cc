@@ -20,7 +20,7 @@ int run_plan(const Args& args) {
   if (!input) return status;
   auto options = run_options_from(args, &status);
   if (!options) return status;
-  engine::PlanReport report = engine::dry_run(input->ir, *options, services_from(args));
+  engine::PlanReport report = engine::dry_run(input->ir, input->hash, *options, services_from(args));
   std::string format = args.get("--output", "text");
   if (format == "json") {
     std::cout << engine::plan_json(report).dump(2) << "\n";
@@ -33,7 +33,7 @@ int run_plan(const Args& args) {
   std::string out = args.has("-out") ? args.get("-out") : args.get("--out");
   if (!out.empty()) {
     std::string error;
-    if (!write_file_atomically(out, engine::saved_plan_text(input->ir, input->source), &error)) {
+    if (!write_file_atomically(out, input->saved, &error)) {
       std::cerr << "ferry: error: " << error << "\n";
       return kExitUsage;
     }

@@ -17,7 +17,7 @@ int execute_run(const Args& args, const std::string& dir, const RunInput& input,
   for (const auto& [name, value] : input.secrets) redactor.add(value);
   engine::json header = {{"ferry_journal", engine::kJournalVersion},
                          {"plan", input.ir.plan},
-                         {"ir_hash", dsl::ir_hash(input.ir)},
+                         {"ir_hash", input.hash},
                          {"ferry_version", FERRY_VERSION},
                          {"source", input.source}};
   std::string error;

@@ -110,6 +110,9 @@ std::optional<RunInput> load_run_input(const Args& args, const std::string& path
     if (!compiled) return std::nullopt;
     input.ir = std::move(compiled->ir);
   }
+  engine::SavedPlanText saved = engine::saved_plan_text(input.ir, input.source);
+  input.hash = saved.hash;
+  input.saved = std::move(saved.text);
   if (!fill_secrets(args, &input, exit_status)) return std::nullopt;
   return input;
 }
@@ -237,14 +240,14 @@ std::optional<OpenedRun> open_run(const Args& args, const std::string& dir, cons
   std::string error;
   auto journal = engine::read_journal(dir + "/journal.jsonl", &error);
   if (!journal) return fail(error);
-  auto ir = engine::read_saved_plan(dir + "/plan.json", &error);
-  if (!ir) return fail(error);
   OpenedRun run;
+  auto ir = engine::read_saved_plan(dir + "/plan.json", &error, &run.input.hash);
+  if (!ir) return fail(error);
   run.dir = dir;
   run.input.ir = std::move(*ir);
   run.input.source = dir + "/plan.json";
   std::string run_hash = journal->header.value("ir_hash", "");
-  if (dsl::ir_hash(run.input.ir) != run_hash) {
+  if (run.input.hash != run_hash) {
     return fail(dir + "/plan.json does not match the journal's plan (hash " + run_hash.substr(0, 12) + ")");
   }
   if (!plan_path.empty()) {
@@ -254,7 +257,7 @@ std::optional<OpenedRun> open_run(const Args& args, const std::string& dir, cons
       *exit_status = status;
       return std::nullopt;
     }
-    std::string hash = dsl::ir_hash(given->ir);
+    const std::string& hash = given->hash;
     if (hash != run_hash) {
       return fail("the plan changed since this run started: " + plan_path + " compiles to IR " + hash.substr(0, 12) +
                   ", the run was of " + run_hash.substr(0, 12) +

@@ -23,6 +23,8 @@ std::vector<OptionSpec> executor_options();
 struct RunInput {
   dsl::Ir ir;
   std::string source;  // the path it came from
+  std::string hash;    // dsl::ir_hash(ir)
+  std::string saved;   // the plan as a saved-plan file (engine/run/saved_plan.h)
   std::map<std::string, std::string> secrets;
 };
 

@@ -83,7 +83,6 @@ struct RunView::Impl {
   void log(spdlog::level::level_enum level, const std::string& line) {
     clear_status();
     logger->log(level, line);
-    logger->flush();
     draw_status();
   }
 
@@ -157,11 +156,14 @@ RunView::RunView(const Args& args, const dsl::Ir& ir, const std::string& run_dir
   auto sink = std::make_shared<RedactingSink>(redactor, children);
   impl_->logger = std::make_shared<spdlog::logger>("ferry", sink);
   impl_->logger->set_level(impl_->verbose ? spdlog::level::debug : spdlog::level::info);
+  // The journal is the durable record; the log is flushed on warnings, errors and at the end.
+  impl_->logger->flush_on(spdlog::level::warn);
 }
 
 RunView::~RunView() {
   std::lock_guard lock(impl_->mu);
   impl_->clear_status();
+  impl_->logger->flush();
 }
 
 engine::EventSink RunView::sink() {

@@ -18,7 +18,7 @@ StepResult DryRunner::attempt(const StepImpl& impl, StepContext& ctx) {
   return StepResult{};
 }
 
-PlanReport dry_run(const dsl::Ir& ir, const RunOptions& options, const Services& services) {
+PlanReport dry_run(const dsl::Ir& ir, const std::string& hash, const RunOptions& options, const Services& services) {
   DryRunner runner;
   Redactor redactor;
   RunOptions opt = options;
@@ -31,7 +31,7 @@ PlanReport dry_run(const dsl::Ir& ir, const RunOptions& options, const Services&
   executor.run(CancelToken());
   PlanReport report;
   report.ir = &ir;
-  report.hash = dsl::ir_hash(ir);
+  report.hash = hash;
   for (const auto& [id, wave] : executor.started_order()) {
     PlannedStep p = runner.steps()[id];
     p.id = id;

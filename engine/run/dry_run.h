@@ -39,8 +39,9 @@ struct PlanReport {
   std::vector<PlannedStep> steps;  // in the order the scheduler started them
 };
 
-// Dry-runs `ir` with `options` (secrets are never read: they show as <redacted>).
-PlanReport dry_run(const dsl::Ir& ir, const RunOptions& options, const Services& services);
+// Dry-runs `ir` (whose dsl::ir_hash is `hash`) with `options`; secrets are never read: they
+// show as <redacted>.
+PlanReport dry_run(const dsl::Ir& ir, const std::string& hash, const RunOptions& options, const Services& services);
 
 std::string plan_text(const PlanReport& report, bool color);
 std::string plan_markdown(const PlanReport& report);

@@ -126,15 +126,14 @@ struct Executor::Impl {
 
   // Journals an event, applies it to the state and shows it. REQUIRES: mu held.
   bool record(const std::string& event, json fields, bool sync = true) {
-    int64_t t = clock.unix_ms();
-    json e = fields;
-    e["t"] = t;
-    e["event"] = event;
-    json shown = redactor.redact_json(e);
+    fields["t"] = clock.unix_ms();
+    fields["event"] = event;
+    if (!redactor.empty()) fields = redactor.redact_json(fields);
+    const json& shown = fields;
     apply_event(shown, &state);
     if (journal) {
       std::string error;
-      if (!journal->append(t, event, std::move(fields), &error, sync)) {
+      if (!journal->append(shown, &error, sync)) {
         if (fatal.empty()) fatal = error;
         run_token.cancel(ErrorClass::kCancelled, error);
         return false;
@@ -149,7 +148,7 @@ struct Executor::Impl {
   // Workers run steps; the watchdog enforces timeouts (also while compensating, with no workers).
   void start_threads(bool with_workers) {
     stopping = false;
-    int n = !with_workers ? 0 : runner.dry() ? 1 : std::max(1, opt.parallelism);
+    int n = with_workers && !runner.dry() ? std::max(1, opt.parallelism) : 0;
     for (int i = 0; i < n; ++i) workers.emplace_back([this] { worker_loop(); });
     if (!runner.dry()) watchdog = std::thread([this] { watchdog_loop(); });
   }
@@ -203,7 +202,14 @@ struct Executor::Impl {
 
   // ---- resolving -------------------------------------------------------------------------
 
-  ResolveScope scope() {
+  // Built once: every step resolves through the same lookups.
+  const ResolveScope& scope() {
+    if (!scope_.ir) scope_ = make_scope();
+    return scope_;
+  }
+  ResolveScope scope_;
+
+  ResolveScope make_scope() {
     ResolveScope s;
     s.ir = &ir;
     s.redactor = &redactor;
@@ -393,53 +399,96 @@ struct Executor::Impl {
     return it == state.steps.end() ? StepState::kPending : it->second.state;
   }
 
+  // A dry run records, and a noop does nothing outside ferry: handing either to a worker
+  // would only add two thread switches per step, so the scheduler runs them itself.
+  bool runs_inline(const dsl::IrStep& step) { return runner.dry() || step.type == "noop"; }
+
   // Runs the steps of one phase until all are done or the run stops. REQUIRES: mu not held.
   // False if the phase did not complete.
   bool run_phase(const dsl::IrPhase& phase, std::set<std::string>* failed) {
+    // Each pending step waits for a count of unfinished dependencies; a finished step counts
+    // down its dependents', so scheduling costs O(edges), not a scan of the phase per step.
+    std::set<std::string> ready;  // ordered: ties start in id order, deterministically
+    std::map<std::string, int> waiting;
+    std::map<std::string, std::vector<std::string>> dependents;
+    std::map<std::string, std::vector<std::string>> step_pools;
+    {
+      std::lock_guard lock(mu);
+      for (const std::string& id : phase.steps) {
+        if (state_of(id) != StepState::kPending) continue;
+        int unfinished = 0;
+        for (const std::string& d : ir.steps.at(id).deps) {
+          if (!is_done(state_of(d))) {
+            ++unfinished;
+            dependents[d].push_back(id);
+          }
+        }
+        if (unfinished) {
+          waiting[id] = unfinished;
+        } else {
+          ready.insert(id);
+        }
+      }
+    }
+    for (const std::string& id : phase.steps) step_pools[id] = pools_of(ir.steps.at(id));
     std::set<std::string> running;
     std::map<std::string, int> pool_use;
-    std::map<std::string, std::vector<std::string>> step_pools;
-    for (const std::string& id : phase.steps) step_pools[id] = pools_of(ir.steps.at(id));
-    bool stop_launching = false;
+    const size_t parallelism = std::max(1, opt.parallelism);
     for (;;) {
       std::unique_lock lock(mu);
-      if (run_token.cancelled() || !failed->empty() || !fatal.empty()) stop_launching = true;
+      bool stop_launching = run_token.cancelled() || !failed->empty() || !fatal.empty();
       bool launched = false;
+      std::vector<std::string> inline_steps;
       if (!stop_launching) {
         ++wave;
-        for (const std::string& id : phase.steps) {
-          if (static_cast<int>(running.size()) >= std::max(1, opt.parallelism)) break;
-          if (running.count(id) || state_of(id) != StepState::kPending) continue;
-          const dsl::IrStep& step = ir.steps.at(id);
-          bool ready = std::all_of(step.deps.begin(), step.deps.end(), [&](const std::string& d) { return is_done(state_of(d)); });
-          if (!ready) continue;
-          const auto& pools = step_pools[id];
+        for (auto it = ready.begin(); it != ready.end() && running.size() < parallelism;) {
+          const auto& pools = step_pools[*it];
           bool free = std::all_of(pools.begin(), pools.end(), [&](const std::string& p) { return pool_use[p] < depth_of(p); });
-          if (!free) continue;
+          if (!free) {
+            ++it;
+            continue;
+          }
           for (const std::string& p : pools) ++pool_use[p];
-          running.insert(id);
-          started.emplace_back(id, wave);
-          tasks.push_back(id);
-          launched = true;
+          running.insert(*it);
+          started.emplace_back(*it, wave);
+          if (runs_inline(ir.steps.at(*it))) {
+            inline_steps.push_back(*it);
+          } else {
+            tasks.push_back(*it);
+            launched = true;
+          }
+          it = ready.erase(it);
         }
       }
       if (launched) task_cv.notify_all();
+      if (!inline_steps.empty()) {
+        lock.unlock();
+        for (const std::string& id : inline_steps) execute(ir.steps.at(id));
+        lock.lock();
+        done.insert(done.end(), inline_steps.begin(), inline_steps.end());
+      }
       if (running.empty()) break;
       done_cv.wait(lock, [&] { return !done.empty(); });
-      // Drain every completion there is before launching again, so a dry run's waves are
-      // exactly the sets of steps that could run together.
-      do {
-        while (!done.empty()) {
-          std::string id = done.front();
-          done.pop_front();
-          running.erase(id);
-          for (const std::string& p : step_pools[id]) --pool_use[p];
-          StepState s = state_of(id);
-          if (s == StepState::kFailed || s == StepState::kCancelled || s == StepState::kRunning) failed->insert(id);
+      // Every completion there is, before launching again. (A dry run's steps all run inline,
+      // so its rounds are exactly the sets of steps that could run together: its waves.)
+      while (!done.empty()) {
+        std::string id = done.front();
+        done.pop_front();
+        running.erase(id);
+        for (const std::string& p : step_pools[id]) --pool_use[p];
+        if (!is_done(state_of(id))) {
+          failed->insert(id);
+          continue;
         }
-        if (runner.dry() && !running.empty()) done_cv.wait(lock, [&] { return !done.empty(); });
-      } while (runner.dry() && !running.empty());
+        for (const std::string& d : dependents[id]) {
+          if (--waiting[d] == 0) {
+            waiting.erase(d);
+            ready.insert(d);
+          }
+        }
+      }
     }
+    std::lock_guard lock(mu);
     return std::all_of(phase.steps.begin(), phase.steps.end(), [&](const std::string& id) { return is_done(state_of(id)); });
   }
 

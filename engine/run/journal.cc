@@ -71,12 +71,8 @@ bool JournalWriter::write_line(const std::string& line, bool sync, std::string* 
   return true;
 }
 
-bool JournalWriter::append(int64_t unix_ms, const std::string& event, json fields, std::string* error, bool sync) {
-  json line = json::object();
-  line["t"] = unix_ms;
-  line["event"] = event;
-  for (auto& [k, v] : fields.items()) line[k] = std::move(v);
-  std::string text = redactor_->redact_json(line).dump();
+bool JournalWriter::append(const json& event, std::string* error, bool sync) {
+  std::string text = redactor_->empty() ? event.dump() : redactor_->redact_json(event).dump();
   std::lock_guard lock(mu_);
   return write_line(text, sync, error);
 }

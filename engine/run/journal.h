@@ -28,11 +28,11 @@ class JournalWriter {
   // Every event goes through `redactor` first.
   static std::unique_ptr<JournalWriter> open(const std::string& path, const json& header, const Redactor* redactor,
                                              std::string* error);
-  // Appends {"t": unix_ms, "event": event, ...fields} and, with `sync`, syncs it and every
-  // earlier line to disk. Thread-safe. An event may skip the sync only when no action outside
-  // ferry follows it before the next synced one (a noop step's events). A failed write is
-  // fatal for the run: the caller stops (false, with *error).
-  bool append(int64_t unix_ms, const std::string& event, json fields, std::string* error, bool sync = true);
+  // Appends one event ({"t": unix_ms, "event": name, ...}) as a line and, with `sync`, syncs it
+  // and every earlier line to disk. Thread-safe. An event may skip the sync only when no action
+  // outside ferry follows it before the next synced one (a noop step's events). A failed write
+  // is fatal for the run: the caller stops (false, with *error).
+  bool append(const json& event, std::string* error, bool sync = true);
 
  private:
   JournalWriter(int fd, const Redactor* redactor) : fd_(fd), redactor_(redactor) {}

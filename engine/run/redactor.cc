@@ -25,6 +25,7 @@ std::string Redactor::redact(std::string_view text) const {
 }
 
 nlohmann::json Redactor::redact_json(const nlohmann::json& value) const {
+  if (empty()) return value;
   if (value.is_string()) return redact(std::string_view(value.get_ref<const std::string&>()));
   if (value.is_array()) {
     nlohmann::json out = nlohmann::json::array();

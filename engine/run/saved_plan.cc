@@ -7,13 +7,15 @@ namespace ferry::engine {
 
 using json = nlohmann::json;
 
-std::string saved_plan_text(const dsl::Ir& ir, const std::string& source) {
+SavedPlanText saved_plan_text(const dsl::Ir& ir, const std::string& source) {
+  json ir_json = dsl::ir_to_json(ir, {.spans = false});
+  std::string hash = dsl::canonical_text_hash(ir_json.dump(2) + "\n");
   json j = {{"ferry_saved_plan", kSavedPlanVersion},
             {"plan", ir.plan},
-            {"ir_hash", dsl::ir_hash(ir)},
+            {"ir_hash", hash},
             {"source", source},
-            {"ir", dsl::ir_to_json(ir, {.spans = false})}};
-  return j.dump(2) + "\n";
+            {"ir", std::move(ir_json)}};
+  return {hash, j.dump(2) + "\n"};
 }
 
 bool is_saved_plan(const std::string& path) {
@@ -28,7 +30,7 @@ bool is_saved_plan(const std::string& path) {
   return j.is_object() && j.contains("ferry_saved_plan");
 }
 
-std::optional<dsl::Ir> read_saved_plan(const std::string& path, std::string* error) {
+std::optional<dsl::Ir> read_saved_plan(const std::string& path, std::string* error, std::string* hash_out) {
   std::ifstream in(path);
   if (!in) {
     *error = "cannot read the saved plan " + path;
@@ -56,6 +58,7 @@ std::optional<dsl::Ir> read_saved_plan(const std::string& path, std::string* err
              j.value("ir_hash", "").substr(0, 12) + "); run `ferry plan -out` again and review it";
     return std::nullopt;
   }
+  if (hash_out) *hash_out = hash;
   return ir;
 }
 

@@ -13,11 +13,17 @@ namespace ferry::engine {
 
 inline constexpr int kSavedPlanVersion = 1;
 
-std::string saved_plan_text(const dsl::Ir& ir, const std::string& source);
+struct SavedPlanText {
+  std::string hash;  // dsl::ir_hash of the plan
+  std::string text;  // the file
+};
+// Serializes the IR once for both.
+SavedPlanText saved_plan_text(const dsl::Ir& ir, const std::string& source);
 // True if `path` looks like a saved plan (JSON with a "ferry_saved_plan" key) rather than a
 // .ferry/.toml source.
 bool is_saved_plan(const std::string& path);
-// Reads and verifies a saved plan; *error says what is wrong (unreadable, edited, too new).
-std::optional<dsl::Ir> read_saved_plan(const std::string& path, std::string* error);
+// Reads and verifies a saved plan, and gives its hash; *error says what is wrong (unreadable,
+// edited, too new).
+std::optional<dsl::Ir> read_saved_plan(const std::string& path, std::string* error, std::string* hash = nullptr);
 
 }  // namespace ferry::engine

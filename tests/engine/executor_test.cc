@@ -85,7 +85,8 @@ TEST(Executor, BoundsParallelismAndPools) {
   std::string steps;
   for (int i = 0; i < 12; ++i) {
     std::string id = "w" + std::to_string(i);
-    steps += "step " + id + " = noop {" + (i < 6 ? " pool = \"narrow\" " : "") + "}\n";
+    // shell, not noop: the scheduler runs noop steps itself, without a worker.
+    steps += "step " + id + " = shell { argv = [\"x\"] " + (i < 6 ? " pool = \"narrow\" " : "") + "}\n";
     h.script.sleep_ms[id] = 30;
     if (i < 6) h.script.pool_of[id] = {"narrow"};
   }

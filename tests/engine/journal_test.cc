@@ -43,8 +43,8 @@ class JournalTest : public ::testing::Test {
 TEST_F(JournalTest, WritesEventsThatReadBackInOrderWithMode0600) {
   auto w = open();
   std::string error;
-  ASSERT_TRUE(w->append(1, "step_started", {{"step", "a"}, {"attempt", 1}}, &error));
-  ASSERT_TRUE(w->append(2, "step_succeeded", {{"step", "a"}, {"outputs", {{"x", 1}}}}, &error));
+  ASSERT_TRUE(w->append({{"t", 1}, {"event", "step_started"}, {"step", "a"}, {"attempt", 1}}, &error));
+  ASSERT_TRUE(w->append({{"t", 2}, {"event", "step_succeeded"}, {"step", "a"}, {"outputs", {{"x", 1}}}}, &error));
   struct stat st {};
   ASSERT_EQ(stat(path_.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
@@ -61,7 +61,7 @@ TEST_F(JournalTest, ATornLastLineIsIgnoredAndAReopenEndsIt) {
   {
     auto w = open();
     std::string error;
-    ASSERT_TRUE(w->append(1, "step_started", {{"step", "a"}}, &error));
+    ASSERT_TRUE(w->append({{"t", 1}, {"event", "step_started"}, {"step", "a"}}, &error));
   }
   append_raw(R"({"t":2,"event":"step_succ)");
   std::string error;
@@ -71,7 +71,7 @@ TEST_F(JournalTest, ATornLastLineIsIgnoredAndAReopenEndsIt) {
   EXPECT_EQ(j->torn_lines, std::vector<size_t>{3});
   // Resuming appends after the torn line, not glued to it.
   auto w = open();
-  ASSERT_TRUE(w->append(3, "step_succeeded", {{"step", "a"}}, &error));
+  ASSERT_TRUE(w->append({{"t", 3}, {"event", "step_succeeded"}, {"step", "a"}}, &error));
   j = read_journal(path_, &error);
   ASSERT_TRUE(j) << error;
   ASSERT_EQ(j->events.size(), 2u);
@@ -93,7 +93,7 @@ TEST_F(JournalTest, RedactsSecretsBeforeWriting) {
   redactor_.add("hunter2-secret");
   auto w = open();
   std::string error;
-  ASSERT_TRUE(w->append(1, "step_failed", {{"step", "a"}, {"message", "login hunter2-secret refused"}}, &error));
+  ASSERT_TRUE(w->append({{"t", 1}, {"event", "step_failed"}, {"step", "a"}, {"message", "login hunter2-secret refused"}}, &error));
   std::ifstream in(path_);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_EQ(text.find("hunter2-secret"), std::string::npos);

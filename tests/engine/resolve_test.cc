@@ -88,7 +88,9 @@ TEST_P(StockPlanRoundTrip, SavedPlanReadsBackToTheSameIr) {
   auto ir = dsl::compile_plan(std::string(FERRY_PLANS_DIR) + "/" + GetParam(), options, &sources, &diags);
   ASSERT_TRUE(ir) << diags.render();
   std::string path = ::testing::TempDir() + "saved-" + GetParam() + ".json";
-  std::ofstream(path) << saved_plan_text(*ir, GetParam());
+  SavedPlanText saved = saved_plan_text(*ir, GetParam());
+  EXPECT_EQ(saved.hash, dsl::ir_hash(*ir));
+  std::ofstream(path) << saved.text;
   ASSERT_TRUE(is_saved_plan(path));
   std::string error;
   auto back = read_saved_plan(path, &error);
