@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make demo`: what ferry does today, on the stock plans and the example env file.
-# (The executor and the sandbox clusters come next; then this runs a migration end to end.)
+# (The kube step types come next; then this runs a migration end to end on the sandbox.)
 set -euo pipefail
 build=${1:-build}
 ferry=$build/engine/ferry
@@ -17,9 +17,37 @@ step "$ferry" check plans/controlplane.toml "${vars[@]}" --output json
 printf '\n\033[1m$ %s\033[0m\n' "$ferry graph plans/controlplane.ferry --vars-file plans/example.env --format mermaid | head -20"
 "$ferry" graph plans/controlplane.ferry "${vars[@]}" --format mermaid | head -20
 
+printf '\n\033[1m# The dry run: what apply would do, in order, with the commands it would run.\033[0m\n'
+printf '\033[1m$ %s\033[0m\n' "$ferry plan plans/controlplane.ferry --vars-file plans/example.env | head -40"
+"$ferry" plan plans/controlplane.ferry "${vars[@]}" | head -40 || true
+
+printf '\n\033[1m# A run: a step fails, the completed steps are rolled back in reverse order.\033[0m\n'
+work=$(mktemp -d)
+cat >"$work/saga.ferry" <<PLAN
+plan "saga" {
+  on_failure = "rollback"
+  param token : secret string = "demo-token-not-shown"
+  phase prepare {
+    step marker = shell {
+      argv = ["sh", "-c", "echo created > $work/marker; echo using \${token}"]
+      rollback { step remove = shell { argv = ["rm", "$work/marker"] } }
+    }
+  }
+  phase move {
+    step copy = shell { argv = ["cp", "$work/marker", "$work/copy"]  retry { attempts = 2  backoff = constant("1s") } }
+    step check = shell { argv = ["test", "-f", "$work/does-not-exist"]  after = [copy] }
+  }
+}
+PLAN
+set +e
+step "$ferry" apply "$work/saga.ferry" --run-dir "$work/run"
+echo "(exit status $?)"
+step "$ferry" status "$work/run"
+set -e
+
 printf '\n\033[1m# A plan with mistakes: every error at once, each with its place and a fix.\033[0m\n'
 broken=$(mktemp --suffix=.ferry)
-trap 'rm -f "$broken"' EXIT
+trap 'rm -rf "$broken" "$work"' EXIT
 cat >"$broken" <<'PLAN'
 plan "typos" {
   param hc_name : string = "jdoe-hosted"
