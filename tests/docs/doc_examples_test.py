@@ -20,8 +20,9 @@ Every ```ferry and ```toml block must carry a `file:` or `fragment:` marker: an 
 checks is how a page starts to lie.
 
 Commands see a fixed environment: HOME=/home/jdoe and USER=jdoe (the page's example user), no
-FERRY_PATH, no AWS_REGION. In outputs, the temporary directory (followed by '/') is removed and
-the source tree SOURCE_DIR is shown as /work/main, the checkout the page was written in.
+FERRY_PATH, no AWS_REGION. In outputs, the temporary directory (followed by '/') is removed,
+the source tree SOURCE_DIR is shown as /work/main, the checkout the page was written in, and
+the installed stdlib (--installed-stdlib) as /usr/local/share/ferry/stdlib, its default place.
 """
 import argparse
 import difflib
@@ -36,6 +37,7 @@ import tempfile
 MARKER = re.compile(r"^<!--\s*(file|fragment):\s*(\S+)\s*-->\s*$")
 FENCE = re.compile(r"^```(\S*)\s*$")
 DOC_ROOT = "/work/main"
+DOC_INSTALLED_STDLIB = "/usr/local/share/ferry/stdlib"
 
 # Names the phase fragments of docs/language.md use; a fragment that needs more should be a file.
 FRAGMENT_WRAPPERS = {
@@ -114,8 +116,9 @@ def console_commands(block):
 
 
 class Runner:
-    def __init__(self, ferry, root, workdir, page):
+    def __init__(self, ferry, root, installed_stdlib, workdir, page):
         self.root = str(pathlib.Path(root).resolve())
+        self.installed_stdlib = installed_stdlib
         self.workdir = workdir
         self.page = page
         bindir = os.path.join(workdir, ".bin")
@@ -136,6 +139,8 @@ class Runner:
 
     def normalize(self, text):
         text = text.replace(self.workdir + "/", "")
+        if self.installed_stdlib and self.installed_stdlib != DOC_INSTALLED_STDLIB:
+            text = text.replace(self.installed_stdlib, DOC_INSTALLED_STDLIB)
         if self.root != DOC_ROOT:
             text = text.replace(self.root, DOC_ROOT)
         return text
@@ -203,6 +208,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--ferry", required=True, help="the ferry binary")
     parser.add_argument("--root", required=True, help="the source tree (shown as /work/main)")
+    parser.add_argument("--installed-stdlib", default="", help="where ferry was built to find the installed stdlib")
     parser.add_argument("--keep", action="store_true", help="keep the example directory")
     parser.add_argument("page")
     args = parser.parse_args()
@@ -210,7 +216,7 @@ def main():
     blocks, errors = read_blocks(args.page)
     workdir = os.path.realpath(tempfile.mkdtemp(prefix="ferry-doc-"))
     try:
-        runner = Runner(args.ferry, args.root, workdir, args.page)
+        runner = Runner(args.ferry, args.root, args.installed_stdlib, workdir, args.page)
         runner.failures.extend(errors)
         runner.check(blocks)
     finally:
