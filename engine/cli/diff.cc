@@ -4,76 +4,43 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "engine/cli/command.h"
 #include "engine/cli/plan_input.h"
+#include "engine/diff/git_plan.h"
 #include "engine/diff/git_show.h"
 #include "engine/diff/plan_diff.h"
 #include "engine/diff/render.h"
 
 namespace ferry::cli {
 namespace {
-namespace fs = std::filesystem;
 
-// One side of the diff: a plan file, or a temporary copy of `REV:path` that goes away with it.
+// One side of the diff: a plan file, or `REV:path` copied out of git.
 class PlanSide {
  public:
-  PlanSide() = default;
-  PlanSide(const PlanSide&) = delete;
-  PlanSide& operator=(const PlanSide&) = delete;
-  ~PlanSide() {
-    std::error_code ec;
-    if (!temp_dir_.empty()) fs::remove_all(temp_dir_, ec);
-  }
-
   // Resolves `arg`; on failure prints why and returns false.
   bool open(const std::string& arg) {
     label_ = arg;
-    if (!diff::is_git_spec(arg)) {
-      path_ = arg;
-      return true;
-    }
-    std::string in_repo = arg.substr(arg.find(':') + 1);
-    std::string ext = fs::path(in_repo).extension().string();
-    if (ext != ".ferry" && ext != ".toml") {
-      std::cerr << "ferry diff: error: '" << arg << "' is neither a file nor REV:path of a .ferry or .toml plan\n";
-      return false;
-    }
-    std::string text, error;
-    if (!diff::git_show(arg, &text, &error)) {
+    if (!diff::is_git_spec(arg)) return true;
+    from_git_ = true;
+    std::string error;
+    if (!git_copy_.open(arg, &error)) {
       std::cerr << "ferry diff: error: " << error << "\n";
-      return false;
-    }
-    // The compiler reads files by path: the revision's text goes to a private temporary
-    // directory, under the file's own name so its extension still picks the surface.
-    std::string pattern = (fs::temp_directory_path() / "ferry-diff-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) {
-      std::cerr << "ferry diff: error: cannot create a temporary directory for '" << arg << "'\n";
-      return false;
-    }
-    temp_dir_ = pattern;
-    path_ = (fs::path(temp_dir_) / fs::path(in_repo).filename()).string();
-    std::ofstream out(path_, std::ios::binary);
-    out << text;
-    if (!out.flush()) {
-      std::cerr << "ferry diff: error: cannot write a temporary copy of '" << arg << "' in " << temp_dir_ << "\n";
       return false;
     }
     return true;
   }
 
   const std::string& label() const { return label_; }
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return from_git_ ? git_copy_.path() : label_; }
   // How messages name the plan: the REV:path it came from, or "" when that is its path.
-  std::string shown_as() const { return temp_dir_.empty() ? "" : label_; }
+  std::string shown_as() const { return from_git_ ? label_ : ""; }
 
  private:
   std::string label_;
-  std::string path_;
-  std::string temp_dir_;
+  bool from_git_ = false;
+  diff::GitPlanCopy git_copy_;
 };
 
 bool use_color() {

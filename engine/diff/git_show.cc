@@ -67,41 +67,49 @@ bool is_git_spec(const std::string& arg) {
   return colon != std::string::npos && colon > 0 && colon + 1 < arg.size();
 }
 
-bool git_show(const std::string& spec, std::string* contents, std::string* error) {
-  Pipe out, err;
-  if (pipe2(out.fd, O_CLOEXEC) != 0 || pipe2(err.fd, O_CLOEXEC) != 0) {
-    *error = "cannot read '" + spec + "' from git: " + std::strerror(errno);
+bool run_git(const std::vector<std::string>& args, std::string* out, std::string* error) {
+  Pipe out_pipe, err_pipe;
+  if (pipe2(out_pipe.fd, O_CLOEXEC) != 0 || pipe2(err_pipe.fd, O_CLOEXEC) != 0) {
+    *error = std::strerror(errno);
     return false;
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out.fd[1], STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, err.fd[1], STDERR_FILENO);
-  // `--` would make git read `spec` as a path; `REV:path` is one revision argument.
-  std::string arg = spec;
-  char* argv[] = {const_cast<char*>("git"), const_cast<char*>("show"), const_cast<char*>("--no-textconv"), arg.data(),
-                  nullptr};
+  posix_spawn_file_actions_adddup2(&actions, out_pipe.fd[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, err_pipe.fd[1], STDERR_FILENO);
+  std::vector<std::string> storage = {"git"};
+  storage.insert(storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : storage) argv.push_back(a.data());
+  argv.push_back(nullptr);
   pid_t pid = 0;
-  int spawned = posix_spawnp(&pid, "git", &actions, nullptr, argv, environ);
+  int spawned = posix_spawnp(&pid, "git", &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (spawned != 0) {
-    *error = "cannot read '" + spec + "' from git: cannot run git: " + std::strerror(spawned);
+    *error = std::string("cannot run git: ") + std::strerror(spawned);
     return false;
   }
-  out.close_end(1);
-  err.close_end(1);
+  out_pipe.close_end(1);
+  err_pipe.close_end(1);
   std::string stdout_text, stderr_text;
-  drain(out.fd[0], err.fd[0], &stdout_text, &stderr_text);
+  drain(out_pipe.fd[0], err_pipe.fd[0], &stdout_text, &stderr_text);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    *error = "cannot read '" + spec + "' from git: " + (stderr_text.empty() ? "git show failed" : trim(stderr_text));
+    *error = stderr_text.empty() ? "git " + args[0] + " failed" : trim(stderr_text);
     return false;
   }
-  *contents = std::move(stdout_text);
+  *out = std::move(stdout_text);
   return true;
+}
+
+bool git_show(const std::string& spec, std::string* contents, std::string* error) {
+  // `REV:path` is one revision argument; `--no-textconv` gives the blob as committed.
+  if (run_git({"show", "--no-textconv", spec}, contents, error)) return true;
+  *error = "cannot read '" + spec + "' from git: " + *error;
+  return false;
 }
 
 }  // namespace ferry::diff

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace ferry::diff {
 
@@ -15,5 +16,9 @@ bool is_git_spec(const std::string& arg);
 // current directory. Runs git without a shell. On failure returns false and sets *error to a
 // sentence naming `spec` with git's own message.
 bool git_show(const std::string& spec, std::string* contents, std::string* error);
+
+// Runs `git ARGS...` (no shell) in the current directory and returns its stdout. On a failure
+// returns false and sets *error to git's message (or why git could not run).
+bool run_git(const std::vector<std::string>& args, std::string* out, std::string* error);
 
 }  // namespace ferry::diff

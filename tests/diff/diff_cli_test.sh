@@ -131,6 +131,20 @@ contains git-broken "HEAD:plans/broken.ferry:3:14: error: unknown step type 'nop
 lacks git-broken "$TMPDIR" "$err"
 expect git-broken-json 2 "$ferry" diff HEAD:plans/broken.ferry plans/g.ferry --output json
 contains git-broken-json '"file": "HEAD:plans/broken.ferry"' "$out"
+# A module used by relative path is read from the same revision: its change shows, attributed.
+mkdir -p "$repo/lib"
+printf 'module "moves" {\n  template hello(word : string) {\n    step say = shell { argv = ["echo", word] }\n  }\n}\n' >"$repo/lib/moves.ferry"
+printf 'plan "m" {\n  use "../lib/moves.ferry"\n  phase p {\n    step greet = moves.hello(word = "hi")\n  }\n}\n' >"$repo/plans/m.ferry"
+git -C "$repo" add lib plans/m.ferry
+git -C "$repo" commit -qm module
+sed -i 's/"echo", word/"printf", word/' "$repo/lib/moves.ferry"
+expect git-module 1 "$ferry" diff HEAD:plans/m.ferry plans/m.ferry
+contains git-module '~ greet.say (shell, from template moves.hello)' "$out"
+contains git-module 'args.argv[0]: "echo" → "printf"' "$out"
+cd "$repo/plans" || exit 2
+expect git-module-from-subdir 1 "$ferry" diff HEAD:./m.ferry m.ferry
+contains git-module-from-subdir 'args.argv[0]: "echo" → "printf"' "$out"
+cd "$repo" || exit 2
 # git difftool hands ferry two temporary files named like the plan (so the surface is kept).
 expect difftool 0 git difftool --no-prompt -x "'$ferry' diff" HEAD -- plans/g.ferry
 contains difftool '~ s (shell)' "$out"
