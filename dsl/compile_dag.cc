@@ -74,7 +74,7 @@ class Linker {
     steps_.reserve(ctx.ir.steps.size());
     ids_.reserve(ctx.ir.steps.size());
     for (const auto& [id, step] : ctx.ir.steps) {
-      steps_.emplace(id, Indexed{&step, ids_.size()});
+      steps_.emplace(id, Indexed{&step, ids_.size(), phase_of(step)});
       ids_.push_back(&id);
     }
   }
@@ -120,7 +120,8 @@ class Linker {
       deps.erase(self);
     }
     if (!owner) {
-      for (const std::string& dep : deps) check_phase_order(step, dep);
+      size_t phase = phase_of(step);
+      for (const std::string& dep : deps) check_phase_order(step, phase, dep);
     }
     step.deps = std::move(deps);
   }
@@ -185,9 +186,10 @@ class Linker {
     return false;
   }
 
-  void check_phase_order(const IrStep& step, const std::string& dep) {
-    const IrStep* target = find(dep);
-    if (!target || phase_index_[target->phase] <= phase_index_[step.phase]) return;
+  void check_phase_order(const IrStep& step, size_t step_phase, const std::string& dep) {
+    auto target_it = steps_.find(dep);
+    if (target_it == steps_.end() || target_it->second.phase <= step_phase) return;
+    const IrStep* target = target_it->second.step;
     ctx_.diags->error(step.span, "step '" + step.id + "' in phase '" + step.phase + "' depends on '" + dep +
                                      "' in the later phase '" + target->phase + "'; phases run in order")
         .notes.push_back({target->span, "'" + dep + "' is declared here"});
@@ -252,7 +254,13 @@ class Linker {
   struct Indexed {
     const IrStep* step;
     size_t index;
+    size_t phase;  // its phase's place in the run order
   };
+
+  size_t phase_of(const IrStep& step) {
+    auto it = phase_index_.find(step.phase);
+    return it == phase_index_.end() ? 0 : it->second;
+  }
   std::unordered_map<std::string_view, Indexed> steps_;
   std::vector<const std::string*> ids_;  // by index
 };

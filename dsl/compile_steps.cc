@@ -209,6 +209,11 @@ class StepChecker {
   // (left-out steps drop out, so `after` a step whose `when` is false is no constraint).
   // Steps of a rollback block are only ever members for their siblings (same `owner`).
   void members(const std::string& id, const std::string& owner, std::vector<std::string>* out) {
+    // A step id is never also a group (the expander refuses that): one hashed lookup will do.
+    if (const StepInstance* step = ctx_.find_step(id)) {
+      if (!step->excluded && step->owner == owner) out->push_back(id);
+      return;
+    }
     for (auto it = ctx_.steps_by_id.lower_bound(id); it != ctx_.steps_by_id.end() && it->first.starts_with(id); ++it) {
       const std::string& candidate = it->first;
       bool member = candidate == id || candidate[id.size()] == '[' || candidate[id.size()] == '.';
