@@ -179,6 +179,23 @@ status=$?
 contains sigint "ferry resume run7" "$(cat "$work/.err")"
 contains sigint-journal '"step_cancelled"' "$(cat run7/journal.jsonl)"
 
+# --- a step's timeout kills its command; a wait probe polls until it passes ---
+cat >timing.ferry <<PLAN
+plan "timing" {
+  phase one {
+    step ready = wait { probe = ["test", "-f", "$work/ready"]  interval = "1s" }
+    step slow = shell { argv = ["sleep", "30"]  timeout = "1s"  after = [ready] }
+  }
+}
+PLAN
+(sleep 2; touch "$work/ready") &
+expect timeout 1 "$ferry" apply timing.ferry --run-dir run8 -v
+contains timeout "slow: failed" "$err"
+contains timeout "timeout: timed out after 1s (the step's timeout)" "$err"
+contains wait-probe "ready: succeeded" "$err"
+contains wait-probe-polled "ready: probe exited 1; next poll in 1s" "$err"
+wait
+
 # --- usage errors ---
 expect bad-parallelism 2 "$ferry" apply steps.ferry --parallelism 0
 expect bad-on-failure 2 "$ferry" apply steps.ferry --on-failure maybe
