@@ -7,37 +7,7 @@ src=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export HOME=/home/jdoe USER=jdoe
-passed=0
-failed=0
-
-# expect NAME STATUS COMMAND...: runs COMMAND, keeps its stdout/stderr in $out/$err.
-expect() {
-  local name=$1 want=$2
-  shift 2
-  "$@" >"$work/out" 2>"$work/err"
-  local got=$?
-  out=$(cat "$work/out")
-  err=$(cat "$work/err")
-  if [[ $got == "$want" ]]; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAIL $name: exit $got, wanted $want"
-    echo "  stdout: ${out:0:600}"
-    echo "  stderr: ${err:0:600}"
-  fi
-}
-
-# contains NAME TEXT HAYSTACK
-contains() {
-  if [[ $3 == *"$2"* ]]; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAIL $1: output does not contain '$2'"
-    echo "  got: ${3:0:800}"
-  fi
-}
+source "$(cd "$(dirname "$0")" && pwd)/../lib/assert.sh"
 
 vars=(--vars-file "$src/plans/example.env")
 plan=$src/plans/controlplane.ferry
@@ -106,7 +76,6 @@ expect convert-back 0 "$ferry" convert "$work/cp.toml" --to ferry --out "$work/c
 expect convert-bad-to 2 "$ferry" convert "$plan" --to yaml
 hashes=$(for f in "$plan" "$work/cp.toml" "$work/cp.ferry"; do
   "$ferry" check "$f" "${vars[@]}" --output json | grep '"hash"'; done | sort -u | wc -l)
-if [[ $hashes == 1 ]]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL convert-same-ir: $hashes hashes"; fi
+check convert-same-ir test "$hashes" = 1
 
-echo "$passed passed, $failed failed"
-((failed == 0))
+finish

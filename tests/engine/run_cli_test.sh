@@ -6,42 +6,11 @@
 #   run_cli_test.sh FERRY
 set -uo pipefail
 ferry=$(realpath "$1")
+here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-passed=0 failed=0
-out="" err="" status=0
-
-# expect NAME STATUS CMD...: runs CMD, keeps its stdout/stderr in $out/$err, checks its status.
-expect() {
-  local name=$1 want=$2
-  shift 2
-  "$@" >"$work/.out" 2>"$work/.err"
-  status=$?
-  out=$(cat "$work/.out")
-  err=$(cat "$work/.err")
-  if [[ $status == "$want" ]]; then
-    passed=$((passed + 1))
-  else
-    echo "FAIL $name: exit $status, wanted $want"
-    echo "  stdout: ${out:0:2000}"
-    echo "  stderr: ${err:0:2000}"
-    failed=$((failed + 1))
-  fi
-}
-contains() {
-  if [[ "$3" == *"$2"* ]]; then passed=$((passed + 1)); else
-    echo "FAIL $1: output does not contain '$2'"
-    echo "  got: ${3:0:2000}"
-    failed=$((failed + 1))
-  fi
-}
-lacks() {
-  if [[ "$3" != *"$2"* ]]; then passed=$((passed + 1)); else
-    echo "FAIL $1: output contains '$2'"
-    failed=$((failed + 1))
-  fi
-}
+source "$here/../lib/assert.sh"
 
 cat >steps.ferry <<PLAN
 plan "steps" {
@@ -61,10 +30,9 @@ expect plan-text 0 "$ferry" plan steps.ferry
 contains plan-text "phase one" "$out"
 contains plan-text "echo got <a.stdout>" "$out"
 contains plan-text "4 steps, 0 destructive" "$out"
-[[ ! -e log ]] && passed=$((passed + 1)) || { echo "FAIL plan-ran-something"; failed=$((failed + 1)); }
+check plan-ran-nothing test ! -e log
 expect plan-json 0 "$ferry" plan steps.ferry --output json
-echo "$out" | python3 -c 'import json,sys; p=json.load(sys.stdin); assert p["totals"]["steps"] == 4; assert [s["id"] for s in p["steps"]][0] == "a"; assert p["steps"][1]["wave"] != p["steps"][0]["wave"]' &&
-  passed=$((passed + 1)) || { echo "FAIL plan-json: unexpected document"; failed=$((failed + 1)); }
+check plan-json python3 -c 'import json,sys; p=json.loads(sys.argv[1]); assert p["totals"]["steps"] == 4; assert p["steps"][0]["id"] == "a"; assert p["steps"][1]["wave"] != p["steps"][0]["wave"]' "$out"
 expect plan-markdown 0 "$ferry" plan steps.ferry --output markdown
 contains plan-markdown "## ferry plan \`steps\`" "$out"
 contains plan-markdown "<details>" "$out"
@@ -76,20 +44,18 @@ contains plan-out "ferry apply saved.json" "$err"
 expect apply-fails 1 "$ferry" apply saved.json --run-dir run1
 contains apply-fails "d: failed" "$err"
 contains apply-fails "ferry resume run1" "$err"
-[[ $(stat -c %a run1) == 700 && $(stat -c %a run1/journal.jsonl) == 600 && $(stat -c %a run1/ferry.log) == 600 ]] &&
-  passed=$((passed + 1)) || { echo "FAIL run-dir-modes: $(stat -c '%n %a' run1 run1/*)"; failed=$((failed + 1)); }
+check run-dir-mode test "$(stat -c %a run1)" = 700
+for f in run1/*; do check "mode-of-$f" test "$(stat -c %a "$f")" = 600; done
 expect status-failed 0 "$ferry" status run1
 contains status-failed "failed: 'sh' exited with status 1" "$out"
 expect status-json 0 "$ferry" status run1 --output json
-echo "$out" | python3 -c 'import json,sys; s=json.load(sys.stdin); assert s["result"]=="failed"; assert s["steps"]["a"]["state"]=="succeeded"; assert s["steps"]["d"]["state"]=="failed"; assert s["steps"]["a"]["outputs"]["stdout"]=="hello\n"' &&
-  passed=$((passed + 1)) || { echo "FAIL status-json: unexpected document: $out"; failed=$((failed + 1)); }
+check status-json python3 -c 'import json,sys; s=json.loads(sys.argv[1]); assert s["result"]=="failed"; assert s["steps"]["a"]["state"]=="succeeded"; assert s["steps"]["d"]["state"]=="failed"; assert s["steps"]["a"]["outputs"]["stdout"]=="hello\n"' "$out"
 sed 's/echo c >>/echo C >>/' steps.ferry >changed.ferry
 expect resume-changed-plan 2 "$ferry" resume run1 changed.ferry
 contains resume-changed-plan "the plan changed since this run started" "$err"
 touch flag
 expect resume-same-plan 0 "$ferry" resume run1 steps.ferry
-[[ "$(cat log)" == $'a\nb\nc\nd' || "$(cat log)" == $'a\nc\nb\nd' ]] && passed=$((passed + 1)) ||
-  { echo "FAIL resume-ran-once: $(cat log | tr '\n' ' ')"; failed=$((failed + 1)); }
+check resume-ran-each-once test "$(sort log | tr '\n' ' ')" = "a b c d "
 expect resume-done 0 "$ferry" resume run1
 contains resume-done "nothing to resume" "$out"
 expect apply-existing-dir 2 "$ferry" apply steps.ferry --run-dir run1
@@ -99,7 +65,7 @@ contains apply-existing-dir "already holds a run" "$err"
 sed 's/echo a >>/echo A >>/' saved.json >edited.json
 expect apply-edited 2 "$ferry" apply edited.json --run-dir run2
 contains apply-edited "was changed after it was saved" "$err"
-[[ ! -e run2 ]] && passed=$((passed + 1)) || { echo "FAIL apply-edited made a run dir"; failed=$((failed + 1)); }
+check apply-edited-made-no-run-dir test ! -e run2
 
 # --- the canary: a secret appears nowhere ferry writes, though the command gets it ---
 canary="CANARY-$RANDOM-4f1c"
@@ -115,7 +81,7 @@ plan "secret" {
 PLAN
 expect secret-missing 2 "$ferry" apply secret.ferry --run-dir run3
 contains secret-missing "secret param 'token' has no value" "$err"
-[[ ! -e run3 ]] && passed=$((passed + 1)) || { echo "FAIL secret-missing made a run dir"; failed=$((failed + 1)); }
+check secret-missing-made-no-run-dir test ! -e run3
 expect secret-plan 0 "$ferry" plan secret.ferry --var token="$canary" --output json
 lacks secret-plan "$canary" "$out$err"
 contains secret-plan "<redacted>" "$out"
@@ -126,7 +92,7 @@ contains secret-apply "failing with <redacted>" "$err"
 for f in run3/* app.log; do lacks "secret-in-$f" "$canary" "$(cat "$f")"; done
 expect secret-status 0 "$ferry" status run3 --output json
 lacks secret-status "$canary" "$out"
-[[ "$(cat seen)" == "$canary" ]] && passed=$((passed + 1)) || { echo "FAIL secret-not-passed: the command did not get the value"; failed=$((failed + 1)); }
+check secret-reached-the-command test "$(cat seen)" = "$canary"
 
 # --- approve: no terminal means no approval, --yes gives it ---
 cat >gate.ferry <<'PLAN'
@@ -158,8 +124,7 @@ plan "saga" {
 PLAN
 expect saga 1 "$ferry" apply saga.ferry --run-dir run6
 contains saga "failed, and rolled back" "$err"
-[[ "$(cat saga)" == $'first\nsecond\nundo-second\nundo-first' ]] && passed=$((passed + 1)) ||
-  { echo "FAIL saga-order: $(cat saga | tr '\n' ' ')"; failed=$((failed + 1)); }
+check saga-order test "$(tr '\n' ' ' <saga)" = "first second undo-second undo-first "
 expect saga-status 0 "$ferry" status run6
 contains saga-status "rolled back" "$out"
 
@@ -175,7 +140,7 @@ for _ in $(seq 50); do grep -q '"step_started"' run7/journal.jsonl 2>/dev/null &
 kill -INT $pid
 wait $pid
 status=$?
-[[ $status == 130 ]] && passed=$((passed + 1)) || { echo "FAIL sigint: exit $status"; cat "$work/.err"; failed=$((failed + 1)); }
+check sigint-exit-130 test "$status" = 130
 contains sigint "ferry resume run7" "$(cat "$work/.err")"
 contains sigint-journal '"step_cancelled"' "$(cat run7/journal.jsonl)"
 
@@ -202,5 +167,4 @@ expect bad-on-failure 2 "$ferry" apply steps.ferry --on-failure maybe
 expect status-no-dir 2 "$ferry" status nowhere
 expect rollback-no-dir 2 "$ferry" rollback nowhere
 
-echo "$passed passed, $failed failed"
-((failed == 0))
+finish
