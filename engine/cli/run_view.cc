@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <thread>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -63,6 +65,18 @@ struct RunView::Impl {
   size_t finished = 0;
   size_t total = 0;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  // Redraws the status line every second, so the elapsed time moves while steps run.
+  std::thread ticker;
+  std::condition_variable stop_ticking;
+  bool stopping = false;
+
+  void tick() {
+    std::unique_lock lock(mu);
+    while (!stop_ticking.wait_for(lock, std::chrono::seconds(1), [&] { return stopping; })) {
+      clear_status();
+      draw_status();
+    }
+  }
 
   void clear_status() {
     if (live) std::fputs("\r\033[K", stderr);
@@ -158,9 +172,16 @@ RunView::RunView(const Args& args, const dsl::Ir& ir, const std::string& run_dir
   impl_->logger->set_level(impl_->verbose ? spdlog::level::debug : spdlog::level::info);
   // The journal is the durable record; the log is flushed on warnings, errors and at the end.
   impl_->logger->flush_on(spdlog::level::warn);
+  if (impl_->live) impl_->ticker = std::thread([impl = impl_.get()] { impl->tick(); });
 }
 
 RunView::~RunView() {
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->stopping = true;
+  }
+  impl_->stop_ticking.notify_all();
+  if (impl_->ticker.joinable()) impl_->ticker.join();
   std::lock_guard lock(impl_->mu);
   impl_->clear_status();
   impl_->logger->flush();

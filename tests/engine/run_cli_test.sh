@@ -161,6 +161,23 @@ contains wait-probe "ready: succeeded" "$err"
 contains wait-probe-polled "ready: probe exited 1; next poll in 1s" "$err"
 wait
 
+# --- on a terminal: a live status line under the log (tmux gives ferry a real TTY) ---
+cat >live.ferry <<'PLAN'
+plan "live" {
+  phase one { step nap = shell { argv = ["sleep", "3"] } }
+}
+PLAN
+session="ferry-live-$$"
+tmux new-session -d -s "$session" -x 150 -y 20 "$ferry apply live.ferry --run-dir run9; sleep 10"
+screen=""
+for _ in $(seq 50); do
+  screen=$(tmux capture-pane -p -t "$session")
+  [[ $screen == *"running: nap"* ]] && break
+  sleep 0.1
+done
+tmux kill-session -t "$session"
+contains live-view "[one] 0/1 done, running: nap" "$screen"
+
 # --- usage errors ---
 expect bad-parallelism 2 "$ferry" apply steps.ferry --parallelism 0
 expect bad-on-failure 2 "$ferry" apply steps.ferry --on-failure maybe
