@@ -116,6 +116,12 @@ std::string plan_text(const PlanReport& r, bool color) {
     out << head << "\n";
     if (!step.description.empty()) out << "      " << st.dim(step.description) << "\n";
     if (!step.when.is_null()) out << "      when " << step.when.dump() << "\n";
+    if (!p.args.empty()) {
+      // The arguments on one line; the JSON output has them whole.
+      std::string args = p.args.dump();
+      if (args.size() > 160) args = args.substr(0, 157) + "...";
+      out << "      " << st.dim("args " + args) << "\n";
+    }
     for (const Action& a : p.actions) out << "      $ " << a.text() << "\n";
     if (!p.error.empty()) out << "      " << st.red("error: " + p.error) << "\n";
     out << "      rollback: " << rollback_words(p) << "\n";

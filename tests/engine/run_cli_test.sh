@@ -161,6 +161,16 @@ contains wait-probe "ready: succeeded" "$err"
 contains wait-probe-polled "ready: probe exited 1; next poll in 1s" "$err"
 wait
 
+# --- the plan's own timeout bounds the whole run ---
+cat >bounded.ferry <<'PLAN'
+plan "bounded" {
+  timeout = "1s"
+  phase one { step long = shell { argv = ["sleep", "30"] } }
+}
+PLAN
+expect run-timeout 1 "$ferry" apply bounded.ferry --run-dir run10
+contains run-timeout "the run's timeout (1s) passed" "$err"
+
 # --- on a terminal: a live status line under the log (tmux gives ferry a real TTY) ---
 cat >live.ferry <<'PLAN'
 plan "live" {
