@@ -2,6 +2,7 @@
 // here compiles, dry-runs (with a note) and fails at run time with a clear error.
 #include "engine/run/step.h"
 #include "engine/steps/aws_steps.h"
+#include "engine/steps/kube_steps.h"
 #include "engine/steps/local_steps.h"
 
 namespace ferry::engine {
@@ -15,6 +16,11 @@ const StepImpl* find_step_impl(const std::string& type) {
       upload_step(),
       presign_step(),
       dns_wait_step(),
+      patch_step(),
+      scale_step(),
+      create_step(),
+      delete_step(),
+      exec_step(),
   };
   for (const StepImpl& impl : impls) {
     if (impl.type == type) return &impl;

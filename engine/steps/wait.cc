@@ -1,29 +1,150 @@
-// `wait`: poll until a condition holds. Here, the `probe` form (a local command that exits 0
-// when done); the `object` and `count` forms poll a cluster and come with the kube backend.
+// `wait`: poll until a condition holds, every `interval`, on the run's clock (so the step's
+// timeout and Ctrl-C end it). Three forms: `probe` (a local command that exits 0 when done),
+// `object` (a JSONPath equals a value, a condition is True, the object exists or is gone) and
+// `count` (at least N objects of a kind match). JSONPaths are kubectl's own (`-o jsonpath`).
 #include "engine/run/subprocess.h"
+#include "engine/steps/kube_steps.h"
 #include "engine/steps/local_steps.h"
 
 namespace ferry::engine {
 namespace {
 
+using kube_step::kubectl_for;
+using kube_step::str;
+
+// `{.status.x}` for kubectl from `.status.x` or `{.status.x}`.
+std::string braced(std::string path) {
+  if (path.empty() || path.front() != '{') path = "{" + path + "}";
+  return path;
+}
+
+// `equals` as kubectl's jsonpath prints it.
+std::string expected(const StepContext& ctx) {
+  json v = ctx.arg("equals", "");
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+bool counting(const StepContext& ctx) { return !ctx.arg("count").is_null(); }
+
+std::vector<std::string> poll_args(const StepContext& ctx) {
+  if (counting(ctx)) {
+    std::vector<std::string> args = {"get", str(ctx, "kind")};
+    if (std::string sel = str(ctx, "selector"); !sel.empty()) args.insert(args.end(), {"-l", sel});
+    std::string each = str(ctx, "jsonpath").empty() ? "{.metadata.name}" : braced(str(ctx, "jsonpath"));
+    args.push_back("-o=jsonpath={range .items[*]}" + each + "{\"\\n\"}{end}");
+    return args;
+  }
+  std::vector<std::string> args = {"get", str(ctx, "object"), "--ignore-not-found"};
+  if (!str(ctx, "jsonpath").empty()) {
+    args.push_back("-o=jsonpath=" + braced(str(ctx, "jsonpath")));
+  } else {
+    args.insert(args.end(), {"-o", "json"});
+  }
+  return args;
+}
+
+std::string goal(const StepContext& ctx) {
+  if (counting(ctx)) {
+    std::string g = "at least " + ctx.arg("count").dump() + " " + str(ctx, "kind");
+    if (!str(ctx, "selector").empty()) g += " matching " + str(ctx, "selector");
+    if (!str(ctx, "jsonpath").empty()) g += " with " + str(ctx, "jsonpath") + " = " + expected(ctx);
+    return g;
+  }
+  const std::string object = str(ctx, "object");
+  if (!str(ctx, "jsonpath").empty()) return object + " has " + str(ctx, "jsonpath") + " = " + expected(ctx);
+  if (!str(ctx, "condition").empty()) return object + " has condition " + str(ctx, "condition") + "=True";
+  return object + (ctx.arg("exists", true) == json(false) ? " is gone" : " exists");
+}
+
+// Whether kubectl's answer meets the goal; `seen` says what it found, for the log.
+bool holds(const StepContext& ctx, const std::string& out, std::string* seen) {
+  if (counting(ctx)) {
+    int64_t n = 0;
+    size_t start = 0;
+    const bool filter = !str(ctx, "jsonpath").empty();
+    while (start < out.size()) {
+      size_t nl = out.find('\n', start);
+      if (nl == std::string::npos) nl = out.size();
+      if (!filter || out.substr(start, nl - start) == expected(ctx)) ++n;
+      start = nl + 1;
+    }
+    *seen = std::to_string(n) + " match";
+    return n >= ctx.arg("count").get<int64_t>();
+  }
+  const bool absent = out.find_first_not_of(" \n") == std::string::npos;
+  if (ctx.arg("exists", true) == json(false) && str(ctx, "jsonpath").empty() && str(ctx, "condition").empty()) {
+    *seen = absent ? "gone" : "still there";
+    return absent;
+  }
+  if (absent) {
+    *seen = "not found";
+    return false;
+  }
+  if (!str(ctx, "jsonpath").empty()) {
+    *seen = "'" + out + "'";
+    return out == expected(ctx);
+  }
+  if (!str(ctx, "condition").empty()) {
+    json o = json::parse(out, nullptr, false);
+    const json conditions = o.is_object() && o.contains("status") ? o["status"].value("conditions", json::array()) : json::array();
+    for (const json& c : conditions) {
+      if (c.value("type", "") == str(ctx, "condition")) {
+        *seen = "status " + c.value("status", "?") + (c.contains("message") ? " (" + c.value("message", "") + ")" : "");
+        return c.value("status", "") == "True";
+      }
+    }
+    *seen = "no such condition yet";
+    return false;
+  }
+  *seen = "exists";
+  return true;
+}
+
+StepResult wait_cluster(StepContext& ctx) {
+  StepResult r;
+  kube::Kubectl k = kubectl_for(ctx);
+  auto interval = dsl::parse_duration(ctx.arg("interval", "10s").get<std::string>()).value_or(10'000);
+  const std::string what = "wait until " + goal(ctx) + k.where();
+  std::string seen = "nothing yet";
+  for (int polls = 1;; ++polls) {
+    kube::CallResult c = k.run(poll_args(ctx), ctx.cancel, what);
+    if (ctx.cancel.cancelled()) {
+      r.status = Status::Error(ctx.cancel.status().error_class(),
+                               ctx.cancel.status().message() + " (" + what + "; last seen: " + seen + ")");
+      return r;
+    }
+    if (c.status.ok()) {
+      if (holds(ctx, c.out, &seen)) return r;
+    } else if (c.status.error_class() == ErrorClass::kTransient) {
+      seen = c.status.message();  // the API server may come and go while we wait
+    } else {
+      r.status = c.status;
+      return r;
+    }
+    ctx.log("poll " + std::to_string(polls) + ": " + seen + "; next in " + dsl::format_duration(interval));
+    if (Status s = ctx.sleep_for(Millis(interval)); !s.ok()) {
+      r.status = Status::Error(s.error_class(), s.message() + " (" + what + "; after " + std::to_string(polls) +
+                                                    (polls == 1 ? " poll" : " polls") + ", last seen: " + seen + ")");
+      return r;
+    }
+  }
+}
+
 std::vector<Action> render(const StepContext& ctx) {
   Action a;
-  if (ctx.args.contains("probe")) {
+  if (!ctx.arg("probe").is_null()) {
     a.argv = ctx.args["probe"].get<std::vector<std::string>>();
     a.note = "every " + ctx.arg("interval", "10s").get<std::string>() + " until it exits 0";
   } else {
-    a.note = "poll the cluster (object and count waits need the kube backend)";
+    a = kubectl_for(ctx).action(poll_args(ctx));
+    a.note = "every " + ctx.arg("interval", "10s").get<std::string>() + " until " + goal(ctx);
   }
   return {a};
 }
 
 StepResult run(StepContext& ctx) {
   StepResult r;
-  if (!ctx.args.contains("probe")) {
-    r.status = Status::Invalid("this build of ferry cannot wait on cluster objects yet (the kube backend is not built); "
-                               "use a `probe` command");
-    return r;
-  }
+  if (ctx.arg("probe").is_null()) return wait_cluster(ctx);
   auto interval = dsl::parse_duration(ctx.arg("interval", "10s").get<std::string>()).value_or(10'000);
   ProcessSpec spec;
   spec.argv = ctx.args["probe"].get<std::vector<std::string>>();

@@ -1,0 +1,110 @@
+// `delete`: objects of one kind by names, a label selector, or all in the namespace. The step
+// first lists what it will delete (so `deleted` names exactly those, and a selector or `all`
+// cannot catch an object created meanwhile), optionally strips finalizers (the procedure's
+// teardown: the controllers that would remove them are stopped), then deletes and waits until
+// the objects are gone.
+#include "engine/steps/kube_steps.h"
+
+namespace ferry::engine {
+namespace {
+
+using kube_step::kubectl_for;
+using kube_step::str;
+
+std::vector<std::string> names_of(const StepContext& ctx) {
+  json names = ctx.arg("names", json::array());
+  return names.is_array() ? names.get<std::vector<std::string>>() : std::vector<std::string>{};
+}
+
+bool flag(const StepContext& ctx, const std::string& name, bool fallback) {
+  json v = ctx.arg(name, fallback);
+  return v.is_boolean() ? v.get<bool>() : fallback;
+}
+
+std::vector<std::string> list_args(const StepContext& ctx) {
+  std::vector<std::string> args = {"get", str(ctx, "kind")};
+  if (std::string sel = str(ctx, "selector"); !sel.empty()) {
+    args.insert(args.end(), {"-l", sel});
+  } else if (!flag(ctx, "all", false)) {
+    for (const std::string& n : names_of(ctx)) args.push_back(n);
+    if (flag(ctx, "ignore_not_found", false)) args.push_back("--ignore-not-found");
+  }
+  return args;
+}
+
+std::vector<std::string> delete_args(const StepContext& ctx, const std::vector<std::string>& names) {
+  std::vector<std::string> args = {"delete", str(ctx, "kind")};
+  args.insert(args.end(), names.begin(), names.end());
+  args.push_back("--ignore-not-found");  // listed a moment ago: gone since is what we want
+  if (flag(ctx, "wait", true)) {
+    args.insert(args.end(), {"--wait=true", "--timeout=" + str(ctx, "wait_timeout")});
+  } else {
+    args.push_back("--wait=false");
+  }
+  return args;
+}
+
+const char* kStrip = R"({"metadata":{"finalizers":null}})";
+
+std::vector<Action> render(const StepContext& ctx) {
+  kube::Kubectl k = kubectl_for(ctx);
+  std::vector<std::string> list = list_args(ctx);
+  list.insert(list.end(), {"-o", "json"});
+  Action read = k.action(list);
+  read.note = "lists the objects to delete";
+  std::vector<Action> actions = {read};
+  if (flag(ctx, "strip_finalizers", false)) {
+    Action strip = k.action({"patch", str(ctx, "kind"), "<each listed object with finalizers>", "--type", "merge", "-p", kStrip});
+    actions.push_back(strip);
+  }
+  actions.push_back(k.action(delete_args(ctx, {"<each listed object>"})));
+  return actions;
+}
+
+StepResult run(StepContext& ctx) {
+  StepResult r;
+  kube::Kubectl k = kubectl_for(ctx);
+  const std::string kind = str(ctx, "kind");
+  json listed;
+  r.status = k.run_json(list_args(ctx), ctx.cancel, "list the " + kind + " to delete" + k.where(), &listed);
+  if (!r.status.ok()) return r;
+  std::vector<std::string> names;
+  json deleted = json::array();
+  for (const json& o : kube::items_of(listed)) {
+    const std::string name = o["metadata"].value("name", "");
+    names.push_back(name);
+    deleted.push_back(kind + "/" + name);
+    if (!flag(ctx, "strip_finalizers", false) || o["metadata"].value("finalizers", json::array()).empty()) continue;
+    Status s = k.run({"patch", kind, name, "--type", "merge", "-p", kStrip}, ctx.cancel,
+                     "remove the finalizers of " + kind + "/" + name + k.where())
+                   .status;
+    if (!s.ok() && s.error_class() != ErrorClass::kNotFound) {
+      r.status = s;
+      return r;
+    }
+  }
+  r.outputs["deleted"] = deleted;
+  if (names.empty()) {
+    ctx.log("no " + kind + " to delete" + k.where());
+    return r;
+  }
+  r.status = k.run(delete_args(ctx, names), ctx.cancel, "delete " + std::to_string(names.size()) + " " + kind + k.where())
+                 .status;
+  if (r.status.error_class() == ErrorClass::kTimeout) {
+    r.status = Status::Timeout(r.status.message() + " (still there after wait_timeout " + str(ctx, "wait_timeout") +
+                               "; do finalizers hold them? see strip_finalizers)");
+  }
+  return r;
+}
+
+}  // namespace
+
+StepImpl delete_step() {
+  StepImpl impl;
+  impl.type = "delete";
+  impl.render = render;
+  impl.run = run;
+  return impl;
+}
+
+}  // namespace ferry::engine

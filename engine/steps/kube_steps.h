@@ -1,0 +1,25 @@
+// Step types over the kube backend (engine/kube): each runs kubectl against the step's
+// `cluster` (its kubeconfig and context) in the step's `namespace`.
+#pragma once
+
+#include "engine/kube/kubectl.h"
+#include "engine/run/step.h"
+
+namespace ferry::engine {
+
+StepImpl patch_step();   // patch.cc
+StepImpl scale_step();   // scale.cc
+StepImpl create_step();  // create.cc
+StepImpl delete_step();  // delete.cc
+StepImpl exec_step();    // exec.cc
+
+namespace kube_step {
+
+// kubectl for this step: Services::kubectl, the cluster's kubeconfig and context, and the
+// step's `namespace` field (if it has one).
+kube::Kubectl kubectl_for(const StepContext& ctx);
+// The string field `name`, or "" when unset.
+std::string str(const StepContext& ctx, const std::string& name);
+
+}  // namespace kube_step
+}  // namespace ferry::engine

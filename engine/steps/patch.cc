@@ -1,0 +1,120 @@
+// `patch`: a merge or JSON patch on one object. Before it patches it reads the object and
+// journals the prior value of every path the patch touches (absent ones as absent), so the
+// inverse puts back exactly those and leaves fields others changed since alone.
+#include "engine/kube/patch_undo.h"
+#include "engine/steps/kube_steps.h"
+
+namespace ferry::engine {
+namespace {
+
+using kube_step::kubectl_for;
+using kube_step::str;
+
+struct PatchArgs {
+  std::string object;  // "hostedclusters/jdoe-hosted"
+  std::string type;    // "merge" or "json"
+  json body;
+};
+
+PatchArgs args_of(const StepContext& ctx) {
+  PatchArgs a;
+  a.object = str(ctx, "object");
+  if (ctx.args.contains("json") && !ctx.args["json"].is_null()) {
+    a.type = "json";
+    a.body = ctx.args["json"];
+  } else {
+    a.type = "merge";
+    a.body = ctx.arg("merge", json::object());
+  }
+  return a;
+}
+
+std::vector<std::string> patch_args(const std::string& object, const std::string& type, const json& body) {
+  return {"patch", object, "--type", type, "-p", body.dump()};
+}
+
+std::vector<Action> render(const StepContext& ctx) {
+  kube::Kubectl k = kubectl_for(ctx);
+  PatchArgs a = args_of(ctx);
+  Action read = k.action({"get", a.object, "-o", "json"});
+  read.note = "reads the prior values of the paths the patch touches (for the rollback)";
+  return {read, k.action(patch_args(a.object, a.type, a.body))};
+}
+
+// The server drops fields a CRD does not declare with only a warning (kubectl patch cannot ask
+// for strict validation): a patch that lost a field almost always has a typo in it.
+Status unknown_fields(const std::string& err, const std::string& what) {
+  std::string fields;
+  size_t at = 0;
+  while ((at = err.find("Warning: unknown field ", at)) != std::string::npos) {
+    size_t end = err.find('\n', at);
+    fields += (fields.empty() ? "" : ", ") + err.substr(at + 23, end - at - 23);
+    at = end;
+  }
+  if (fields.empty()) return Status::Ok();
+  return Status::Invalid(what + ": the server does not know the field(s) " + fields +
+                         " and dropped them (is the patch's path spelled as in the schema?)");
+}
+
+StepResult run(StepContext& ctx) {
+  StepResult r;
+  kube::Kubectl k = kubectl_for(ctx);
+  PatchArgs a = args_of(ctx);
+  const std::string what = "patch " + a.object + k.where();
+  json prior;
+  if (r.status = k.run_json({"get", a.object}, ctx.cancel, "read " + a.object + k.where(), &prior); !r.status.ok()) {
+    return r;
+  }
+  json paths = kube::touched_paths(prior, a.type == "merge" ? a.body : json(), a.type == "json" ? a.body : json());
+  ctx.save_undo({{"object", a.object}, {"paths", paths}});
+  std::vector<std::string> args = patch_args(a.object, a.type, a.body);
+  args.insert(args.end(), {"-o", "json"});
+  kube::CallResult c = k.run(args, ctx.cancel, what);
+  if (!c.status.ok()) {
+    r.status = c.status;
+    return r;
+  }
+  if (r.status = unknown_fields(c.err, what); !r.status.ok()) return r;
+  r.outputs["object"] = json::parse(c.out, nullptr, false);
+  if (r.outputs["object"].is_discarded()) r.status = Status::Invalid(what + ": kubectl's output is not JSON");
+  return r;
+}
+
+Status inverse(StepContext& ctx, const json& undo) {
+  if (!undo.is_object() || !undo.contains("paths")) {
+    return Status::Invalid("the journal holds no prior values for this patch (it never read the object)");
+  }
+  kube::Kubectl k = kubectl_for(ctx);
+  const std::string object = undo.value("object", str(ctx, "object"));
+  json current;
+  if (Status s = k.run_json({"get", object}, ctx.cancel, "read " + object + k.where(), &current); !s.ok()) return s;
+  json restore = kube::restore_patch(current, undo["paths"]);
+  if (restore.empty()) {
+    ctx.log(object + " already has its prior values");
+    return Status::Ok();
+  }
+  ctx.log("restoring " + std::to_string(restore.size()) + " field(s) of " + object);
+  return k.run(patch_args(object, "json", restore), ctx.cancel, "restore " + object + k.where()).status;
+}
+
+std::vector<Action> render_inverse(const StepContext& ctx) {
+  kube::Kubectl k = kubectl_for(ctx);
+  const std::string object = str(ctx, "object");
+  Action a = k.action({"patch", object, "--type", "json", "-p", "<the prior values>"});
+  a.note = "a JSON patch that restores the prior values of the paths the patch touched";
+  return {a};
+}
+
+}  // namespace
+
+StepImpl patch_step() {
+  StepImpl impl;
+  impl.type = "patch";
+  impl.render = render;
+  impl.run = run;
+  impl.inverse = inverse;
+  impl.render_inverse = render_inverse;
+  return impl;
+}
+
+}  // namespace ferry::engine

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# `ferry apply` against the sandbox through the real kubectl: pause the HostedCluster, scale the
+# control plane to 0, fail a later step, and check that the rollback put back exactly what was
+# there (pausedUntil absent again, each deployment at its own prior count). Then the same with
+# `on_failure = stop` and `ferry rollback DIR` later.
+#
+#   apply_rollback_test.sh FERRY REPO_ROOT
+set -uo pipefail
+ferry=$(realpath "$1")
+root=$(realpath "$2")
+command -v kubectl >/dev/null || { echo "FAIL: kubectl is not installed (the kube tests need the real kubectl)"; exit 1; }
+crds=${FERRY_CRDS:-$root/../shared/testdata/crds}
+[[ -d $crds ]] || { echo "FAIL: no CRDs at $crds (set FERRY_CRDS)"; exit 1; }
+
+work=$(mktemp -d)
+sim_pid=""
+cleanup() {
+  [[ -n $sim_pid ]] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+export KUBECACHEDIR=$work/kubecache
+
+python3 "$root/tests/sandbox/apisim.py" --state-dir "$work/sim" --crds "$crds" \
+  --fixture "$root/tests/sandbox/fixtures/source.json" --port 0 --ready-file "$work/ready.json" \
+  --name source >"$work/apisim.log" 2>&1 &
+sim_pid=$!
+for _ in $(seq 300); do [[ -s $work/ready.json ]] && break; sleep 0.1; done
+[[ -s $work/ready.json ]] || { echo "FAIL: apisim did not start:"; cat "$work/apisim.log"; exit 1; }
+kubeconfig=$work/sim/kubeconfig
+export KUBECONFIG=$kubeconfig
+
+passed=0 failed=0
+check() {  # check NAME WANT GOT
+  if [[ "$2" == "$3" ]]; then passed=$((passed + 1)); else
+    echo "FAIL $1: wanted '$2', got '$3'"
+    failed=$((failed + 1))
+  fi
+}
+paused() { kubectl -n clusters get hc jdoe-hosted -o jsonpath='{.spec.pausedUntil}'; }
+replicas() {
+  kubectl -n clusters-jdoe-hosted get deploy kube-apiserver openshift-apiserver control-plane-operator \
+    -o jsonpath='{range .items[*]}{.metadata.name}={.spec.replicas} {end}'
+}
+
+before_replicas=$(replicas)
+check "fixture replicas" "kube-apiserver=3 openshift-apiserver=3 control-plane-operator=1 " "$before_replicas"
+check "fixture not paused" "" "$(paused)"
+
+write_plan() {  # write_plan ON_FAILURE
+  cat >"$work/plan.ferry" <<PLAN
+plan "pause-and-fail" {
+  on_failure = $1
+  cluster source { kubeconfig = "$kubeconfig" }
+  phase backup {
+    step pause = patch {
+      cluster = source  namespace = "clusters"  object = "hostedclusters/jdoe-hosted"
+      merge = { spec = { pausedUntil = "true" } }
+      rollback = auto
+    }
+    step stop = scale {
+      cluster = source  namespace = "clusters-jdoe-hosted"  kind = "deployment"  replicas = 0
+      names = ["kube-apiserver", "openshift-apiserver", "control-plane-operator"]
+      after = [pause]
+      rollback = auto
+    }
+    step check = shell {
+      argv = ["sh", "-c", "kubectl -n clusters-jdoe-hosted get deploy kube-apiserver -o jsonpath='{.spec.replicas}' | grep -qx 0 && exit 7"]
+      after = [stop]
+    }
+  }
+}
+PLAN
+}
+
+# --- on_failure = rollback: the failing step undoes the pause and the scale at once ---
+write_plan rollback
+"$ferry" apply "$work/plan.ferry" --run-dir "$work/run1" >"$work/out1" 2>&1
+status=$?
+check "apply fails" 1 "$status"
+grep -q "exited with status 7" "$work/out1" "$work/run1/journal.jsonl" || { echo "FAIL: the shell step did not fail as planned:"; cat "$work/out1"; failed=$((failed + 1)); }
+check "rolled back: replicas" "$before_replicas" "$(replicas)"
+check "rolled back: pausedUntil absent" "" "$(paused)"
+check "rolled back: spec has no pausedUntil key" "false" \
+  "$(kubectl -n clusters get hc jdoe-hosted -o json | python3 -c 'import json,sys; print(str("pausedUntil" in json.load(sys.stdin)["spec"]).lower())')"
+grep -q '"compensation_succeeded".*"stop"\|"stop".*compensation_succeeded' "$work/run1/journal.jsonl" || {
+  echo "FAIL: no compensation of 'stop' in the journal"; failed=$((failed + 1)); }
+
+# --- on_failure = stop, then `ferry rollback DIR`; a field someone else set meanwhile stays ---
+write_plan stop
+"$ferry" apply "$work/plan.ferry" --run-dir "$work/run2" >"$work/out2" 2>&1
+check "apply stops" 1 "$?"
+check "stopped: paused" "true" "$(paused)"
+check "stopped: scaled to 0" "kube-apiserver=0 openshift-apiserver=0 control-plane-operator=0 " "$(replicas)"
+kubectl -n clusters patch hc jdoe-hosted --type merge -p '{"metadata":{"labels":{"touched":"by-hand"}}}' >/dev/null
+"$ferry" rollback "$work/run2" >"$work/out3" 2>&1
+check "rollback succeeds" 0 "$?"
+check "rollback: replicas" "$before_replicas" "$(replicas)"
+check "rollback: pausedUntil absent" "" "$(paused)"
+check "rollback: other fields kept" "by-hand" "$(kubectl -n clusters get hc jdoe-hosted -o jsonpath='{.metadata.labels.touched}')"
+
+if ((failed)); then
+  echo "--- ferry apply (rollback) ---"; cat "$work/out1"
+  echo "--- ferry apply (stop) ---"; cat "$work/out2"
+  echo "--- ferry rollback ---"; cat "$work/out3"
+fi
+echo "apply_rollback_test: $passed passed, $failed failed"
+((failed == 0))

@@ -1,0 +1,130 @@
+// create and delete through the real kubectl against the sandbox.
+#include <gtest/gtest.h>
+
+#include "tests/kube/step_harness.h"
+
+namespace ferry::engine {
+namespace {
+
+using testing::Sim;
+using testing::StepHarness;
+
+json config_map(const std::string& name, const std::string& value) {
+  return {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", name}}}, {"data", {{"from", value}}}};
+}
+
+bool exists(const Sim& sim, const std::string& ns, const std::string& kind, const std::string& name) {
+  json out;
+  Status s = sim.kubectl(ns).run_json({"get", kind, name, "--ignore-not-found"}, CancelToken(), "test", &out);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return !kube::items_of(out).empty();
+}
+
+TEST(Create, CreatesThenInverseDeletesOnlyWhatItCreated) {
+  ASSERT_TRUE(testing::require_kubectl());
+  Sim sim;
+  ASSERT_TRUE(sim.up());
+  StepHarness first(sim, "create", {{"namespace", "clusters"}, {"object", config_map("mgmt-parent-cluster", "jdoe-dev")}});
+  StepResult r = first.run();
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(r.outputs["created"], json({"ConfigMap/mgmt-parent-cluster"}));
+  EXPECT_EQ(sim.get("clusters", {"configmap", "mgmt-parent-cluster"})["data"]["from"], "jdoe-dev");
+
+  // The same object again plus a new one: the identical one counts as created, and only the
+  // new one is the second step's to delete.
+  StepHarness second(sim, "create", {{"namespace", "clusters"},
+                                     {"objects", {config_map("mgmt-parent-cluster", "jdoe-dev"), config_map("second", "x")}}});
+  r = second.run();
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(r.outputs["created"], json({"ConfigMap/mgmt-parent-cluster", "ConfigMap/second"}));
+  ASSERT_EQ(second.undos.size(), 1u);
+  EXPECT_EQ(second.undos[0]["created"].size(), 1u);
+  ASSERT_TRUE(second.inverse().ok());
+  EXPECT_FALSE(exists(sim, "clusters", "configmap", "second"));
+  EXPECT_TRUE(exists(sim, "clusters", "configmap", "mgmt-parent-cluster"));
+  ASSERT_TRUE(first.inverse().ok());
+  EXPECT_FALSE(exists(sim, "clusters", "configmap", "mgmt-parent-cluster"));
+}
+
+TEST(Create, ExistingWithOtherContentIsAlreadyExists) {
+  ASSERT_TRUE(testing::require_kubectl());
+  Sim sim;
+  ASSERT_TRUE(sim.up());
+  ASSERT_TRUE(StepHarness(sim, "create", {{"namespace", "clusters"}, {"object", config_map("cm", "a")}}).run().status.ok());
+  StepResult r = StepHarness(sim, "create", {{"namespace", "clusters"}, {"object", config_map("cm", "b")}}).run();
+  EXPECT_EQ(r.status.error_class(), ErrorClass::kAlreadyExists);
+  EXPECT_NE(r.status.message().find("differs from the plan at data.from"), std::string::npos) << r.status.message();
+}
+
+TEST(Create, UnknownFieldIsInvalidWithTheServersMessage) {
+  ASSERT_TRUE(testing::require_kubectl());
+  Sim sim;
+  ASSERT_TRUE(sim.up());
+  json hc = {{"apiVersion", "hypershift.openshift.io/v1beta1"},
+             {"kind", "HostedCluster"},
+             {"metadata", {{"name", "y"}}},
+             {"spec", {{"bogus", 1}}}};
+  StepResult r = StepHarness(sim, "create", {{"namespace", "clusters"}, {"object", hc}}).run();
+  EXPECT_EQ(r.status.error_class(), ErrorClass::kInvalid);
+  EXPECT_NE(r.status.message().find("strict decoding error: unknown field \"spec.bogus\""), std::string::npos)
+      << r.status.message();
+}
+
+TEST(Delete, StripsFinalizersAndWaitsUntilGone) {
+  ASSERT_TRUE(testing::require_kubectl());
+  Sim sim;
+  ASSERT_TRUE(sim.up());
+  const char* cp = "clusters-jdoe-hosted";
+  json machines = sim.get(cp, {"awsmachines"});
+  ASSERT_FALSE(kube::items_of(machines).empty());
+  ASSERT_FALSE(kube::items_of(machines)[0]["metadata"]["finalizers"].empty());
+  StepHarness h(sim, "delete", {{"namespace", cp}, {"kind", "awsmachines"}, {"all", true}, {"strip_finalizers", true},
+                                {"wait", true}, {"wait_timeout", "30s"}});
+  StepResult r = h.run();
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(r.outputs["deleted"].size(), kube::items_of(machines).size());
+  EXPECT_TRUE(kube::items_of(sim.get(cp, {"awsmachines"})).empty());
+}
+
+TEST(Delete, FinalizersHoldItAndTheWaitTimesOut) {
+  ASSERT_TRUE(testing::require_kubectl());
+  Sim sim;
+  ASSERT_TRUE(sim.up());
+  StepHarness h(sim, "delete", {{"namespace", "clusters"}, {"kind", "hostedclusters"}, {"names", {"jdoe-hosted"}},
+                                {"wait", true}, {"wait_timeout", "2s"}});
+  StepResult r = h.run();
+  EXPECT_EQ(r.status.error_class(), ErrorClass::kTimeout) << r.status.ToString();
+  EXPECT_NE(r.status.message().find("strip_finalizers"), std::string::npos) << r.status.message();
+}
+
+TEST(Delete, NotFoundUnlessIgnored) {
+  ASSERT_TRUE(testing::require_kubectl());
+  Sim sim;
+  ASSERT_TRUE(sim.up());
+  StepResult r = StepHarness(sim, "delete", {{"namespace", "clusters"}, {"kind", "configmaps"}, {"names", {"nope"}},
+                                             {"wait_timeout", "5s"}})
+                     .run();
+  EXPECT_EQ(r.status.error_class(), ErrorClass::kNotFound) << r.status.ToString();
+  r = StepHarness(sim, "delete", {{"namespace", "clusters"}, {"kind", "configmaps"}, {"names", {"nope"}},
+                                  {"ignore_not_found", true}, {"wait_timeout", "5s"}})
+          .run();
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(r.outputs["deleted"], json::array());
+}
+
+TEST(Delete, BySelector) {
+  ASSERT_TRUE(testing::require_kubectl());
+  Sim sim;
+  ASSERT_TRUE(sim.up());
+  const char* cp = "clusters-jdoe-hosted";
+  StepResult r = StepHarness(sim, "delete", {{"namespace", cp}, {"kind", "machines.cluster.x-k8s.io"},
+                                             {"selector", "hypershift.openshift.io/nodePool=jdoe-hosted-us-west-1b"},
+                                             {"strip_finalizers", true}, {"wait_timeout", "30s"}})
+                     .run();
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(r.outputs["deleted"].size(), 1u);
+  EXPECT_EQ(kube::items_of(sim.get(cp, {"machines.cluster.x-k8s.io"})).size(), 2u);
+}
+
+}  // namespace
+}  // namespace ferry::engine

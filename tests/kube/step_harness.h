@@ -1,0 +1,67 @@
+// Runs one kube step type by hand (run, then inverse) against a Sim, with the undo data, log
+// lines and tainted values it produced kept for the test to look at.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "dsl/ir.h"
+#include "engine/run/step.h"
+#include "tests/kube/sim.h"
+
+namespace ferry::engine::testing {
+
+struct StepHarness {
+  dsl::IrStep step;
+  dsl::IrCluster cluster;
+  Services services;
+  Redactor redactor;
+  std::vector<std::string> logs;
+  std::vector<json> undos;
+  std::vector<std::string> tainted;
+  std::string run_dir;
+
+  StepHarness(const Sim& sim, const std::string& type, json args) {
+    step.id = type + "-under-test";
+    step.type = type;
+    step.cluster = "source";
+    step.args = std::move(args);
+    cluster.name = "source";
+    cluster.fields = {{"kubeconfig", sim.kubeconfig()}};
+    run_dir = sim.dir() + "/run";
+    std::filesystem::create_directories(run_dir);
+  }
+
+  StepContext context() {
+    StepContext ctx;
+    ctx.step = &step;
+    ctx.args = step.args;
+    ctx.cluster = &cluster;
+    ctx.run_dir = run_dir;
+    ctx.clock = &real_clock();
+    ctx.redactor = &redactor;
+    ctx.services = &services;
+    ctx.log = [this](const std::string& line) { logs.push_back(line); };
+    ctx.save_undo = [this](const json& undo) { undos.push_back(undo); };
+    ctx.taint = [this](const std::string& v) { tainted.push_back(v); };
+    return ctx;
+  }
+
+  const StepImpl& impl() {
+    const StepImpl* impl = find_step_impl(step.type);
+    EXPECT_NE(impl, nullptr) << step.type;
+    return *impl;
+  }
+
+  StepResult run() {
+    StepContext ctx = context();
+    return impl().run(ctx);
+  }
+  // The inverse with the first undo value saved (as the journal keeps it).
+  Status inverse() {
+    StepContext ctx = context();
+    return impl().inverse(ctx, undos.empty() ? json() : undos.front());
+  }
+};
+
+}  // namespace ferry::engine::testing
