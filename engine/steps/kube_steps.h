@@ -12,6 +12,7 @@ StepImpl scale_step();   // scale.cc
 StepImpl create_step();  // create.cc
 StepImpl delete_step();  // delete.cc
 StepImpl exec_step();    // exec.cc
+StepImpl snapshot_step();  // snapshot.cc
 
 namespace kube_step {
 

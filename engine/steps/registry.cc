@@ -21,6 +21,7 @@ const StepImpl* find_step_impl(const std::string& type) {
       create_step(),
       delete_step(),
       exec_step(),
+      snapshot_step(),
   };
   for (const StepImpl& impl : impls) {
     if (impl.type == type) return &impl;

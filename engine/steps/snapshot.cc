@@ -1,0 +1,132 @@
+// `snapshot`: `etcdctl snapshot save` then `snapshot status -w json`, in the etcd pod through
+// `kubectl exec` (the procedure's command as written), or against a reachable `endpoint` with
+// the local etcdctl. Idempotent: a re-run saves a fresh snapshot over the old file.
+#include <sstream>
+
+#include "engine/run/subprocess.h"
+#include "engine/steps/kube_steps.h"
+
+namespace ferry::engine {
+namespace {
+
+using kube_step::kubectl_for;
+using kube_step::str;
+
+// The etcd CA moved in OpenShift 4.12; older hosted clusters keep it beside the client cert.
+constexpr const char* kCaLayouts[] = {"/etc/etcd/tls/etcd-ca/ca.crt", "/etc/etcd/tls/client/etcd-client-ca.crt"};
+
+bool in_pod(const StepContext& ctx) { return !str(ctx, "pod").empty(); }
+
+std::string path_of(const StepContext& ctx) {
+  std::string p = str(ctx, "path");
+  return p.empty() ? "/var/lib/data/snapshot.db" : p;
+}
+
+std::vector<std::string> etcdctl(const StepContext& ctx, const std::string& ca, std::vector<std::string> args) {
+  std::vector<std::string> argv = {"env", "ETCDCTL_API=3", "/usr/bin/etcdctl"};
+  if (!ca.empty()) argv.insert(argv.end(), {"--cacert", ca});
+  argv.insert(argv.end(), {"--cert", str(ctx, "cert_file"), "--key", str(ctx, "key_file")});
+  argv.push_back("--endpoints=" + (in_pod(ctx) ? std::string("localhost:2379") : str(ctx, "endpoint")));
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+std::vector<std::string> in_pod_args(const StepContext& ctx, const std::vector<std::string>& command) {
+  std::vector<std::string> args = {"exec", str(ctx, "pod"), "-c", str(ctx, "container"), "--"};
+  args.insert(args.end(), command.begin(), command.end());
+  return args;
+}
+
+// Runs `command` in the pod (or here); its stdout.
+Status run_command(StepContext& ctx, const std::vector<std::string>& command, const std::string& what, std::string* out) {
+  if (in_pod(ctx)) {
+    kube::Kubectl k = kubectl_for(ctx);
+    kube::CallResult c = k.run(in_pod_args(ctx, command), ctx.cancel, what + " in pod " + str(ctx, "pod") + k.where());
+    *out = c.out;
+    return c.status;
+  }
+  ProcessSpec spec;
+  spec.argv = command;
+  ProcessResult p = run_process(spec, ctx.cancel);
+  *out = p.out;
+  if (!p.status.ok()) return Status::Error(p.status.error_class(), what + ": " + p.status.message());
+  return kube::classify(p.exit_code, p.err, what);
+}
+
+std::string ca_of(StepContext& ctx) {
+  if (std::string ca = str(ctx, "ca_file"); !ca.empty()) return ca;
+  if (!in_pod(ctx)) return "";
+  std::string ignored;
+  for (const char* ca : kCaLayouts) {
+    if (run_command(ctx, {"test", "-f", ca}, "look for the etcd CA", &ignored).ok()) return ca;
+  }
+  return kCaLayouts[0];  // etcdctl's error then names the file
+}
+
+std::vector<Action> render(const StepContext& ctx) {
+  const std::string ca = str(ctx, "ca_file").empty() && in_pod(ctx) ? "<" + std::string(kCaLayouts[0]) + " or " +
+                                                                          kCaLayouts[1] + ">"
+                                                                    : str(ctx, "ca_file");
+  std::vector<std::vector<std::string>> commands = {etcdctl(ctx, ca, {"snapshot", "save", path_of(ctx)}),
+                                                    {"env", "ETCDCTL_API=3", "/usr/bin/etcdctl", "snapshot", "status",
+                                                     path_of(ctx), "-w", "json"},
+                                                    {"stat", "-c", "%s", path_of(ctx)}};
+  std::vector<Action> actions;
+  for (const auto& c : commands) {
+    Action a;
+    if (in_pod(ctx)) {
+      a = kubectl_for(ctx).action(in_pod_args(ctx, c));
+    } else {
+      a.argv = c;
+    }
+    actions.push_back(a);
+  }
+  return actions;
+}
+
+StepResult run(StepContext& ctx) {
+  StepResult r;
+  const std::string path = path_of(ctx);
+  std::string out;
+  const std::string ca = ca_of(ctx);
+  if (r.status = run_command(ctx, etcdctl(ctx, ca, {"snapshot", "save", path}), "etcdctl snapshot save", &out);
+      !r.status.ok()) {
+    return r;
+  }
+  r.status = run_command(ctx, {"env", "ETCDCTL_API=3", "/usr/bin/etcdctl", "snapshot", "status", path, "-w", "json"},
+                         "etcdctl snapshot status", &out);
+  if (!r.status.ok()) return r;
+  json status = json::parse(out, nullptr, false);
+  if (!status.is_object()) {
+    r.status = Status::Invalid("etcdctl snapshot status printed no JSON: " + out.substr(0, 200));
+    return r;
+  }
+  std::string size;
+  if (r.status = run_command(ctx, {"stat", "-c", "%s", path}, "size of " + path, &size); !r.status.ok()) return r;
+  r.outputs = {{"path", path},
+               {"size", std::stoll("0" + size.substr(0, size.find_first_not_of("0123456789")))},
+               {"hash", status.value("hash", int64_t(0))},
+               {"revision", status.value("revision", int64_t(0))},
+               {"total_keys", status.value("totalKey", int64_t(0))}};
+  ctx.log("snapshot " + path + ": " + r.outputs["size"].dump() + " bytes, revision " + r.outputs["revision"].dump() +
+          ", " + r.outputs["total_keys"].dump() + " keys");
+  return r;
+}
+
+std::string implicit_pool(const StepContext& ctx) {
+  if (!in_pod(ctx)) return "";
+  return "exec:" + (ctx.cluster ? ctx.cluster->name : std::string()) + "/" + str(ctx, "namespace") + "/" + str(ctx, "pod");
+}
+
+}  // namespace
+
+StepImpl snapshot_step() {
+  StepImpl impl;
+  impl.type = "snapshot";
+  impl.render = render;
+  impl.run = run;
+  impl.implicit_pool = implicit_pool;
+  return impl;
+}
+
+}  // namespace ferry::engine
