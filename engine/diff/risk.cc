@@ -14,7 +14,8 @@ using dsl::IrStep;
 
 std::string quoted(const std::string& id) { return "'" + id + "'"; }
 
-// "'removed.deployments' (scale to 0, from template hypershift.teardown)"
+// A destructive step as risks name it: "'removed.deployments' (scale to 0, from template
+// hypershift.teardown)" (a destructive scale is one to 0).
 std::string describe(const IrStep& step) {
   std::string what = step.type == "scale" ? "scale to 0" : step.type;
   if (!step.template_name.empty()) what += ", from template " + step.template_name;
