@@ -12,46 +12,8 @@ unset NO_COLOR
 # Temporary copies of REV:path plans go here, so the test can check they are cleaned up.
 export TMPDIR=$work/tmp
 mkdir -p "$TMPDIR"
-passed=0
-failed=0
-
-# expect NAME STATUS COMMAND...: runs COMMAND, keeps its stdout/stderr in $out/$err.
-expect() {
-  local name=$1 want=$2
-  shift 2
-  "$@" >"$work/out" 2>"$work/err"
-  local got=$?
-  out=$(cat "$work/out")
-  err=$(cat "$work/err")
-  if [[ $got == "$want" ]]; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAIL $name: exit $got, wanted $want"
-    echo "  stdout: ${out:0:600}"
-    echo "  stderr: ${err:0:600}"
-  fi
-}
-
-# contains NAME TEXT HAYSTACK / lacks NAME TEXT HAYSTACK
-contains() {
-  if [[ $3 == *"$2"* ]]; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAIL $1: output does not contain '$2'"
-    echo "  got: ${3:0:800}"
-  fi
-}
-lacks() {
-  if [[ $3 != *"$2"* ]]; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAIL $1: output contains '$2'"
-    echo "  got: ${3:0:800}"
-  fi
-}
+# shellcheck source=../lib/assert.sh
+source "$src/tests/lib/assert.sh"
 
 vars=(--vars-file "$src/plans/example.env")
 cp=$src/plans/controlplane.ferry
@@ -149,8 +111,6 @@ cd "$repo" || exit 2
 expect difftool 0 git difftool --no-prompt -x "'$ferry' diff" HEAD -- plans/g.ferry
 contains difftool '~ s (shell)' "$out"
 cd "$work" || exit 2
-leftovers=$(find "$TMPDIR" -mindepth 1 | wc -l)
-if [[ $leftovers == 0 ]]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL temp copies left in $TMPDIR"; fi
+check temp-copies-removed test -z "$(find "$TMPDIR" -mindepth 1)"
 
-echo "$passed passed, $failed failed"
-((failed == 0))
+finish
