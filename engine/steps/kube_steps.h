@@ -13,6 +13,9 @@ StepImpl create_step();  // create.cc
 StepImpl delete_step();  // delete.cc
 StepImpl exec_step();    // exec.cc
 StepImpl snapshot_step();  // snapshot.cc
+StepImpl apply_step();     // apply.cc
+StepImpl backup_step();    // backup.cc
+StepImpl restore_step();   // restore.cc
 
 namespace kube_step {
 
@@ -21,6 +24,10 @@ namespace kube_step {
 kube::Kubectl kubectl_for(const StepContext& ctx);
 // The string field `name`, or "" when unset.
 std::string str(const StepContext& ctx, const std::string& name);
+// `spec.etcd.managed` as a JSON pointer (`/spec/etcd/managed`); a plan names paths with dots.
+json::json_pointer dotted_path(const std::string& path);
+// `id` made safe as a file name ("snap[etcd-0]" -> "snap_etcd-0_").
+std::string file_safe(const std::string& id);
 
 }  // namespace kube_step
 }  // namespace ferry::engine

@@ -22,6 +22,9 @@ const StepImpl* find_step_impl(const std::string& type) {
       delete_step(),
       exec_step(),
       snapshot_step(),
+      apply_step(),
+      backup_step(),
+      restore_step(),
   };
   for (const StepImpl& impl : impls) {
     if (impl.type == type) return &impl;

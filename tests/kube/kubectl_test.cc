@@ -61,6 +61,17 @@ TEST(Classify, TimeoutsAreTransient) {
   EXPECT_EQ(class_of("error: context deadline exceeded\n"), ErrorClass::kTransient);
 }
 
+TEST(Classify, AWaitThatEndsIsATimeoutNotClientGosDeadline) {
+  // `kubectl delete hc jdoe-hosted --wait --timeout=2s` while a finalizer holds it.
+  const std::string err =
+      "E1126 13:40:42.980478   12225 reflector.go:166] \"Unhandled Error\" err=\"k8s.io/client-go/tools/watch/"
+      "informerwatcher.go:146: Failed to watch *unstructured.Unstructured: context deadline exceeded\"\n"
+      "error: timed out waiting for the condition on hostedclusters/jdoe-hosted\n";
+  Status s = classify(1, err, "delete");
+  EXPECT_EQ(s.error_class(), ErrorClass::kTimeout);
+  EXPECT_EQ(s.message(), "delete: error: timed out waiting for the condition on hostedclusters/jdoe-hosted");
+}
+
 TEST(Classify, FirstErrorLineWinsAndWarningsAreSkipped) {
   // `kubectl scale deploy kube-apiserver nope`: one scaled, one missing.
   EXPECT_EQ(class_of("Warning: something\nError from server (NotFound): deployments.apps \"nope\" not found\n"),

@@ -1,0 +1,118 @@
+// `restore`: the objects of backup steps, created on (usually another) cluster in kind order,
+// after the plan's transforms: a namespace override, paths to `set` and to `remove` (e.g. the
+// HostedCluster's restoreSnapshotURL set and pausedUntil dropped). `on_exists` says what an
+// object that already exists gets: `skip`, `fail`, or `replace` (server-side apply, forced).
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "engine/steps/kube_steps.h"
+
+namespace ferry::engine {
+namespace {
+
+using kube_step::kubectl_for;
+using kube_step::str;
+
+// `from` is a backup step (its outputs or its files), a file, or a list of those, nested.
+void collect_files(const json& from, std::vector<std::string>* files) {
+  if (from.is_string()) {
+    files->push_back(from.get<std::string>());
+  } else if (from.is_object() && from.contains("files")) {
+    collect_files(from["files"], files);
+  } else if (from.is_array()) {
+    for (const json& f : from) collect_files(f, files);
+  }
+}
+
+Status read_objects(StepContext& ctx, std::vector<json>* objects) {
+  std::vector<std::string> files;
+  collect_files(ctx.arg("from", json::array()), &files);
+  for (const std::string& file : files) {
+    std::ifstream in(file);
+    if (!in) return Status::NotFound("restore: cannot read the backup file " + file);
+    json o = json::parse(in, nullptr, false);
+    if (!o.is_object() || !o.contains("kind")) return Status::Invalid("restore: " + file + " holds no object");
+    if (o.value("kind", "") == "Secret" && o.contains("data")) {
+      for (const auto& [k, v] : o["data"].items()) {
+        if (v.is_string()) ctx.taint(v.get<std::string>());
+      }
+    }
+    objects->push_back(std::move(o));
+  }
+  return Status::Ok();
+}
+
+void transform(const StepContext& ctx, json* o) {
+  if (std::string ns = str(ctx, "namespace"); !ns.empty()) (*o)["metadata"]["namespace"] = ns;
+  const json set = ctx.arg("set", json::object());  // items() of a temporary would dangle
+  for (const auto& [path, value] : set.items()) (*o)[kube_step::dotted_path(path)] = value;
+  for (const json& path : ctx.arg("remove", json::array())) {
+    json::json_pointer p = kube_step::dotted_path(path.get<std::string>());
+    if (!p.empty() && o->contains(p)) o->at(p.parent_pointer()).erase(p.back());
+  }
+}
+
+// Kinds in `kind_order` first, in that order; the rest after, as they came.
+void order(const StepContext& ctx, std::vector<json>* objects) {
+  std::vector<std::string> kinds = ctx.arg("kind_order", json::array()).get<std::vector<std::string>>();
+  auto rank = [&](const json& o) {
+    auto it = std::find(kinds.begin(), kinds.end(), o.value("kind", ""));
+    return it - kinds.begin();
+  };
+  std::stable_sort(objects->begin(), objects->end(), [&](const json& a, const json& b) { return rank(a) < rank(b); });
+}
+
+std::string label(const json& o) { return o.value("kind", "?") + "/" + o["metadata"].value("name", "?"); }
+
+std::vector<Action> render(const StepContext& ctx) {
+  kube::Kubectl k = kubectl_for(ctx);
+  const std::string on_exists = str(ctx, "on_exists");
+  Action a = on_exists == "replace"
+                 ? k.action({"apply", "--server-side", "--field-manager=ferry", "--force-conflicts", "-f", "-"},
+                            "each backed-up object, transformed, as JSON")
+                 : k.action({"create", "-f", "-"}, "each backed-up object, transformed, as JSON");
+  a.note = "in kind order; an existing object: " + (on_exists.empty() ? std::string("fail") : on_exists);
+  return {a};
+}
+
+StepResult run(StepContext& ctx) {
+  StepResult r;
+  kube::Kubectl k = kubectl_for(ctx);
+  std::vector<json> objects;
+  if (r.status = read_objects(ctx, &objects); !r.status.ok()) return r;
+  for (json& o : objects) transform(ctx, &o);
+  order(ctx, &objects);
+  const std::string on_exists = str(ctx, "on_exists").empty() ? "fail" : str(ctx, "on_exists");
+  json applied = json::array();
+  for (const json& o : objects) {
+    const std::string what = "restore " + label(o) + k.where();
+    kube::CallResult c = on_exists == "replace"
+                             ? k.run({"apply", "--server-side", "--field-manager=ferry", "--force-conflicts", "-f", "-"},
+                                     ctx.cancel, what, o.dump())
+                             : k.run({"create", "-f", "-"}, ctx.cancel, what, o.dump());
+    if (c.status.error_class() == ErrorClass::kAlreadyExists && on_exists == "skip") {
+      ctx.log(label(o) + " already exists: skipped (on_exists = skip)");
+      continue;
+    }
+    if (!c.status.ok()) {
+      r.status = c.status;
+      return r;
+    }
+    applied.push_back(label(o));
+  }
+  r.outputs["applied"] = applied;
+  return r;
+}
+
+}  // namespace
+
+StepImpl restore_step() {
+  StepImpl impl;
+  impl.type = "restore";
+  impl.render = render;
+  impl.run = run;
+  return impl;
+}
+
+}  // namespace ferry::engine

@@ -1,0 +1,120 @@
+// backup, restore and apply through the real kubectl: the procedure's Secret filters, cleaned
+// files (0600), tainted Secret data, and a restore with transforms on a second cluster.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include "tests/kube/step_harness.h"
+
+namespace ferry::engine {
+namespace {
+
+using testing::Sim;
+using testing::StepHarness;
+
+const char* kCp = "clusters-jdoe-hosted";
+
+json read_file(const std::string& path) {
+  std::ifstream in(path);
+  return json::parse(in);
+}
+
+TEST(Backup, SecretsOfTheControlPlaneWithTheProceduresFilters) {
+  ASSERT_TRUE(testing::require_kubectl());
+  Sim sim;
+  ASSERT_TRUE(sim.up());
+  StepHarness h(sim, "backup", {{"namespace", kCp}, {"kind", "secrets"},
+                                {"exclude_names", {"^oauth-openshift", "^token-jdoe-hosted"}},
+                                {"exclude_types", {"kubernetes.io/dockercfg", "kubernetes.io/service-account-token"}},
+                                {"drop", json::array()}, {"keep_status", false}});
+  StepResult r = h.run();
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  ASSERT_GT(r.outputs["count"].get<int>(), 0);
+  EXPECT_EQ(r.outputs["files"].size(), r.outputs["count"].get<size_t>());
+  json all = sim.get(kCp, {"secrets"});
+  size_t kept = 0;
+  for (const json& s : kube::items_of(all)) {
+    std::string name = s["metadata"]["name"], type = s.value("type", "");
+    bool skip = name.rfind("oauth-openshift", 0) == 0 || name.rfind("token-jdoe-hosted", 0) == 0 ||
+                type == "kubernetes.io/dockercfg" || type == "kubernetes.io/service-account-token";
+    kept += !skip;
+  }
+  EXPECT_EQ(r.outputs["count"].get<size_t>(), kept);
+  for (const json& f : r.outputs["files"]) {
+    struct stat st;
+    ASSERT_EQ(stat(f.get<std::string>().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << f;
+    json o = read_file(f);
+    EXPECT_EQ(o["kind"], "Secret");
+    for (const char* k : {"uid", "resourceVersion", "creationTimestamp", "managedFields"}) {
+      EXPECT_FALSE(o["metadata"].contains(k)) << f << " keeps metadata." << k;
+    }
+    const json data = o.value("data", json::object());
+    for (const auto& [k, v] : data.items()) {
+      EXPECT_NE(std::find(h.tainted.begin(), h.tainted.end(), v.get<std::string>()), h.tainted.end())
+          << "data." << k << " of " << f << " was not tainted";
+    }
+  }
+  struct stat st;
+  ASSERT_EQ(stat((h.run_dir + "/backups").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+}
+
+TEST(BackupRestore, HostedClusterToASecondClusterWithTransforms) {
+  ASSERT_TRUE(testing::require_kubectl());
+  Sim source;
+  ASSERT_TRUE(source.up());
+  StepHarness backup(source, "backup", {{"namespace", "clusters"}, {"kind", "hostedclusters"}, {"names", {"jdoe-hosted"}}});
+  StepResult b = backup.run();
+  ASSERT_TRUE(b.status.ok()) << b.status.ToString();
+  ASSERT_EQ(b.outputs["count"], 1);
+  json file = read_file(b.outputs["files"][0]);
+  EXPECT_FALSE(file.contains("status"));
+
+  Sim dest;  // the same fixture: the namespace exists; the HostedCluster is deleted first
+  ASSERT_TRUE(dest.up());
+  ASSERT_TRUE(StepHarness(dest, "delete", {{"namespace", "clusters"}, {"kind", "hostedclusters"}, {"all", true},
+                                           {"strip_finalizers", true}, {"wait_timeout", "30s"}})
+                  .run()
+                  .status.ok());
+  json restore_args = {{"from", b.outputs},
+                       {"set", {{"spec.pausedUntil", "2030-01-01T00:00:00Z"}}},
+                       {"remove", {"metadata.finalizers"}},
+                       {"kind_order", json::array()},
+                       {"on_exists", "fail"}};
+  StepHarness restore(dest, "restore", restore_args);
+  StepResult r = restore.run();
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(r.outputs["applied"], json({"HostedCluster/jdoe-hosted"}));
+  json hc = dest.get("clusters", {"hostedcluster", "jdoe-hosted"});
+  EXPECT_EQ(hc["spec"]["pausedUntil"], "2030-01-01T00:00:00Z");
+  EXPECT_FALSE(hc["metadata"].contains("finalizers"));
+  EXPECT_EQ(hc["spec"]["release"], file["spec"]["release"]);
+
+  // Again: fail, then skip.
+  r = StepHarness(dest, "restore", restore_args).run();
+  EXPECT_EQ(r.status.error_class(), ErrorClass::kAlreadyExists) << r.status.ToString();
+  restore_args["on_exists"] = "skip";
+  r = StepHarness(dest, "restore", restore_args).run();
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(r.outputs["applied"], json::array());
+}
+
+TEST(Apply, InlineObjectsServerSide) {
+  ASSERT_TRUE(testing::require_kubectl());
+  Sim sim;
+  ASSERT_TRUE(sim.up());
+  json cms = {{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "a"}}}, {"data", {{"x", "1"}}}},
+              {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "b"}}}, {"data", {{"x", "2"}}}}};
+  json args = {{"namespace", "clusters"}, {"objects", cms}, {"field_manager", "ferry"}, {"force_conflicts", false}};
+  for (int i = 0; i < 2; ++i) {  // twice: apply is idempotent
+    StepResult r = StepHarness(sim, "apply", args).run();
+    ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+    EXPECT_EQ(r.outputs["applied"], json({"ConfigMap/a", "ConfigMap/b"}));
+  }
+  EXPECT_EQ(sim.get("clusters", {"configmap", "b"})["data"]["x"], "2");
+}
+
+}  // namespace
+}  // namespace ferry::engine
