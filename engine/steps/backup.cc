@@ -78,7 +78,8 @@ void taint_secret_data(StepContext& ctx, const json& o) {
 }
 
 std::string backup_dir(const StepContext& ctx) {
-  return ctx.run_dir + "/backups/" + kube_step::file_safe(ctx.step ? ctx.step->id : "backup");
+  // A dry run has no run directory yet.
+  return (ctx.run_dir.empty() ? "RUN_DIR" : ctx.run_dir) + "/backups/" + kube_step::file_safe(ctx.step ? ctx.step->id : "backup");
 }
 
 std::vector<Action> render(const StepContext& ctx) {
