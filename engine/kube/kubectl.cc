@@ -132,7 +132,9 @@ Status classify(int exit_code, std::string_view err, const std::string& what) {
 Kubectl Kubectl::in_namespace(const std::string& ns) const {
   Target t = target_;
   t.ns = ns;
-  return Kubectl(std::move(t));
+  Kubectl k(std::move(t));
+  k.log_ = log_;
+  return k;
 }
 
 std::vector<std::string> Kubectl::argv(const std::vector<std::string>& args) const {
@@ -155,6 +157,9 @@ std::string Kubectl::where() const { return target_.ns.empty() ? "" : " in names
 
 CallResult Kubectl::run(const std::vector<std::string>& args, const CancelToken& cancel, const std::string& what,
                         const std::string& stdin_text, size_t max_stdout) const {
+  if (log_ && !args.empty() && args[0] != "get") {
+    log_("$ " + action(args, stdin_text.empty() ? "" : std::to_string(stdin_text.size()) + " bytes of JSON").text());
+  }
   ProcessSpec spec;
   spec.argv = argv(args);
   spec.stdin_text = stdin_text;

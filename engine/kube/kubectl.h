@@ -4,6 +4,7 @@
 // kubectl's `Error from server (Reason): ...` lines, so retry policies can name them.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +48,9 @@ class Kubectl {
   const Target& target() const { return target_; }
   // The same cluster, another namespace ("" for none).
   Kubectl in_namespace(const std::string& ns) const;
+  // Every call that is not a read (`get`) is logged as its command line before it runs, so a
+  // run's log shows what was done to the cluster, as the dry run showed what would be.
+  void set_log(std::function<void(const std::string&)> log) { log_ = std::move(log); }
 
   // The full argv of `kubectl [global flags] args...`.
   std::vector<std::string> argv(const std::vector<std::string>& args) const;
@@ -67,6 +71,7 @@ class Kubectl {
 
  private:
   Target target_;
+  std::function<void(const std::string&)> log_;
 };
 
 // The objects of a `get -o json` answer: a List's items, or the one object.

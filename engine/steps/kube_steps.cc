@@ -12,7 +12,9 @@ kube::Kubectl kubectl_for(const StepContext& ctx) {
     t.context = ctx.cluster->fields.value("context", "");
   }
   t.ns = str(ctx, "namespace");
-  return kube::Kubectl(std::move(t));
+  kube::Kubectl k(std::move(t));
+  if (ctx.log) k.set_log(ctx.log);
+  return k;
 }
 
 std::string str(const StepContext& ctx, const std::string& name) {

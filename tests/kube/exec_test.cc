@@ -26,8 +26,10 @@ TEST(Exec, StdoutExitCodesAndStderrToTheLog) {
   ASSERT_TRUE(r.status.ok()) << r.status.ToString();
   EXPECT_EQ(r.outputs["stdout"], "out\n");
   EXPECT_EQ(r.outputs["exit_code"], 0);
-  ASSERT_FALSE(ok.logs.empty());
-  EXPECT_EQ(ok.logs[0], "stderr of the command: err");
+  ASSERT_EQ(ok.logs.size(), 2u);
+  EXPECT_EQ(ok.logs[0], "$ kubectl --kubeconfig " + sim.kubeconfig() +
+                            " -n clusters-jdoe-hosted exec etcd-0 -c etcd -- sh -c 'echo out; echo err >&2'");
+  EXPECT_EQ(ok.logs[1], "stderr of the command: err");
 
   StepHarness three(sim, "exec", exec_args({"sh", "-c", "echo partial; echo broke >&2; exit 3"}));
   r = three.run();
