@@ -73,9 +73,18 @@ plan "pause-and-fail" {
 PLAN
 }
 
-# --- on_failure = rollback: the failing step undoes the pause and the scale at once ---
+# --- the dry run shows the exact kubectl commands, and changes nothing ---
 write_plan rollback
-"$ferry" apply "$work/plan.ferry" --run-dir "$work/run1" >"$work/out1" 2>&1
+"$ferry" plan "$work/plan.ferry" >"$work/plan.out" 2>&1
+check "plan exit" 0 "$?"
+for line in "kubectl --kubeconfig $kubeconfig -n clusters patch hostedclusters/jdoe-hosted --type merge -p '{\"spec\":{\"pausedUntil\":\"true\"}}'" \
+            "kubectl --kubeconfig $kubeconfig -n clusters-jdoe-hosted scale deployment kube-apiserver openshift-apiserver control-plane-operator --replicas=0"; do
+  grep -qF -- "$line" "$work/plan.out" || { echo "FAIL: the dry run does not show: $line"; cat "$work/plan.out"; failed=$((failed + 1)); }
+done
+check "plan changed nothing" "$before_replicas" "$(replicas)"
+
+# --- on_failure = rollback: the failing step undoes the pause and the scale at once ---
+"$ferry" apply "$work/plan.ferry" --run-dir "$work/run1" -v >"$work/out1" 2>&1
 status=$?
 check "apply fails" 1 "$status"
 grep -q "exited with status 7" "$work/out1" "$work/run1/journal.jsonl" || { echo "FAIL: the shell step did not fail as planned:"; cat "$work/out1"; failed=$((failed + 1)); }
@@ -83,6 +92,8 @@ check "rolled back: replicas" "$before_replicas" "$(replicas)"
 check "rolled back: pausedUntil absent" "" "$(paused)"
 check "rolled back: spec has no pausedUntil key" "false" \
   "$(kubectl -n clusters get hc jdoe-hosted -o json | python3 -c 'import json,sys; print(str("pausedUntil" in json.load(sys.stdin)["spec"]).lower())')"
+grep -qF -- "-n clusters-jdoe-hosted scale deployment kube-apiserver openshift-apiserver control-plane-operator --replicas=0" \
+  "$work/out1" "$work/run1/ferry.log" || { echo "FAIL: the log (-v) does not show the scale command"; failed=$((failed + 1)); }
 grep -q '"compensation_succeeded".*"stop"\|"stop".*compensation_succeeded' "$work/run1/journal.jsonl" || {
   echo "FAIL: no compensation of 'stop' in the journal"; failed=$((failed + 1)); }
 
