@@ -2,7 +2,8 @@
 # `ferry apply` against the sandbox through the real kubectl: pause the HostedCluster, scale the
 # control plane to 0, fail a later step, and check that the rollback put back exactly what was
 # there (pausedUntil absent again, each deployment at its own prior count). Then the same with
-# `on_failure = stop` and `ferry rollback DIR` later.
+# `on_failure = stop` and `ferry rollback DIR` later; then a backup of Secrets whose data must
+# appear in the backup files only, even when a later step prints it.
 #
 #   apply_rollback_test.sh FERRY REPO_ROOT
 set -uo pipefail
@@ -109,6 +110,27 @@ check "rollback succeeds" 0 "$?"
 check "rollback: replicas" "$before_replicas" "$(replicas)"
 check "rollback: pausedUntil absent" "" "$(paused)"
 check "rollback: other fields kept" "by-hand" "$(kubectl -n clusters get hc jdoe-hosted -o jsonpath='{.metadata.labels.touched}')"
+
+# --- backup: Secret data is written to the backup files (0600) and nowhere else, even when a
+# later step prints it ---
+secret_value=$(kubectl -n clusters get secret jdoe-hosted-ssh-key -o jsonpath='{.data.id_rsa\.pub}')
+[[ -n $secret_value ]] || { echo "FAIL: the fixture's ssh key secret has no data.id_rsa.pub"; failed=$((failed + 1)); }
+cat >"$work/backup.ferry" <<PLAN
+plan "backup-secrets" {
+  cluster source { kubeconfig = "$kubeconfig" }
+  phase backup {
+    step secrets = backup { cluster = source  namespace = "clusters"  kind = "secrets"  name_prefix = "jdoe-hosted" }
+    step leak = shell { argv = ["sh", "-c", "cat $work/run3/backups/secrets/*.json"]  after = [secrets] }
+  }
+}
+PLAN
+"$ferry" apply "$work/backup.ferry" --run-dir "$work/run3" -v >"$work/out4" 2>&1
+check "backup apply" 0 "$?"
+grep -rlF -- "$secret_value" "$work/run3/backups" >/dev/null || { echo "FAIL: the secret is not in the backup files"; failed=$((failed + 1)); }
+leaks=$(grep -rlF -- "$secret_value" "$work/out4" "$work/run3" | grep -v "^$work/run3/backups/")
+check "secret data nowhere but the backups" "" "$leaks"
+grep -qF "<redacted>" "$work/run3/journal.jsonl" || { echo "FAIL: the leak step's stdout was not redacted"; failed=$((failed + 1)); }
+check "backup file mode" "600" "$(stat -c %a "$(ls "$work"/run3/backups/secrets/Secret-*.json | head -1)")"
 
 if ((failed)); then
   echo "--- ferry apply (rollback) ---"; cat "$work/out1"
