@@ -184,5 +184,44 @@ TEST(KubeExecutor, RetriesClassifiedErrorsThenRollsBack) {
   EXPECT_EQ(sim.get(kCp, {"deployment", "kube-apiserver"})["spec"]["replicas"], 3);
 }
 
+// NotFound is retried only when the policy names it.
+TEST(KubeExecutor, NotFoundRetriedOnlyWhenThePolicySaysSo) {
+  ASSERT_TRUE(testing::require_kubectl());
+  Sim sim;
+  ASSERT_TRUE(sim.up());
+  auto plan = [&](const std::string& on) {
+    return testing::compile_text(R"(plan "p" {
+      cluster source { kubeconfig = ")" + sim.kubeconfig() + R"(" }
+      phase one {
+        step pause = patch {
+          cluster = source  namespace = "clusters"  object = "hostedclusters/jdoe-hosted"
+          merge = { spec = { pausedUntil = "true" } }
+          retry { attempts = 3  backoff = constant("10ms")  on = [)" + on + R"(] }
+        }
+      }
+    })");
+  };
+  for (const std::string on : {"\"transient\"", "\"not_found\""}) {
+    sim.fault({{"method", "GET"}, {"path", "/hostedclusters/jdoe-hosted$"}, {"code", 404}, {"count", 1}});
+    dsl::Ir ir = plan(on);
+    RunOptions options;
+    options.seed = 1;
+    Services services;
+    Redactor redactor;
+    auto runner = real_runner();
+    Executor ex(ir, options, services, real_clock(), redactor, *runner, nullptr, nullptr);
+    RunResult result = ex.run(CancelToken());
+    const StepRecord& rec = ex.state().steps.at("pause");
+    if (on == "\"not_found\"") {
+      EXPECT_EQ(result, RunResult::kSucceeded);
+      EXPECT_EQ(rec.attempts, 2);
+    } else {
+      EXPECT_EQ(result, RunResult::kFailed);
+      EXPECT_EQ(rec.attempts, 1);
+      EXPECT_EQ(rec.error_class, "not_found");
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ferry::engine

@@ -59,6 +59,23 @@ TEST(Wait, TimesOutCleanlySayingWhatItSaw) {
   EXPECT_NE(r.status.message().find("last seen: 3 match"), std::string::npos) << r.status.message();
 }
 
+TEST(Wait, PollsThroughTransientErrorsButNotOthers) {
+  ASSERT_TRUE(testing::require_kubectl());
+  Sim sim;
+  ASSERT_TRUE(sim.up());
+  sim.fault({{"method", "GET"}, {"path", "/deployments/kube-apiserver$"}, {"code", 503}, {"count", 2}});
+  StepHarness h(sim, "wait", {{"namespace", kCp}, {"object", "deployment/kube-apiserver"},
+                              {"jsonpath", ".spec.replicas"}, {"equals", 3}, {"interval", "100ms"}});
+  StepResult r = run_with_timeout(h, Millis(20'000));
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  ASSERT_EQ(h.logs.size(), 2u);
+  EXPECT_NE(h.logs[0].find("Error from server (ServiceUnavailable)"), std::string::npos) << h.logs[0];
+
+  sim.fault({{"method", "GET"}, {"path", "/deployments/kube-apiserver$"}, {"code", 403}, {"count", 1}});
+  r = run_with_timeout(h, Millis(20'000));
+  EXPECT_EQ(r.status.error_class(), ErrorClass::kForbidden) << r.status.ToString();
+}
+
 TEST(Wait, SeesAChangeMadeWhileItPolls) {
   ASSERT_TRUE(testing::require_kubectl());
   Sim sim;
