@@ -56,17 +56,17 @@ class Sim {
       _exit(127);
     }
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (!std::filesystem::exists(dir_ / "ready.json") || std::filesystem::file_size(dir_ / "ready.json") == 0) {
+    // The ready file is one JSON line; until it parses, apisim is starting (or still writing it).
+    while ((info_ = json::parse(slurp((dir_ / "ready.json").string()), nullptr, false)).is_discarded()) {
       int status;
       if (waitpid(pid_, &status, WNOHANG) == pid_ || std::chrono::steady_clock::now() > deadline) {
+        if (kill(pid_, SIGKILL) == 0) waitpid(pid_, nullptr, 0);  // timed out: leave nothing behind
         pid_ = -1;
         ADD_FAILURE() << "apisim did not start: " << slurp(log);
         return;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the line may be half written
-    info_ = json::parse(slurp((dir_ / "ready.json").string()));
   }
   ~Sim() {
     if (pid_ > 0) {
