@@ -33,38 +33,6 @@ json as_list(const std::vector<json>& objects) {
   return {{"apiVersion", "v1"}, {"kind", "List"}, {"items", objects}};
 }
 
-// The first path where `given` is not contained in `existing` ("" when it is): the server adds
-// defaults and metadata, so only what the plan gives is compared.
-std::string first_difference(const json& given, const json& existing, const std::string& at) {
-  if (given.is_object() && existing.is_object()) {
-    for (const auto& [k, v] : given.items()) {
-      if (!existing.contains(k)) return at + "." + k;
-      if (std::string d = first_difference(v, existing[k], at + "." + k); !d.empty()) return d;
-    }
-    return "";
-  }
-  if (given.is_array() && existing.is_array() && given.size() == existing.size()) {
-    for (size_t i = 0; i < given.size(); ++i) {
-      std::string d = first_difference(given[i], existing[i], at + "[" + std::to_string(i) + "]");
-      if (!d.empty()) return d;
-    }
-    return "";
-  }
-  return given == existing ? "" : at;
-}
-
-// What of an object is its content: everything but the identity and server-owned parts.
-json content_of(const json& o) {
-  json c = o;
-  for (const char* k : {"apiVersion", "kind", "status"}) c.erase(k);
-  json md = json::object();
-  for (const char* k : {"labels", "annotations"}) {
-    if (o.contains("metadata") && o["metadata"].contains(k)) md[k] = o["metadata"][k];
-  }
-  c["metadata"] = md;
-  return c;
-}
-
 std::vector<Action> render(const StepContext& ctx) {
   kube::Kubectl k = kubectl_for(ctx);
   std::vector<Action> actions;
@@ -111,9 +79,9 @@ StepResult run(StepContext& ctx) {
       std::vector<json> found_there = kube::items_of(there);  // `get -f` answers a List
       if (!found_there.empty()) there = found_there.front();
       // Paths only: values may be a Secret's data.
-      if (std::string d = first_difference(content_of(o), content_of(there), ""); !d.empty()) {
+      if (std::string d = kube_step::differs_at(o, there); !d.empty()) {
         r.status = Status::Error(ErrorClass::kAlreadyExists,
-                                 what + ": it already exists and differs from the plan at " + d.substr(1) +
+                                 what + ": it already exists and differs from the plan at " + d +
                                      " (delete it first, or use `apply` to change it)");
         return r;
       }

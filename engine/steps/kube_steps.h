@@ -26,6 +26,10 @@ kube::Kubectl kubectl_for(const StepContext& ctx);
 std::string str(const StepContext& ctx, const std::string& name);
 // `spec.etcd.managed` as a JSON pointer (`/spec/etcd/managed`); a plan names paths with dots.
 json::json_pointer dotted_path(const std::string& path);
+// Where an object the plan gives differs from the existing one ("data.from"), or "" when every
+// field the plan gives (labels and annotations included) has that value there: the server's
+// defaults, status and metadata are not differences.
+std::string differs_at(const json& given, const json& existing);
 // `id` made safe as a file name ("snap[etcd-0]" -> "snap_etcd-0_").
 std::string file_safe(const std::string& id);
 

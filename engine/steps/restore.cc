@@ -1,7 +1,8 @@
 // `restore`: the objects of backup steps, created on (usually another) cluster in kind order,
 // after the plan's transforms: a namespace override, paths to `set` and to `remove` (e.g. the
 // HostedCluster's restoreSnapshotURL set and pausedUntil dropped). `on_exists` says what an
-// object that already exists gets: `skip`, `fail`, or `replace` (server-side apply, forced).
+// object that already exists gets: `skip`, `fail` (unless it is what this step restores, so a
+// re-run after a crash goes on), or `replace` (server-side apply, forced).
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -95,7 +96,23 @@ StepResult run(StepContext& ctx) {
       ctx.log(label(o) + " already exists: skipped (on_exists = skip)");
       continue;
     }
-    if (!c.status.ok()) {
+    if (c.status.error_class() == ErrorClass::kAlreadyExists) {
+      // An identical object is what an earlier attempt of this step restored: a re-run is fine.
+      json there;
+      if (r.status = k.run_json({"get", "-f", "-"}, ctx.cancel, "read the existing " + label(o) + k.where(), &there,
+                                o.dump());
+          !r.status.ok()) {
+        return r;
+      }
+      std::vector<json> found = kube::items_of(there);
+      std::string d = found.empty() ? "metadata" : kube_step::differs_at(o, found.front());
+      if (!d.empty()) {
+        r.status = Status::Error(ErrorClass::kAlreadyExists, what + ": it already exists and differs from the backup at " +
+                                                                 d + " (on_exists = fail)");
+        return r;
+      }
+      ctx.log(label(o) + " already exists as restored");
+    } else if (!c.status.ok()) {
       r.status = c.status;
       return r;
     }

@@ -92,9 +92,15 @@ TEST(BackupRestore, HostedClusterToASecondClusterWithTransforms) {
   EXPECT_FALSE(hc["metadata"].contains("finalizers"));
   EXPECT_EQ(hc["spec"]["release"], file["spec"]["release"]);
 
-  // Again: fail, then skip.
+  // Again: identical, so a re-run (after a crash) succeeds; once it differs, `fail` fails.
+  r = StepHarness(dest, "restore", restore_args).run();
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(r.outputs["applied"], json({"HostedCluster/jdoe-hosted"}));
+  restore_args["set"]["spec.pausedUntil"] = "2031-01-01T00:00:00Z";
   r = StepHarness(dest, "restore", restore_args).run();
   EXPECT_EQ(r.status.error_class(), ErrorClass::kAlreadyExists) << r.status.ToString();
+  EXPECT_NE(r.status.message().find("differs from the backup at spec.pausedUntil"), std::string::npos)
+      << r.status.message();
   restore_args["on_exists"] = "skip";
   r = StepHarness(dest, "restore", restore_args).run();
   ASSERT_TRUE(r.status.ok()) << r.status.ToString();
