@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # `make demo`: what ferry does today, on the stock plans and the example env file.
-# (The kube step types come next; then this runs a migration end to end on the sandbox.)
+# (The whole migration on the sandbox comes next: the stock plan needs the in-pod upload.)
 set -euo pipefail
 build=${1:-build}
 ferry=$build/engine/ferry
 cd "$(dirname "$0")/.."
 export HOME=${HOME:-/home/demo}
 vars=(--vars-file plans/example.env)
+
+work=$(mktemp -d)
+sandbox=$work/sandbox
+cleanup() {
+  [[ -d $sandbox ]] && tests/sandbox/sandbox.sh stop "$sandbox" >/dev/null 2>&1
+  rm -rf "$work"
+}
+trap cleanup EXIT
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 
@@ -22,7 +30,6 @@ printf '\033[1m$ %s\033[0m\n' "$ferry plan plans/controlplane.ferry --vars-file 
 "$ferry" plan plans/controlplane.ferry "${vars[@]}" | head -40 || true
 
 printf '\n\033[1m# A run: a step fails, the completed steps are rolled back in reverse order.\033[0m\n'
-work=$(mktemp -d)
 cat >"$work/saga.ferry" <<PLAN
 plan "saga" {
   on_failure = "rollback"
@@ -45,9 +52,45 @@ echo "(exit status $?)"
 step "$ferry" status "$work/run"
 set -e
 
+printf '\n\033[1m# On the sandbox: three simulated clusters that the real kubectl talks to.\033[0m\n'
+tests/sandbox/sandbox.sh start "$sandbox" >/dev/null
+# shellcheck disable=SC1091
+. "$sandbox/env"
+cat >"$work/stop.ferry" <<'PLAN'
+plan "stop-control-plane" {
+  on_failure = "rollback"
+  cluster source { kubeconfig = env("MGMT_KUBECONFIG") }
+  phase backup {
+    step pause = patch {
+      cluster = source  namespace = "clusters"  object = "hostedclusters/jdoe-hosted"
+      merge = { spec = { pausedUntil = "true" } }
+      rollback = auto
+    }
+    step stop = scale {
+      cluster = source  namespace = "clusters-jdoe-hosted"
+      names = ["kube-apiserver", "openshift-apiserver", "control-plane-operator"]
+      replicas = 0  after = [pause]  rollback = auto
+    }
+    # Stands for a later step that fails: the run rolls back what it did.
+    step gone = wait { cluster = source  namespace = "clusters-jdoe-hosted"  object = "deployments/kube-apiserver"  exists = false  interval = "1s"  timeout = "3s"  after = [stop] }
+  }
+}
+PLAN
+show_state() {
+  kubectl --kubeconfig "$MGMT_KUBECONFIG" -n clusters get hc jdoe-hosted -o jsonpath='pausedUntil={.spec.pausedUntil}{"\n"}'
+  kubectl --kubeconfig "$MGMT_KUBECONFIG" -n clusters-jdoe-hosted get deploy kube-apiserver openshift-apiserver control-plane-operator
+}
+step show_state
+step "$ferry" plan "$work/stop.ferry"
+set +e
+step "$ferry" apply "$work/stop.ferry" --run-dir "$work/stop-run"
+echo "(exit status $?)"
+set -e
+printf '\n\033[1m# Back as it was: pausedUntil unset, each deployment at its own count.\033[0m\n'
+step show_state
+
 printf '\n\033[1m# A plan with mistakes: every error at once, each with its place and a fix.\033[0m\n'
-broken=$(mktemp --suffix=.ferry)
-trap 'rm -rf "$broken" "$work"' EXIT
+broken=$work/typos.ferry
 cat >"$broken" <<'PLAN'
 plan "typos" {
   param hc_name : string = "jdoe-hosted"

@@ -323,8 +323,12 @@ struct Executor::Impl {
       }
       Status s = result.status;
       if (s.error_class() == ErrorClass::kTimeout && timeout) {
+        // The step's own words may start with "timed out" too: say it once.
+        std::string detail = s.message().starts_with("timed out") ? s.message().substr(9) : s.message();
+        while (!detail.empty() && (detail[0] == ':' || detail[0] == ' ')) detail.erase(0, 1);
+        if (detail.starts_with("(") && detail.ends_with(")")) detail = detail.substr(1, detail.size() - 2);
         s = Status::Timeout("timed out after " + step.timeout + " (the step's timeout)" +
-                            (s.message() == "timed out" ? "" : ": " + s.message()));
+                            (detail.empty() ? "" : ": " + detail));
       }
       if (run_token.cancelled()) return fail(id, run_token.status(), first + attempt - 1);
       if (attempt >= policy.attempts || !policy.retries(s.error_class())) return fail(id, s, first + attempt - 1);

@@ -7,7 +7,7 @@ namespace ferry::engine {
 
 StepImpl noop_step();     // noop.cc
 StepImpl shell_step();    // shell.cc
-StepImpl wait_step();     // wait.cc (the shell-probe form; object and count forms need kube)
+StepImpl wait_step();     // wait.cc (a local probe, or objects in a cluster)
 StepImpl approve_step();  // approve.cc
 
 }  // namespace ferry::engine
