@@ -13,7 +13,7 @@ import time
 import unittest
 import urllib.request
 
-from simtest import CRD_TESTS, CRDS, KUBECTL, Sim, SimTestCase, free_port
+from simtest import CRD_TESTS, CRDS, KUBECTL, Sim, SimTestCase, free_port, needs
 
 HC = "jdoe-hosted"
 CP = "clusters-jdoe-hosted"
@@ -596,7 +596,7 @@ class TestExec(SimTestCase):
         self.assertTrue(os.path.exists(os.path.join(self.sim.pod_dir(CP, "etcd-0"), "var/lib/data/marker")))
 
 
-@unittest.skipUnless(os.path.exists("/usr/bin/etcd") and os.path.exists("/usr/bin/etcdctl"),
+@needs(os.path.exists("/usr/bin/etcd") and os.path.exists("/usr/bin/etcdctl"),
                      "etcd-server / etcd-client not installed (scripts/install-deps.sh)")
 class TestExecEtcd(SimTestCase):
     """`etcdctl` in pod etcd-0 talks to a real etcd started on loopback."""
@@ -848,8 +848,8 @@ class TestHyperShiftCrdSuite(SimTestCase):
         self.assertGreaterEqual(n, 9)
 
 
-@unittest.skipUnless(KUBECTL, "kubectl is not installed")
-@unittest.skipUnless(os.path.isdir(CRDS), "CRDs not found")
+@needs(KUBECTL, "kubectl is not installed")
+@needs(os.path.isdir(CRDS), "CRDs not found")
 class TestSeveralInstances(unittest.TestCase):
     def test_three_instances_with_their_own_ports_and_kubeconfigs(self):
         sims = [Sim(f) for f in ("source", "destination", "hosted")]

@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 import unittest
 
-from simtest import CRDS, KUBECTL, Sim
+from simtest import CRDS, KUBECTL, Sim, needs
 
 HC = "jdoe-hosted"
 NS = "clusters"
@@ -31,8 +31,8 @@ def clean(obj, drop_status=True):
     return obj
 
 
-@unittest.skipUnless(KUBECTL, "kubectl is not installed")
-@unittest.skipUnless(os.path.isdir(CRDS), "CRDs not found")
+@needs(KUBECTL, "kubectl is not installed")
+@needs(os.path.isdir(CRDS), "CRDs not found")
 class TestProcedure(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

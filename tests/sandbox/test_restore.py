@@ -13,7 +13,7 @@ import tempfile
 import threading
 import unittest
 
-from simtest import CRDS, KUBECTL, Sim
+from simtest import CRDS, KUBECTL, Sim, needs
 
 HC = "jdoe-hosted"
 CP = "clusters-" + HC
@@ -26,9 +26,9 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@unittest.skipUnless(KUBECTL, "kubectl is not installed")
-@unittest.skipUnless(os.path.isdir(CRDS), "CRDs not found")
-@unittest.skipUnless(os.path.exists("/usr/bin/etcd") and os.path.exists("/usr/bin/etcdctl"), "etcd not installed")
+@needs(KUBECTL, "kubectl is not installed")
+@needs(os.path.isdir(CRDS), "CRDs not found")
+@needs(os.path.exists("/usr/bin/etcd") and os.path.exists("/usr/bin/etcdctl"), "etcd not installed")
 class TestRestore(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

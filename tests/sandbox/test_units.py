@@ -11,7 +11,7 @@ import simcel
 import simproto
 import simschema
 import simyaml
-from simtest import CRDS, CRD_TESTS
+from simtest import CRDS, CRD_TESTS, needs
 
 
 class TestYaml(unittest.TestCase):
@@ -53,7 +53,7 @@ r: "a \\
     def test_documents(self):
         self.assertEqual(simyaml.load_all("a: 1\n---\nb: 2\n"), [{"a": 1}, {"b": 2}])
 
-    @unittest.skipUnless(os.path.isdir(CRDS), "no CRDs")
+    @needs(os.path.isdir(CRDS), "no CRDs")
     def test_every_crd_parses(self):
         files = glob.glob(os.path.join(CRDS, "*.yaml"))
         self.assertEqual(len(files), 10)
@@ -64,7 +64,7 @@ r: "a \\
             for v in crd["spec"]["versions"]:
                 self.assertEqual(v["schema"]["openAPIV3Schema"]["type"], "object")
 
-    @unittest.skipUnless(os.path.isdir(CRDS), "no CRDs")
+    @needs(os.path.isdir(CRDS), "no CRDs")
     def test_crd_rule_text(self):
         with open(os.path.join(CRDS, "hostedclusters-Hypershift-Default.crd.yaml")) as f:
             crd = simyaml.load(f.read())
@@ -104,7 +104,7 @@ class TestCel(unittest.TestCase):
         with self.assertRaises(simcel.Unsupported):
             simcel.compile_rule("self.frobnicate() ~ 3")
 
-    @unittest.skipUnless(os.path.isdir(CRDS), "no CRDs")
+    @needs(os.path.isdir(CRDS), "no CRDs")
     def test_every_rule_in_the_crds_compiles(self):
         rules = set()
 
@@ -254,7 +254,7 @@ class TestProtobuf(unittest.TestCase):
             simproto.decode(simproto.MAGIC + f(1, f(1, "apps/v1") + f(2, "Deployment")))
 
 
-@unittest.skipUnless(os.path.isdir(CRDS), "no CRDs")
+@needs(os.path.isdir(CRDS), "no CRDs")
 class TestFixtures(unittest.TestCase):
     def test_fixtures_load_and_validate(self):
         types, docs = apisim.load_crds(CRDS)
@@ -281,7 +281,7 @@ class TestFixtures(unittest.TestCase):
                 self.assertEqual(json.load(f), json.loads(json.dumps(getattr(mf, name)())), name)
 
 
-@unittest.skipUnless(os.path.isdir(CRD_TESTS), "no crd-tests")
+@needs(os.path.isdir(CRD_TESTS), "no crd-tests")
 class TestCrdSuiteAtSchemaLevel(unittest.TestCase):
     def test_expected_errors(self):
         types, _ = apisim.load_crds(CRDS)
