@@ -35,21 +35,6 @@ void maybe_crash(const std::string& where) {
   raise(SIGKILL);
 }
 
-// What a dry run shows for a step type the engine cannot run yet.
-const StepImpl& unimplemented_step() {
-  static const StepImpl impl = [] {
-    StepImpl i;
-    i.render = [](const StepContext& ctx) {
-      Action a;
-      a.note = "this build of ferry cannot run '" + ctx.step->type + "' steps yet: apply will fail here";
-      return std::vector<Action>{a};
-    };
-    i.run = [](StepContext&) { return StepResult{}; };
-    return i;
-  }();
-  return impl;
-}
-
 bool is_done(StepState s) { return s == StepState::kSucceeded || s == StepState::kSkipped; }
 
 class RealRunner : public StepRunner {
@@ -284,7 +269,6 @@ struct Executor::Impl {
       return;
     }
     if (Status s = resolve_value(step.args, scope(), &ctx.args); !s.ok()) return fail(id, s, 0);
-    if (!impl && runner.dry()) impl = &unimplemented_step();
     if (!impl) {
       return fail(id, Status::Invalid("this build of ferry has no implementation of step type '" + step.type + "'"), 0);
     }
