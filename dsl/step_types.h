@@ -1,5 +1,5 @@
 // The schema registry: every step type's fields, outputs and traits, in one table. The type
-// checker, both surfaces, `docs/steps.md` and (later) the engine's implementations all read it,
+// checker, both surfaces, `docs/steps.md` and the engine's implementations all read it,
 // so a field exists in exactly one place.
 #pragma once
 

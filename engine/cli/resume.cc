@@ -13,14 +13,6 @@ int run_resume(const Args& args) {
   std::string plan = args.positionals.size() > 1 ? args.positionals[1] : "";
   auto run = open_run(args, args.positionals[0], plan, true, &status);
   if (!run) return status;
-  if (run->state.result == "succeeded") {
-    std::cout << "nothing to resume: the run in " << run->dir << " succeeded\n";
-    return kExitOk;
-  }
-  if (run->state.result == "rolled_back") {
-    std::cerr << "ferry: error: the run in " << run->dir << " was rolled back; start a new one with ferry apply\n";
-    return kExitUsage;
-  }
   auto options = run_options_from(args, &status);
   if (!options) return status;
   if (args.has("--rerun")) {
@@ -29,11 +21,22 @@ int run_resume(const Args& args) {
   if (args.has("--assume-done")) {
     for (const auto& id : args.options.at("--assume-done")) options->assume_done.insert(id);
   }
-  for (const auto& id : options->rerun) {
-    if (!run->input.ir.find(id)) {
-      std::cerr << "ferry: error: --rerun " << id << ": the plan has no such step\n";
-      return kExitUsage;
+  for (const auto* ids : {&options->rerun, &options->assume_done}) {
+    for (const auto& id : *ids) {
+      if (!run->input.ir.find(id)) {
+        std::cerr << "ferry: error: " << (ids == &options->rerun ? "--rerun " : "--assume-done ") << id
+                  << ": the plan has no such step\n";
+        return kExitUsage;
+      }
     }
+  }
+  if (run->state.result == "succeeded") {
+    std::cout << "nothing to resume: the run in " << run->dir << " succeeded\n";
+    return kExitOk;
+  }
+  if (run->state.result == "rolled_back") {
+    std::cerr << "ferry: error: the run in " << run->dir << " was rolled back; start a new one with ferry apply\n";
+    return kExitUsage;
   }
   return execute_run(args, run->dir, run->input, *options, std::move(run->state), RunMode::kResume);
 }

@@ -191,6 +191,8 @@ contains live-view "[one] 0/1 done, running: nap" "$screen"
 # --- usage errors ---
 expect bad-parallelism 2 "$ferry" apply steps.ferry --parallelism 0
 expect bad-on-failure 2 "$ferry" apply steps.ferry --on-failure maybe
+expect resume-unknown-step 2 "$ferry" resume run1 --assume-done nope
+contains resume-unknown-step "--assume-done nope: the plan has no such step" "$err"
 expect status-no-dir 2 "$ferry" status nowhere
 expect rollback-no-dir 2 "$ferry" rollback nowhere
 
