@@ -2,7 +2,9 @@
 
 #include <strings.h>
 
+#include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <mutex>
 #include <thread>
 
@@ -48,6 +50,8 @@ bool is_md5_hex(const std::string& s) {
 
 }  // namespace
 
+const char* in_pod_part_script() { return kPartScript; }
+
 AwsError upload_in_pod(S3Client& client, const S3Location& to, const std::string& pod_path, const PodExec& exec,
                        const InPodOptions& options, UploadResult* out) {
   *out = UploadResult{};
@@ -73,6 +77,16 @@ AwsError upload_in_pod(S3Client& client, const S3Location& to, const std::string
 
   std::mutex mu;
   int next = 1;
+  UploadProgress progress;
+  progress.total = size;
+  const auto started = std::chrono::steady_clock::now();
+  auto part_done = [&](int n) {
+    std::lock_guard lock(mu);
+    progress.bytes_sent += std::min<uint64_t>(part_size, size - static_cast<uint64_t>(n - 1) * part_size);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    progress.bytes_per_second = seconds > 0 ? static_cast<double>(progress.bytes_sent) / seconds : 0;
+    if (options.on_progress) options.on_progress(progress);
+  };
   AwsError first_error;
   std::vector<CompletedPart> done(static_cast<size_t>(parts));
   auto failed = [&] {
@@ -120,6 +134,7 @@ AwsError upload_in_pod(S3Client& client, const S3Location& to, const std::string
           continue;
         }
         done[static_cast<size_t>(n - 1)] = CompletedPart{n, etag, ""};
+        part_done(n);
         break;
       }
       if (done[static_cast<size_t>(n - 1)].number == 0) {

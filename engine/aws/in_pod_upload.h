@@ -29,8 +29,14 @@ struct InPodOptions {
   // Every presigned URL made, before it is used: the caller taints it.
   std::function<void(const std::string& url)> on_presigned;
   std::function<void(const std::string& upload_id)> on_multipart_created;
+  // After each part S3 acknowledged; never called concurrently.
+  std::function<void(const UploadProgress&)> on_progress;
   const std::atomic<bool>* cancel = nullptr;
 };
+
+// The `sh -c` script run in the pod for each part, with the file, the part number, the MiB to skip,
+// the MiB to send and the presigned URL as $1..$5 (for the dry run to show).
+const char* in_pod_part_script();
 
 // Uploads `pod_path` (a file in the pod) to `to`. out->sha256_hex is the pod's sha256sum.
 AwsError upload_in_pod(S3Client& client, const S3Location& to, const std::string& pod_path, const PodExec& exec,

@@ -278,6 +278,13 @@ AwsError upload(S3Client& client, const S3Location& to, ByteSource& source, cons
   auto read_failed = [&] {
     return AwsError::Make(AwsErrorKind::kFailed, "ReadFailed", "reading the source: " + read_error);
   };
+  // A source whose size was known up front must deliver exactly that: a file that grows or
+  // shrinks while it is read (or a pod's `cat` cut short) would otherwise go up half-written.
+  auto size_changed = [&](uint64_t got) {
+    return AwsError::Make(AwsErrorKind::kFailed, "SizeChanged",
+                          "the source had " + std::to_string(*source.size()) + " bytes when the upload started but " +
+                              std::to_string(got) + " were read: it changed while it was read");
+  };
 
   // The first part decides: a source that fits in one part goes up as a single PUT.
   std::string upload_id;
@@ -291,6 +298,7 @@ AwsError upload(S3Client& client, const S3Location& to, ByteSource& source, cons
   const bool fits = static_cast<uint64_t>(n) < part_size ||
                     (source.size() && *source.size() == static_cast<uint64_t>(n));
   if (fits) {
+    if (source.size() && *source.size() != static_cast<uint64_t>(n)) return size_changed(static_cast<uint64_t>(n));
     std::string_view body(pipe->buffer(first), static_cast<size_t>(n));
     const std::string digest = whole.digest();  // the whole object is this one body
     ObjectInfo info;
@@ -337,6 +345,7 @@ AwsError upload(S3Client& client, const S3Location& to, ByteSource& source, cons
     len = static_cast<size_t>(n);
     whole.update(pipe->buffer(*buf), len);
   }
+  if (reader_error.ok() && source.size() && total != *source.size()) reader_error = size_changed(total);
   if (!reader_error.ok()) pipe->fail(reader_error);
   pipe->finish();
   e = pipe->error();

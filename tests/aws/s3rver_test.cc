@@ -493,6 +493,22 @@ TEST_F(S3rverTest, StreamModeUploadsACommandsOutput) {
   EXPECT_EQ(download_sha(*c, "stream/etcd-0.db"), sha256sum(f));
 }
 
+TEST_F(S3rverTest, AFileThatChangesSizeWhileReadIsNotCompleted) {
+  auto c = client(false);
+  fs::path f = random_file("shrinks.db", 2 * kMinPartSize + 10, 12);
+  UploadOptions o;
+  o.part_size = kMinPartSize;
+  UploadResult r;
+  // `stat` said one size; the bytes that came were fewer.
+  AwsError e = upload_command_output(*c, S3Location{bucket_, "stream/shrinks.db"},
+                                     {"head", "-c", std::to_string(kMinPartSize + 5), f.string()},
+                                     fs::file_size(f), o, &r);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.code, "SizeChanged") << e.text();
+  ObjectInfo info;
+  EXPECT_EQ(c->head_object(S3Location{bucket_, "stream/shrinks.db"}, &info).kind, AwsErrorKind::kNotFound);
+}
+
 TEST_F(S3rverTest, StreamModeAbortsWhenTheCommandFails) {
   auto c = client(true);
   fs::path f = random_file("half.db", 3 * kMinPartSize, 11);
@@ -502,10 +518,11 @@ TEST_F(S3rverTest, StreamModeAbortsWhenTheCommandFails) {
   // The bytes stop cleanly after two parts, but the command says it failed.
   AwsError e = upload_command_output(
       *c, S3Location{bucket_, "stream/half.db"},
-      {"sh", "-c", "head -c " + std::to_string(2 * kMinPartSize) + " '" + f.string() + "'; exit 3"}, std::nullopt, o,
-      &r);
+      {"sh", "-c", "head -c " + std::to_string(2 * kMinPartSize) + " '" + f.string() + "'; echo 'read error' >&2; exit 3"},
+      std::nullopt, o, &r);
   ASSERT_FALSE(e.ok());
-  EXPECT_NE(e.message.find("'sh' exited with status 3"), std::string::npos) << e.text();
+  // The command's exit status and what it said on stderr.
+  EXPECT_NE(e.message.find("'sh' exited with status 3: read error"), std::string::npos) << e.text();
   std::string log = proxy_log();
   EXPECT_NE(log.find("DELETE /" + bucket_ + "/stream/half.db?uploadId="), std::string::npos) << log;
   ObjectInfo info;
