@@ -1,33 +1,38 @@
-// `upload`: a local file to S3 (one PUT, or a multipart upload with parts in flight), the whole
-// object's SHA-256 computed on the way and recorded as an output. Idempotent: a re-run puts the
-// object again, and first aborts the multipart upload an interrupted attempt left behind (its
-// id is kept in the run directory from the moment S3 hands it out).
-//
-// Not here yet: a file inside a pod (the `stream` and `in-pod` modes) needs the kube backend's
-// exec and schema fields (`pod`, `namespace`, `mode`) the step type does not declare yet.
+// `upload`: a file to S3, the whole object's SHA-256 computed on the way and recorded as an
+// output. A local file goes up as one PUT or a multipart upload with parts in flight; a file in
+// a pod goes through upload_pod.cc (`stream` or `in-pod`). Idempotent: a re-run puts the object
+// again, and first aborts the multipart upload an interrupted attempt left behind (its id is kept
+// in the run directory from the moment S3 hands it out).
 #include <sys/stat.h>
 
+#include <cctype>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
 
-#include "engine/aws/upload.h"
-#include "engine/steps/aws_steps.h"
+#include "engine/steps/kube_steps.h"
+#include "engine/steps/upload_job.h"
 
 namespace ferry::engine {
 namespace {
 
-// A local path: `from` as given, or the `path` output of the step it names.
+using kube_step::str;
+using upload_modes::UploadJob;
+
+constexpr int64_t kDefaultPartSize = 8 * 1024 * 1024;
+
+// The file: `from` as given, or the `path` output of the step it names.
 std::string source_path(const StepContext& ctx) {
   json from = ctx.arg("from", "");
   if (from.is_object()) from = from.value("path", json(""));
   return from.is_string() ? from.get<std::string>() : "";
 }
 
+bool from_pod(const StepContext& ctx) { return !str(ctx, "pod").empty(); }
+
 std::string marker_path(const StepContext& ctx) {
   if (ctx.run_dir.empty() || ctx.step == nullptr) return "";
-  std::string id;
-  for (char c : ctx.step->id) id.push_back(std::isalnum(static_cast<unsigned char>(c)) || c == '-' ? c : '_');
-  return ctx.run_dir + "/upload-" + id + ".multipart.json";
+  return ctx.run_dir + "/upload-" + kube_step::file_safe(ctx.step->id) + ".multipart.json";
 }
 
 // Aborts the multipart upload a previous attempt recorded, if any.
@@ -45,12 +50,45 @@ void abort_dangling(StepContext& ctx, aws::S3Client& client, const std::string& 
   std::remove(marker.c_str());
 }
 
+// What is wrong with the step's fields, or "" (checked before anything is sent).
+std::string invalid_fields(const StepContext& ctx, aws::S3Location* to) {
+  std::string error;
+  if (!aws::parse_s3_url(ctx.arg("to", "").get<std::string>(), to, &error) || to->key.empty()) {
+    return "to: " + (error.empty() ? "the URL names no key (s3://BUCKET/KEY)" : error);
+  }
+  if (source_path(ctx).empty()) return "from: expected a file path, or a step whose output is one";
+  const int64_t part_size = ctx.arg("part_size", kDefaultPartSize).get<int64_t>();
+  const int64_t parallelism = ctx.arg("parallelism", 4).get<int64_t>();
+  if (part_size <= 0 || parallelism < 1 || parallelism > 64) return "part_size must be positive and parallelism 1 to 64";
+  if (!from_pod(ctx) && str(ctx, "mode") == "in-pod") return "mode = \"in-pod\" needs `pod`, the pod the file is in";
+  if (from_pod(ctx) && ctx.cluster == nullptr) {
+    return "the file is in pod " + str(ctx, "pod") + ": set `cluster`, the cluster the pod runs on";
+  }
+  return "";
+}
+
+Status upload_local(const UploadJob& job, aws::UploadResult* out) {
+  std::string error;
+  auto source = aws::open_file_source(job.path, &error);
+  if (!source) return Status::NotFound("from: " + error);
+  aws::UploadOptions o;
+  o.part_size = job.part_size;
+  o.parallelism = job.parallelism;
+  o.cancel = job.cancel;
+  o.on_multipart_created = [&job](const std::string& id) { job.record_upload_id(id); };
+  o.on_progress = job.progress_logger();
+  return aws_step::to_status(aws::upload(job.client, job.to, *source, o, out),
+                             "upload of " + job.path + " to " + aws::s3_url(job.to));
+}
+
 std::vector<Action> render(const StepContext& ctx) {
+  const std::string to = ctx.arg("to", "").get<std::string>();
+  if (from_pod(ctx)) return upload_modes::render_from_pod(ctx, source_path(ctx), to);
   Action a;
   a.method = "PUT";
-  a.url = ctx.arg("to", "").get<std::string>();
+  a.url = to;
   a.input = "the file " + source_path(ctx);
-  const int64_t part = ctx.arg("part_size", 8 * 1024 * 1024).get<int64_t>();
+  const int64_t part = ctx.arg("part_size", kDefaultPartSize).get<int64_t>();
   a.note = "one PUT up to " + std::to_string(part / (1024 * 1024)) + " MiB, else a multipart upload with " +
            std::to_string(ctx.arg("parallelism", 4).get<int>()) +
            " parts in flight; SHA-256 per part and for the whole object";
@@ -60,14 +98,8 @@ std::vector<Action> render(const StepContext& ctx) {
 StepResult run(StepContext& ctx) {
   StepResult r;
   aws::S3Location to;
-  std::string error;
-  if (!aws::parse_s3_url(ctx.arg("to", "").get<std::string>(), &to, &error) || to.key.empty()) {
-    r.status = Status::Invalid("to: " + (error.empty() ? "the URL names no key (s3://BUCKET/KEY)" : error));
-    return r;
-  }
-  const std::string path = source_path(ctx);
-  if (path.empty()) {
-    r.status = Status::Invalid("from: expected a local file path (uploading from a pod is not built yet)");
+  if (std::string invalid = invalid_fields(ctx, &to); !invalid.empty()) {
+    r.status = Status::Invalid(invalid);
     return r;
   }
   aws::AwsConfig config;
@@ -77,52 +109,61 @@ StepResult run(StepContext& ctx) {
   const std::string marker = marker_path(ctx);
   if (!marker.empty()) abort_dangling(ctx, client, marker);
 
-  auto source = aws::open_file_source(path, &error);
-  if (!source) {
-    r.status = Status::NotFound("from: " + error);
-    return r;
-  }
-  aws::UploadOptions o;
-  const int64_t part_size = ctx.arg("part_size", 8 * 1024 * 1024).get<int64_t>();
-  const int parallelism = ctx.arg("parallelism", 4).get<int>();
-  if (part_size <= 0 || parallelism < 1 || parallelism > 64) {
-    r.status = Status::Invalid("part_size must be positive and parallelism 1 to 64");
-    return r;
-  }
-  o.part_size = static_cast<uint64_t>(part_size);
-  o.parallelism = parallelism;
   aws_step::CancelFlag cancel(ctx.cancel);
-  o.cancel = cancel.get();
-  o.on_multipart_created = [&](const std::string& id) {
-    if (marker.empty()) return;
-    std::ofstream(marker) << json{{"bucket", to.bucket}, {"key", to.key}, {"upload_id", id}}.dump() << "\n";
-    ::chmod(marker.c_str(), 0600);
-  };
-  // The step interface has no progress channel yet: a log line every 10 s stands in for it.
-  auto last = std::chrono::steady_clock::now();
-  std::mutex mu;
-  o.on_progress = [&](const aws::UploadProgress& p) {
-    std::lock_guard lock(mu);
-    auto now = std::chrono::steady_clock::now();
-    if (now - last < std::chrono::seconds(10)) return;
-    last = now;
-    ctx.log("sent " + std::to_string(p.bytes_sent >> 20) + " of " + std::to_string(p.total >> 20) + " MiB (" +
-            std::to_string(static_cast<int64_t>(p.bytes_per_second / (1 << 20))) + " MiB/s)");
-  };
+  UploadJob job{ctx,
+                client,
+                to,
+                source_path(ctx),
+                static_cast<uint64_t>(ctx.arg("part_size", kDefaultPartSize).get<int64_t>()),
+                ctx.arg("parallelism", 4).get<int>(),
+                marker,
+                cancel.get()};
   aws::UploadResult u;
-  aws::AwsError e = aws::upload(client, to, *source, o, &u);
-  if (!marker.empty()) std::remove(marker.c_str());  // completed, or aborted by upload()
-  if (!e.ok()) {
-    r.status = aws_step::to_status(e, "upload of " + path + " to " + aws::s3_url(to));
-    return r;
+  if (!from_pod(ctx)) {
+    r.status = upload_local(job, &u);
+  } else if (str(ctx, "mode") == "in-pod") {
+    r.status = upload_modes::upload_from_pod(job, &u);
+  } else {
+    r.status = upload_modes::upload_streamed(job, &u);
   }
+  if (!marker.empty()) std::remove(marker.c_str());  // completed, or aborted on the way out
+  if (!r.status.ok()) return r;
   r.outputs = {{"url", aws::s3_url(to)}, {"bucket", to.bucket}, {"key", to.key},
                {"size", u.size},          {"sha256", u.sha256_hex}, {"etag", u.etag},
                {"version_id", u.version_id}, {"parts", u.parts}};
+  ctx.log("uploaded " + std::to_string(u.size) + " bytes to " + aws::s3_url(to) + " (sha256 " + u.sha256_hex + ")");
   return r;
 }
 
 }  // namespace
+
+namespace upload_modes {
+
+void UploadJob::record_upload_id(const std::string& upload_id) const {
+  if (marker.empty()) return;
+  std::ofstream(marker) << json{{"bucket", to.bucket}, {"key", to.key}, {"upload_id", upload_id}}.dump() << "\n";
+  ::chmod(marker.c_str(), 0600);
+}
+
+std::function<void(const aws::UploadProgress&)> UploadJob::progress_logger() const {
+  // The step interface has no progress channel yet: a log line every 10 s stands in for it.
+  struct State {
+    std::mutex mu;
+    std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
+  };
+  auto state = std::make_shared<State>();
+  auto log = ctx.log;
+  return [state, log](const aws::UploadProgress& p) {
+    std::lock_guard lock(state->mu);
+    auto now = std::chrono::steady_clock::now();
+    if (!log || now - state->last < std::chrono::seconds(10)) return;
+    state->last = now;
+    log("sent " + std::to_string(p.bytes_sent >> 20) + (p.total ? " of " + std::to_string(p.total >> 20) : "") +
+        " MiB (" + std::to_string(static_cast<int64_t>(p.bytes_per_second / (1 << 20))) + " MiB/s)");
+  };
+}
+
+}  // namespace upload_modes
 
 StepImpl upload_step() {
   StepImpl impl;
