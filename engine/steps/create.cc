@@ -21,18 +21,6 @@ std::vector<json> objects_of(const StepContext& ctx) {
 
 std::string label(const json& o) { return o.value("kind", "?") + "/" + o["metadata"].value("name", "?"); }
 
-// The identity of an object, enough to get or delete it.
-json ref_of(const json& o, const std::string& default_ns) {
-  json md = {{"name", o["metadata"].value("name", "")}};
-  std::string ns = o["metadata"].value("namespace", default_ns);
-  if (!ns.empty()) md["namespace"] = ns;
-  return {{"apiVersion", o.value("apiVersion", "")}, {"kind", o.value("kind", "")}, {"metadata", md}};
-}
-
-json as_list(const std::vector<json>& objects) {
-  return {{"apiVersion", "v1"}, {"kind", "List"}, {"items", objects}};
-}
-
 std::vector<Action> render(const StepContext& ctx) {
   kube::Kubectl k = kubectl_for(ctx);
   std::vector<Action> actions;
@@ -49,22 +37,9 @@ StepResult run(StepContext& ctx) {
   kube::Kubectl k = kubectl_for(ctx);
   const std::vector<json> objects = objects_of(ctx);
   std::vector<json> refs;
-  for (const json& o : objects) refs.push_back(ref_of(o, k.target().ns));
-
-  json existing;
-  r.status = k.run_json({"get", "-f", "-", "--ignore-not-found"}, ctx.cancel, "look for the objects to create" + k.where(),
-                        &existing, as_list(refs).dump());
-  if (!r.status.ok()) return r;
-  auto found = [&](const json& ref) {
-    for (const json& e : kube::items_of(existing)) {
-      if (e.value("kind", "") == ref["kind"] && e["metadata"].value("name", "") == ref["metadata"]["name"]) return true;
-    }
-    return false;
-  };
-  json absent = json::array();
-  for (const json& ref : refs) {
-    if (!found(ref)) absent.push_back(ref);
-  }
+  for (const json& o : objects) refs.push_back(kube_step::ref_of(o, k.target().ns));
+  json absent;
+  if (r.status = kube_step::absent_objects(k, refs, ctx.cancel, &absent); !r.status.ok()) return r;
   ctx.save_undo({{"created", absent}});
 
   json created = json::array();
@@ -74,7 +49,7 @@ StepResult run(StepContext& ctx) {
     if (c.status.error_class() == ErrorClass::kAlreadyExists) {
       json there;
       r.status = k.run_json({"get", "-f", "-"}, ctx.cancel, "read the existing " + label(o) + k.where(), &there,
-                            ref_of(o, k.target().ns).dump());
+                            kube_step::ref_of(o, k.target().ns).dump());
       if (!r.status.ok()) return r;
       std::vector<json> found_there = kube::items_of(there);  // `get -f` answers a List
       if (!found_there.empty()) there = found_there.front();
@@ -97,19 +72,10 @@ StepResult run(StepContext& ctx) {
 }
 
 Status inverse(StepContext& ctx, const json& undo) {
-  if (!undo.is_object() || !undo.contains("created") || undo["created"].empty()) return Status::Ok();
-  kube::Kubectl k = kubectl_for(ctx);
-  std::vector<json> refs = undo["created"].get<std::vector<json>>();
-  std::reverse(refs.begin(), refs.end());
-  return k.run({"delete", "-f", "-", "--ignore-not-found"}, ctx.cancel, "delete the objects the step created" + k.where(),
-               as_list(refs).dump())
-      .status;
+  return kube_step::delete_created(ctx, undo.is_object() ? undo.value("created", json::array()) : json::array(), false);
 }
 
-std::vector<Action> render_inverse(const StepContext& ctx) {
-  return {kubectl_for(ctx).action({"delete", "-f", "-", "--ignore-not-found"},
-                                  "the objects that did not exist before the step, as a JSON List")};
-}
+std::vector<Action> render_inverse(const StepContext& ctx) { return kube_step::render_delete_created(ctx, false); }
 
 }  // namespace
 

@@ -1,5 +1,6 @@
 #include "engine/steps/kube_steps.h"
 
+#include <algorithm>
 #include <cctype>
 
 namespace ferry::engine::kube_step {
@@ -73,6 +74,67 @@ std::string file_safe(const std::string& id) {
   std::string out;
   for (char c : id) out.push_back(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' ? c : '_');
   return out;
+}
+
+json ref_of(const json& object, const std::string& default_ns) {
+  json md = {{"name", object["metadata"].value("name", "")}};
+  std::string ns = object["metadata"].value("namespace", default_ns);
+  if (!ns.empty()) md["namespace"] = ns;
+  return {{"apiVersion", object.value("apiVersion", "")}, {"kind", object.value("kind", "")}, {"metadata", md}};
+}
+
+json as_list(const std::vector<json>& objects) { return {{"apiVersion", "v1"}, {"kind", "List"}, {"items", objects}}; }
+
+Status absent_objects(const kube::Kubectl& k, const std::vector<json>& refs, const CancelToken& cancel, json* absent) {
+  json existing;
+  Status s = k.run_json({"get", "-f", "-", "--ignore-not-found"}, cancel, "look for the objects to create" + k.where(),
+                        &existing, as_list(refs).dump());
+  if (!s.ok()) return s;
+  const std::vector<json> found = kube::items_of(existing);
+  *absent = json::array();
+  for (const json& ref : refs) {
+    bool there = std::any_of(found.begin(), found.end(), [&](const json& e) {
+      return e.value("kind", "") == ref["kind"] && e["metadata"].value("name", "") == ref["metadata"]["name"] &&
+             (!ref["metadata"].contains("namespace") ||
+              e["metadata"].value("namespace", "") == ref["metadata"]["namespace"]);
+    });
+    if (!there) absent->push_back(ref);
+  }
+  return Status::Ok();
+}
+
+namespace {
+constexpr const char* kStripFinalizers = R"({"metadata":{"finalizers":null}})";
+const std::vector<std::string> kDeleteArgs = {"delete", "-f", "-", "--ignore-not-found", "--wait=true", "--timeout=5m"};
+}  // namespace
+
+Status delete_created(const StepContext& ctx, const json& refs, bool strip_finalizers) {
+  if (!refs.is_array() || refs.empty()) return Status::Ok();
+  kube::Kubectl k = kubectl_for(ctx);
+  std::vector<json> newest_first(refs.rbegin(), refs.rend());
+  if (strip_finalizers) {
+    for (const json& ref : newest_first) {
+      const std::string what = "remove the finalizers of " + ref.value("kind", "?") + "/" +
+                               ref["metadata"].value("name", "?") + k.where();
+      Status s = k.run({"patch", "-f", "-", "--type", "merge", "-p", kStripFinalizers}, ctx.cancel, what, ref.dump())
+                     .status;
+      if (!s.ok() && s.error_class() != ErrorClass::kNotFound) return s;
+    }
+  }
+  return k.run(kDeleteArgs, ctx.cancel, "delete the objects the step created" + k.where(), as_list(newest_first).dump())
+      .status;
+}
+
+std::vector<Action> render_delete_created(const StepContext& ctx, bool strip_finalizers) {
+  kube::Kubectl k = kubectl_for(ctx);
+  std::vector<Action> actions;
+  if (strip_finalizers) {
+    Action strip = k.action({"patch", "-f", "-", "--type", "merge", "-p", kStripFinalizers}, "each object the step created");
+    strip.note = "so no controller acts on the deletion";
+    actions.push_back(strip);
+  }
+  actions.push_back(k.action(kDeleteArgs, "the objects that did not exist before the step, newest first, as a JSON List"));
+  return actions;
 }
 
 std::string differs_at(const json& given, const json& existing) {

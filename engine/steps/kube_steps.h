@@ -33,5 +33,20 @@ std::string differs_at(const json& given, const json& existing);
 // `id` made safe as a file name ("snap[etcd-0]" -> "snap_etcd-0_").
 std::string file_safe(const std::string& id);
 
+// The identity of an object (apiVersion, kind, name, namespace or `default_ns`): enough to get,
+// patch or delete it with `-f -`.
+json ref_of(const json& object, const std::string& default_ns);
+// `objects` as a List, for one `kubectl ... -f -`.
+json as_list(const std::vector<json>& objects);
+// Those of `refs` that do not exist yet (one `kubectl get -f - --ignore-not-found`): what a step
+// that creates them journals for its inverse.
+Status absent_objects(const kube::Kubectl& k, const std::vector<json>& refs, const CancelToken& cancel, json* absent);
+// The inverse of creating `refs`: deletes them, the last created first, and waits until they are
+// gone (up to 5 minutes: a stuck finalizer fails the compensation instead of hanging the
+// rollback). With `strip_finalizers`, each object's finalizers are removed first, so no
+// controller acts on the deletion.
+Status delete_created(const StepContext& ctx, const json& refs, bool strip_finalizers);
+std::vector<Action> render_delete_created(const StepContext& ctx, bool strip_finalizers);
+
 }  // namespace kube_step
 }  // namespace ferry::engine

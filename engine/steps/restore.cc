@@ -3,6 +3,11 @@
 // HostedCluster's restoreSnapshotURL set and pausedUntil dropped). `on_exists` says what an
 // object that already exists gets: `skip`, `fail` (unless it is what this step restores, so a
 // re-run after a crash goes on), or `replace` (server-side apply, forced).
+//
+// Before creating anything the step journals which objects do not exist yet; the inverse deletes
+// those and only those, finalizers removed first. The restored objects are copies: the cloud
+// resources they name (instances, load balancers, DNS) still belong to the source, and a
+// controller on the destination acting on their deletion would tear those down.
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -85,6 +90,11 @@ StepResult run(StepContext& ctx) {
   for (json& o : objects) transform(ctx, &o);
   order(ctx, &objects);
   const std::string on_exists = str(ctx, "on_exists").empty() ? "fail" : str(ctx, "on_exists");
+  std::vector<json> refs;
+  for (const json& o : objects) refs.push_back(kube_step::ref_of(o, k.target().ns));
+  json absent;
+  if (r.status = kube_step::absent_objects(k, refs, ctx.cancel, &absent); !r.status.ok()) return r;
+  ctx.save_undo({{"created", absent}});
   json applied = json::array();
   for (const json& o : objects) {
     const std::string what = "restore " + label(o) + k.where();
@@ -122,6 +132,12 @@ StepResult run(StepContext& ctx) {
   return r;
 }
 
+Status inverse(StepContext& ctx, const json& undo) {
+  return kube_step::delete_created(ctx, undo.is_object() ? undo.value("created", json::array()) : json::array(), true);
+}
+
+std::vector<Action> render_inverse(const StepContext& ctx) { return kube_step::render_delete_created(ctx, true); }
+
 }  // namespace
 
 StepImpl restore_step() {
@@ -129,6 +145,8 @@ StepImpl restore_step() {
   impl.type = "restore";
   impl.render = render;
   impl.run = run;
+  impl.inverse = inverse;
+  impl.render_inverse = render_inverse;
   return impl;
 }
 

@@ -107,6 +107,44 @@ TEST(BackupRestore, HostedClusterToASecondClusterWithTransforms) {
   EXPECT_EQ(r.outputs["applied"], json::array());
 }
 
+TEST(BackupRestore, TheInverseDeletesOnlyWhatTheStepCreatedFinalizersFirst) {
+  ASSERT_TRUE(testing::require_kubectl());
+  Sim source;
+  ASSERT_TRUE(source.up());
+  StepResult hcp = StepHarness(source, "backup", {{"namespace", kCp}, {"kind", "hostedcontrolplanes"}}).run();
+  StepResult secrets = StepHarness(source, "backup", {{"namespace", kCp}, {"kind", "secrets"}}).run();
+  ASSERT_TRUE(hcp.status.ok() && secrets.status.ok()) << hcp.status.ToString() << secrets.status.ToString();
+  ASSERT_EQ(hcp.outputs["count"], 1);
+  ASSERT_FALSE(read_file(hcp.outputs["files"][0])["metadata"]["finalizers"].empty())
+      << "the fixture's HostedControlPlane has a finalizer: nothing on the destination would remove it";
+
+  Sim dest;  // the same fixture: the Secrets exist there; the HostedControlPlane is deleted first
+  ASSERT_TRUE(dest.up());
+  ASSERT_TRUE(StepHarness(dest, "delete", {{"namespace", kCp}, {"kind", "hostedcontrolplanes"}, {"all", true},
+                                           {"strip_finalizers", true}, {"wait_timeout", "30s"}})
+                  .run()
+                  .status.ok());
+  const size_t secrets_before = dest.get(kCp, {"secrets"})["items"].size();
+  StepHarness restore(dest, "restore", {{"from", {secrets.outputs, hcp.outputs}}, {"on_exists", "skip"},
+                                        {"kind_order", {"Secret", "HostedControlPlane"}}});
+  StepResult r = restore.run();
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(r.outputs["applied"], json({"HostedControlPlane/jdoe-hosted"}));
+  ASSERT_EQ(restore.undos.size(), 1u);
+  ASSERT_EQ(restore.undos[0]["created"].size(), 1u) << restore.undos[0].dump();
+  EXPECT_EQ(restore.undos[0]["created"][0]["kind"], "HostedControlPlane");
+
+  // The inverse: the HostedControlPlane goes (its finalizer would otherwise hold it forever);
+  // the Secrets that were there before stay.
+  Status s = restore.inverse();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_TRUE(dest.get(kCp, {"hostedcontrolplanes"})["items"].empty());
+  EXPECT_EQ(dest.get(kCp, {"secrets"})["items"].size(), secrets_before);
+  // Again (a resumed rollback): nothing left to do is not an error.
+  s = restore.inverse();
+  EXPECT_TRUE(s.ok()) << s.ToString();
+}
+
 TEST(Apply, InlineObjectsServerSide) {
   ASSERT_TRUE(testing::require_kubectl());
   Sim sim;
