@@ -124,6 +124,14 @@ struct CompileContext {
   }
 };
 
+// Where `stmt` sets `field` (the first time, if twice); the statement's own span if it does not.
+inline Span field_span(const Stmt& stmt, std::string_view field) {
+  for (const Field& f : stmt.fields) {
+    if (f.name == field) return f.span;
+  }
+  return stmt.span;
+}
+
 // The type a param declares; `step` is allowed only for template parameters. std::nullopt
 // (after an error) for an unknown type name.
 std::optional<Type> resolve_type_expr(const TypeExpr& type, Diagnostics* diags, bool template_param);

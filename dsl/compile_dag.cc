@@ -61,10 +61,10 @@ void collect_refs(const json& value, std::string& path, std::vector<Reference>* 
 }
 
 // Where a reference was written: the span of its field ("argv[1]" is in "argv").
-Span where_written(const IrStep& step, const std::string& field) {
-  std::string top = field.substr(0, field.find_first_of(".["));
-  auto it = step.field_spans.find(top);
-  return it == step.field_spans.end() ? step.span : it->second;
+Span where_written(const CompileContext& ctx, const IrStep& step, const std::string& field) {
+  const StepInstance* instance = ctx.find_step(step.id);
+  if (!instance) return step.span;
+  return field_span(*instance->stmt, std::string_view(field).substr(0, field.find_first_of(".[")));
 }
 
 class Linker {
@@ -143,7 +143,7 @@ class Linker {
 
   void report_missing(const IrStep& step, const Reference& ref) {
     std::string where = "step '" + step.id + "' (field '" + ref.field + "')";
-    Span at = where_written(step, ref.field);
+    Span at = where_written(ctx_, step, ref.field);
     auto instance = ctx_.steps_by_id.find(ref.target);
     if (instance != ctx_.steps_by_id.end() && instance->second->excluded) {
       ctx_.diags->error(at, where + " reads the output of '" + ref.target +
@@ -162,7 +162,7 @@ class Linker {
   bool check_output(const IrStep& step, const Reference& ref, const IrStep& target) {
     const StepSchema* schema = find_step_schema(target.type);
     auto where = [&] { return "step '" + step.id + "' (field '" + ref.field + "')"; };
-    auto at = [&] { return where_written(step, ref.field); };
+    auto at = [&] { return where_written(ctx_, step, ref.field); };
     if (ref.default_output()) {
       if (step.type == "noop" || !schema->default_output.empty() || ref.field.starts_with("after")) return true;
       std::vector<std::string> names;

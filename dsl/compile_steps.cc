@@ -34,7 +34,8 @@ class FieldNames {
 
 class StepChecker {
  public:
-  explicit StepChecker(CompileContext& ctx) : ctx_(ctx), eval_(ctx), checker_(ctx, eval_) {}
+  explicit StepChecker(CompileContext& ctx)
+      : ctx_(ctx), eval_(ctx), checker_(ctx, eval_), default_retry_(ctx.ir.retry) {}
 
   // A step whose `when` (or an enclosing `when` block) is false at compile time is left out;
   // one that depends on the run keeps the condition for the executor.
@@ -90,7 +91,6 @@ class StepChecker {
     FieldNames written(stmt.fields.size());  // fields the step sets, valid or not: no "missing" error for them
     for (const Field& field : stmt.fields) {
       written.insert(field.name);
-      ir.field_spans.emplace(field.name, field.span);
       const StructField* spec = find_field(schema->fields, field.name);
       bool is_common = spec == nullptr;
       if (!spec) spec = find_field(common_step_fields(), field.name);
@@ -177,7 +177,7 @@ class StepChecker {
     if (common.contains("timeout")) ir->timeout = common["timeout"];
 
     auto retry = common.find("retry");
-    ir->retry = retry != common.end() ? std::move(*retry) : ctx_.ir.retry;
+    ir->retry = retry != common.end() ? SharedJson(std::move(*retry)) : default_retry_;
 
     if (common.contains("after")) {
       // Sort, then drop repeats: `after = [a]` over a 5,000-step group must not search the list
@@ -196,7 +196,7 @@ class StepChecker {
       }
       mode = "steps";
     } else if (mode == "auto" && !schema.has_inverse) {
-      ctx_.diags->error(ir->field_spans.count("rollback") ? ir->field_spans["rollback"] : stmt.span,
+      ctx_.diags->error(field_span(stmt, "rollback"),
                         "step type '" + schema.name + "' has no automatic rollback; write 'rollback = none' "
                         "or a 'rollback { ... }' block of steps");
     } else if (mode.empty()) {
@@ -232,6 +232,7 @@ class StepChecker {
   CompileContext& ctx_;
   Evaluator eval_;
   ValueChecker checker_;
+  SharedJson default_retry_;  // the plan's policy, which every step without its own shares
   std::map<const Type*, std::set<std::string>> bare_words_;
 };
 

@@ -15,7 +15,7 @@ void put_if(json& out, const char* key, const std::string& value) {
 
 json step_to_json(const IrStep& step, const IrJsonOptions& options) {
   json out = {{"type", step.type}, {"phase", step.phase}, {"args", step.args},
-              {"deps", step.deps}, {"rollback", step.rollback}, {"retry", step.retry}};
+              {"deps", step.deps}, {"rollback", step.rollback}, {"retry", step.retry.get()}};
   put_if(out, "cluster", step.cluster);
   if (!step.after.empty()) out["after"] = step.after;
   if (!step.when.is_null()) out["when"] = step.when;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +32,25 @@ struct IrCluster {
   Span span;
 };
 
+// An immutable JSON value that copies share instead of duplicating. Every step carries its
+// effective retry policy, and in a large plan nearly all of them are the plan's one default:
+// a deep copy per step was a dozen allocations each, made and freed again.
+class SharedJson {
+ public:
+  SharedJson() = default;  // null
+  SharedJson(json value) : value_(std::make_shared<const json>(std::move(value))) {}  // implicit, like json's own
+
+  const json& get() const { return value_ ? *value_ : null_value(); }
+  operator const json&() const { return get(); }
+
+ private:
+  static const json& null_value() {
+    static const json null;
+    return null;
+  }
+  std::shared_ptr<const json> value_;
+};
+
 struct IrStep {
   std::string id;       // "pause", "snap[etcd-0]", "etcd[etcd-0].put", "stop/undo" (rollback block)
   std::string type;
@@ -40,7 +60,7 @@ struct IrStep {
   std::vector<std::string> after;  // explicit dependencies, resolved to step ids
   std::vector<std::string> deps;   // after + data references: the DAG edges into this step
   json when;            // null: always; else a symbolic condition evaluated when the step is ready
-  json retry;           // effective policy (the step's or the plan's default)
+  SharedJson retry;     // effective policy (the step's or the plan's default, shared)
   std::string timeout;  // "" when none
   std::string rollback;  // "auto", "none" or "steps"
   std::vector<IrStep> rollback_steps;
@@ -48,7 +68,6 @@ struct IrStep {
   std::string pool;
   std::string template_name;  // "hypershift.stop_control_plane" when a template made the step
   Span span;
-  std::map<std::string, Span> field_spans;  // where each field was written (for messages; not in JSON)
 };
 
 struct IrPhase {

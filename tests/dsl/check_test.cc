@@ -152,10 +152,10 @@ TEST(Compile, AStepRetryOverridesThePlanDefaultFieldByField) {
     step b = noop { retry { attempts = 7 } }
   })"));
   ASSERT_TRUE(c->ir) << c->errors;
-  EXPECT_EQ(c->ir->steps.at("a").retry["attempts"], 3);
-  EXPECT_EQ(c->ir->steps.at("b").retry["attempts"], 7);
-  EXPECT_EQ(c->ir->steps.at("b").retry["backoff"], (json{{"kind", "constant"}, {"interval", "5s"}}));
-  EXPECT_EQ(c->ir->steps.at("b").retry["on"], json::array({"transient", "timeout"}));
+  EXPECT_EQ(c->ir->steps.at("a").retry.get()["attempts"], 3);
+  EXPECT_EQ(c->ir->steps.at("b").retry.get()["attempts"], 7);
+  EXPECT_EQ(c->ir->steps.at("b").retry.get()["backoff"], (json{{"kind", "constant"}, {"interval", "5s"}}));
+  EXPECT_EQ(c->ir->steps.at("b").retry.get()["on"], json::array({"transient", "timeout"}));
 }
 
 TEST(Compile, RollbackModesFollowTheStepType) {
