@@ -70,7 +70,7 @@ bool ValueChecker::check(json& value, const Type& type, const Expr* expr, Span s
       std::string id = eval_.resolve_step(value.get<std::string>(), scope);
       if (id.empty()) {
         std::vector<std::string> ids;
-        for (const auto& [step_id, instance] : ctx_.steps_by_id) ids.push_back(step_id);
+        for (const auto& [step_id, instance] : ctx_.steps_by_id) ids.emplace_back(step_id);
         ids.insert(ids.end(), ctx_.groups.begin(), ctx_.groups.end());
         ctx_.diags->error(span, "no step named '" + value.get<std::string>() + "'" +
                                     did_you_mean(value.get<std::string>(), ids));

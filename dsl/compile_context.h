@@ -87,10 +87,10 @@ struct CompileContext {
   std::set<std::string> vars_read;
 
   std::deque<StepInstance> instances;
-  // Ordered (groups are found by prefix scans); std::less<> so a std::string_view finds a key
-  // without building a string.
+  // Ordered (groups are found by prefix scans). The keys view the ids of `instances`, which
+  // never move (a deque only grows at its ends): a 10,000-step plan copies no id for them.
   // Add to them with add_step and add_group, which keep the hash indexes below in step.
-  std::map<std::string, StepInstance*, std::less<>> steps_by_id;
+  std::map<std::string_view, StepInstance*> steps_by_id;
   std::set<std::string, std::less<>> groups;  // "snap", "etcd[etcd-0]": prefixes that name several steps
   std::map<std::string, Span, std::less<>> group_spans;
   // Exact lookups (several per step and per reference) hash instead of comparing long shared
@@ -107,9 +107,9 @@ struct CompileContext {
     return it == step_index.end() ? nullptr : it->second;
   }
   bool is_group(std::string_view id) const { return group_index.count(id) != 0; }
-  void add_step(const std::string& id, StepInstance* step) {
-    auto it = steps_by_id.insert_or_assign(id, step).first;
-    step_index[it->first] = step;
+  void add_step(StepInstance* step) {
+    steps_by_id.insert_or_assign(step->id, step);
+    step_index[step->id] = step;
   }
   // Declares a group, keeping the span of its first declaration.
   void add_group(std::string_view group, Span span) {

@@ -72,18 +72,21 @@ class Linker {
   explicit Linker(CompileContext& ctx) : ctx_(ctx) {
     for (size_t i = 0; i < ctx.ir.phases.size(); ++i) phase_index_[ctx.ir.phases[i].name] = i;
     steps_.reserve(ctx.ir.steps.size());
-    ids_.reserve(ctx.ir.steps.size());
+    by_index_.reserve(ctx.ir.steps.size());
     for (const auto& [id, step] : ctx.ir.steps) {
-      steps_.emplace(id, Indexed{&step, ids_.size(), phase_of(step)});
-      ids_.push_back(&id);
+      steps_.emplace(id, Indexed{&step, by_index_.size(), phase_of(step)});
+      by_index_.push_back(&step);
     }
   }
 
   void link_all() {
+    edge_start_.reserve(by_index_.size() + 1);
     for (auto& [id, step] : ctx_.ir.steps) {
+      edge_start_.push_back(edges_.size());
       link(step, nullptr);
       for (IrStep& undo : step.rollback_steps) link(undo, &step);
     }
+    edge_start_.push_back(edges_.size());
     if (!ctx_.diags->empty()) return;
     find_cycles();
     // One pass over the steps (in id order, so each phase's list comes out sorted).
@@ -94,6 +97,13 @@ class Linker {
   }
 
  private:
+  // The top-level steps by id (hashed), with their position in id order.
+  struct Indexed {
+    const IrStep* step;
+    size_t index;
+    size_t phase;  // its phase's place in the run order
+  };
+
   // Resolves the references of `step` (a rollback-block step when `owner` is set) into deps.
   void link(IrStep& step, const IrStep* owner) {
     std::vector<Reference> refs;
@@ -102,7 +112,9 @@ class Linker {
     path = "when";
     collect_refs(step.when, path, &refs);
     // A sorted vector, deduplicated at the end: cheaper than a set for a handful of edges.
-    std::vector<std::string> deps(step.after.begin(), step.after.end());
+    std::vector<std::string> deps;
+    deps.reserve(step.after.size() + refs.size());
+    deps.insert(deps.end(), step.after.begin(), step.after.end());
     for (const Reference& ref : refs) {
       const IrStep* target = find_target(ref.target, owner);
       if (!target) {
@@ -121,7 +133,12 @@ class Linker {
     }
     if (!owner) {
       size_t phase = phase_of(step);
-      for (const std::string& dep : deps) check_phase_order(step, phase, dep);
+      for (const std::string& dep : deps) {
+        auto target = steps_.find(dep);
+        if (target == steps_.end()) continue;
+        edges_.push_back(target->second.index);
+        check_phase_order(step, phase, dep, target->second);
+      }
     }
     step.deps = std::move(deps);
   }
@@ -186,10 +203,9 @@ class Linker {
     return false;
   }
 
-  void check_phase_order(const IrStep& step, size_t step_phase, const std::string& dep) {
-    auto target_it = steps_.find(dep);
-    if (target_it == steps_.end() || target_it->second.phase <= step_phase) return;
-    const IrStep* target = target_it->second.step;
+  void check_phase_order(const IrStep& step, size_t step_phase, const std::string& dep, const Indexed& indexed) {
+    if (indexed.phase <= step_phase) return;
+    const IrStep* target = indexed.step;
     ctx_.diags->error(step.span, "step '" + step.id + "' in phase '" + step.phase + "' depends on '" + dep +
                                      "' in the later phase '" + target->phase + "'; phases run in order")
         .notes.push_back({target->span, "'" + dep + "' is declared here"});
@@ -199,35 +215,31 @@ class Linker {
   // over step indices (ids in order), so a long chain of steps cannot overflow the stack.
   void find_cycles() {
     enum class Mark : unsigned char { None, Active, Done };
-    const std::vector<const std::string*>& ids = ids_;
-    std::vector<Mark> marks(ids.size(), Mark::None);
+    std::vector<Mark> marks(by_index_.size(), Mark::None);
     struct Frame {
       size_t step;
-      const std::vector<std::string>* deps;
-      size_t next = 0;  // the next of `deps` to visit
+      size_t next;  // the next of its edges to visit
     };
     std::vector<Frame> stack;
     auto enter = [&](size_t i) {
       marks[i] = Mark::Active;
-      stack.push_back(Frame{i, &steps_.at(*ids[i]).step->deps});
+      stack.push_back(Frame{i, edge_start_[i]});
     };
-    for (size_t root = 0; root < ids.size(); ++root) {
+    for (size_t root = 0; root < by_index_.size(); ++root) {
       if (marks[root] != Mark::None) continue;
       enter(root);
       while (!stack.empty()) {
         Frame& top = stack.back();
-        if (top.next == top.deps->size()) {
+        if (top.next == edge_start_[top.step + 1]) {
           marks[top.step] = Mark::Done;
           stack.pop_back();
           continue;
         }
-        auto found = steps_.find((*top.deps)[top.next++]);
-        if (found == steps_.end()) continue;
-        size_t dep = found->second.index;
+        size_t dep = edges_[top.next++];
         if (marks[dep] == Mark::Active) {
           auto from = std::find_if(stack.begin(), stack.end(), [&](const Frame& f) { return f.step == dep; });
           std::vector<std::string> cycle;
-          for (; from != stack.end(); ++from) cycle.push_back(*ids[from->step]);
+          for (; from != stack.end(); ++from) cycle.push_back(by_index_[from->step]->id);
           report_cycle(cycle);
           return;  // one cycle at a time is clearer
         }
@@ -250,19 +262,16 @@ class Linker {
 
   CompileContext& ctx_;
   std::map<std::string, size_t> phase_index_;
-  // The top-level steps by id (hashed), with their position in id order.
-  struct Indexed {
-    const IrStep* step;
-    size_t index;
-    size_t phase;  // its phase's place in the run order
-  };
-
   size_t phase_of(const IrStep& step) {
     auto it = phase_index_.find(step.phase);
     return it == phase_index_.end() ? 0 : it->second;
   }
   std::unordered_map<std::string_view, Indexed> steps_;
-  std::vector<const std::string*> ids_;  // by index
+  std::vector<const IrStep*> by_index_;  // the same steps, by index
+  // The DAG's edges between top-level steps as indices, found once while linking: step i's
+  // deps are edges_[edge_start_[i]] up to edges_[edge_start_[i + 1]], in the order of `deps`.
+  std::vector<size_t> edges_;
+  std::vector<size_t> edge_start_;
 };
 
 }  // namespace

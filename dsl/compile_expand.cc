@@ -167,7 +167,7 @@ class Expander {
     ctx_.instances.push_back(StepInstance{&s, scope, std::move(*id), frame.phase, frame.template_name, frame.owner,
                                           frame.conditions, false, nullptr});
     StepInstance& instance = ctx_.instances.back();
-    ctx_.add_step(instance.id, &instance);
+    ctx_.add_step(&instance);
     if (s.has_rollback_block) {
       Frame rollback;
       rollback.phase = frame.phase;

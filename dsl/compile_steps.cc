@@ -134,8 +134,10 @@ class StepChecker {
     }
     check_required(*schema, stmt, written);
     apply_common(*schema, step, common, &ir);
+    // One lookup a field (a step has a dozen defaults): insert only where nothing was written.
+    auto& args = ir.args.get_ref<json::object_t&>();
     for (const StructField& f : schema->fields) {
-      if (!ir.args.contains(f.name) && !f.default_value.is_null()) ir.args[f.name] = f.default_value;
+      if (!f.default_value.is_null()) args.try_emplace(f.name, f.default_value);
     }
     if (ctx_.diags->size() != errors) return std::nullopt;
     return ir;
@@ -157,11 +159,12 @@ class StepChecker {
       for (const std::string& name : group) {
         if (written.count(name)) set.push_back(name);
       }
+      if (set.size() == 1) continue;  // as it should be: no message to build
       std::string names;
       for (size_t i = 0; i < group.size(); ++i) names += (i ? (i + 1 == group.size() ? " or '" : ", '") : "'") + group[i] + "'";
       if (set.empty()) {
         ctx_.diags->error(stmt.span, "step '" + stmt.name + "' (" + schema.name + ") needs one of " + names);
-      } else if (set.size() > 1) {
+      } else {
         ctx_.diags->error(stmt.span, "step '" + stmt.name + "' (" + schema.name + ") sets both '" + set[0] + "' and '" +
                                          set[1] + "'; use only one of " + names);
       }
@@ -215,9 +218,9 @@ class StepChecker {
       return;
     }
     for (auto it = ctx_.steps_by_id.lower_bound(id); it != ctx_.steps_by_id.end() && it->first.starts_with(id); ++it) {
-      const std::string& candidate = it->first;
+      std::string_view candidate = it->first;
       bool member = candidate == id || candidate[id.size()] == '[' || candidate[id.size()] == '.';
-      if (member && !it->second->excluded && it->second->owner == owner) out->push_back(candidate);
+      if (member && !it->second->excluded && it->second->owner == owner) out->emplace_back(candidate);
     }
   }
 

@@ -157,7 +157,7 @@ std::optional<json> Evaluator::eval_ident(const Expr& expr, Scope* scope, const 
 
   std::vector<std::string> candidates = names_in_scope(scope);
   for (const auto& [id, instance] : ctx_.steps_by_id) {
-    if (id.find_first_of("[./") == std::string::npos) candidates.push_back(id);
+    if (id.find_first_of("[./") == std::string::npos) candidates.emplace_back(id);
   }
   candidates.insert(candidates.end(), ctx_.cluster_names.begin(), ctx_.cluster_names.end());
   candidates.insert(candidates.end(), bare_words.begin(), bare_words.end());
@@ -310,7 +310,7 @@ std::optional<json> Evaluator::eval_call(const Expr& expr, Scope* scope) {
         continue;
       }
       if (it->second->excluded) continue;
-      list.push_back(json{{"$ref", it->first}, {"output", json::array({*name})}});
+      list.push_back(json{{"$ref", std::string(it->first)}, {"output", json::array({*name})}});
     }
     if (list.empty() && nested) {
       ctx_.diags->error(expr.children[0].span, "outputs() needs the steps a loop made, but the loop over '" + group +
@@ -346,7 +346,7 @@ std::optional<json> Evaluator::eval_access(const Expr& expr, Scope* scope) {
     if (ctx_.is_group(id) && !ctx_.find_step(id)) {
       std::vector<std::string> members;
       for (const auto& [step_id, instance] : ctx_.steps_by_id) {
-        if (step_id.starts_with(id) && (step_id[id.size()] == '[' || step_id[id.size()] == '.')) members.push_back(step_id);
+        if (step_id.starts_with(id) && (step_id[id.size()] == '[' || step_id[id.size()] == '.')) members.emplace_back(step_id);
       }
       std::string list;
       for (size_t i = 0; i < members.size() && i < 5; ++i) list += (i ? ", " : "") + members[i];
