@@ -1,7 +1,7 @@
 #include "dsl/compiler.h"
 
 #include <algorithm>
-
+#include <cctype>
 #include <cstdlib>
 
 #include "dsl/check_value.h"
@@ -62,12 +62,17 @@ std::optional<json> parse_var(const std::string& text, const Type& type) {
         return v.is_discarded() ? std::nullopt : std::optional(v);
       }
       if (type.kind != K::List) return std::nullopt;
+      // Commas or whitespace separate items: env files written for the shell list words as
+      // `NODEPOOLS="pool-a pool-b"` (the procedure's `for np in ${NODEPOOLS}`).
       json list = json::array();
-      size_t begin = 0;
-      while (begin <= text.size() && !text.empty()) {
-        size_t end = std::min(text.find(',', begin), text.size());
-        list.push_back(text.substr(begin, end - begin));
-        begin = end + 1;
+      std::string item;
+      for (char c : text + ",") {
+        if (c == ',' || std::isspace(static_cast<unsigned char>(c))) {
+          if (!item.empty()) list.push_back(std::move(item));
+          item.clear();
+        } else {
+          item += c;
+        }
       }
       return list;
     }
