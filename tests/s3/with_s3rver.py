@@ -13,7 +13,11 @@ and the bucket `ferry-test`, starts fault_proxy.py on another free port, runs th
 
 and stops both afterwards, whatever happens. Exits with the command's status.
 
-usage: with_s3rver.py COMMAND [ARGS...]
+With --tls the server speaks HTTPS with a fresh self-signed certificate for 127.0.0.1 and
+localhost (what a HostedCluster's restoreSnapshotURL needs: https or s3), FERRY_S3_ENDPOINT is
+https://127.0.0.1:PORT, FERRY_S3_CA the certificate's file, and there is no proxy.
+
+usage: with_s3rver.py [--tls] COMMAND [ARGS...]
 """
 import fcntl
 import os
@@ -64,6 +68,16 @@ def install_if_stale():
     subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=HERE, check=True)
 
 
+def self_signed_cert(directory):
+    """A certificate and key for 127.0.0.1 and localhost, valid for a day: (cert, key)."""
+    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return cert, key
+
+
 def stop(proc):
     if proc and proc.poll() is None:
         proc.terminate()
@@ -75,31 +89,42 @@ def stop(proc):
 
 
 def main():
-    if len(sys.argv) < 2:
+    args = sys.argv[1:]
+    tls = bool(args) and args[0] == "--tls"
+    if tls:
+        args = args[1:]
+    if not args:
         raise SystemExit(__doc__)
     ensure_server_installed()
     data = tempfile.mkdtemp(prefix="ferry-s3rver-")
+    certs = tempfile.mkdtemp(prefix="ferry-s3rver-tls-")
     server = proxy = None
     # A SIGTERM (ctest's timeout) must still stop the servers.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         port = free_port()
+        tls_args = []
+        env = dict(os.environ)
+        if tls:
+            cert, key = self_signed_cert(certs)
+            tls_args = ["--cert", cert, "--key", key]
+            env["FERRY_S3_CA"] = cert
         server = subprocess.Popen(
             # s3rver's ListObjectsV2 continuation tokens use DES, which OpenSSL 3 keeps in its
             # legacy provider: without this flag every paginated listing is a 500.
             ["node", "--openssl-legacy-provider", os.path.join(HERE, "s3rver.js"),
              "-d", data, "-a", "127.0.0.1", "-p", str(port), "--silent", "--no-vhost-buckets",
-             "--configure-bucket", BUCKET],
+             "--configure-bucket", BUCKET] + tls_args,
             stdin=subprocess.DEVNULL)
         wait_listening(port, server, "s3rver")
-        proxy_port = free_port()
-        proxy = subprocess.Popen([sys.executable, os.path.join(HERE, "fault_proxy.py"), str(proxy_port), str(port)],
-                                 stdin=subprocess.DEVNULL)
-        wait_listening(proxy_port, proxy, "fault proxy")
-        env = dict(os.environ)
+        if not tls:
+            proxy_port = free_port()
+            proxy = subprocess.Popen([sys.executable, os.path.join(HERE, "fault_proxy.py"), str(proxy_port), str(port)],
+                                     stdin=subprocess.DEVNULL)
+            wait_listening(proxy_port, proxy, "fault proxy")
+            env["FERRY_S3_PROXY"] = f"http://127.0.0.1:{proxy_port}"
         env.update({
-            "FERRY_S3_ENDPOINT": f"http://127.0.0.1:{port}",
-            "FERRY_S3_PROXY": f"http://127.0.0.1:{proxy_port}",
+            "FERRY_S3_ENDPOINT": f"{'https' if tls else 'http'}://127.0.0.1:{port}",
             "FERRY_S3_BUCKET": BUCKET,
             "FERRY_S3_DATA": data,
             "AWS_ACCESS_KEY_ID": "S3RVER",
@@ -107,7 +132,7 @@ def main():
         })
         for k in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
             env.pop(k, None)
-        rc = subprocess.call(sys.argv[1:], env=env)
+        rc = subprocess.call(args, env=env)
         if server.poll() is not None:
             print(f"with_s3rver: s3rver died during the run (status {server.returncode})", file=sys.stderr)
             rc = rc or 1
@@ -116,6 +141,7 @@ def main():
         stop(proxy)
         stop(server)
         shutil.rmtree(data, ignore_errors=True)
+        shutil.rmtree(certs, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -226,8 +226,10 @@ class RestoreController(threading.Thread):
                 self.m.back_pod(pod, os.path.join(self.c.state_dir, "pods", cp_ns, name), port)
                 self.c._store_new(pods_t, pod, "v1", "hypershift-operator")
         self.condition(hc, "True", "Restored", "etcd restored from the snapshot at restoreSnapshotURL")
+        # What HyperShift reports once the restored control plane is up.
+        self.condition(hc, "True", "AsExpected", "The hosted control plane is available", kind="Available")
 
-    def condition(self, hc, status, reason, message):
+    def condition(self, hc, status, reason, message, kind="EtcdSnapshotRestored"):
         md = hc["metadata"]
         key = (md["namespace"], md["name"])
         with self.c.cond:
@@ -235,9 +237,8 @@ class RestoreController(threading.Thread):
             if cur is None or cur["metadata"]["uid"] != md["uid"]:
                 return
             new = copy.deepcopy(cur)
-            conds = [c for c in (new.setdefault("status", {}).get("conditions") or [])
-                     if c.get("type") != "EtcdSnapshotRestored"]
-            conds.append({"type": "EtcdSnapshotRestored", "status": status, "reason": reason, "message": message,
+            conds = [c for c in (new.setdefault("status", {}).get("conditions") or []) if c.get("type") != kind]
+            conds.append({"type": kind, "status": status, "reason": reason, "message": message,
                           "lastTransitionTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
             new["status"]["conditions"] = conds
             new["metadata"]["resourceVersion"] = str(self.c.next_rv())
