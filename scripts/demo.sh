@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# `make demo`: what ferry does today, on the stock plans and the example env file.
-# (The whole migration on the sandbox comes next: the stock plan needs the in-pod upload.)
+# `make demo`: the stock plans checked and dry-run with the example env file, then the whole
+# migration on the sandbox (three simulated clusters the real kubectl talks to, a real etcd behind
+# the source's etcd pods, the simulated HyperShift restore, s3rver over HTTPS for the snapshots),
+# then a migration whose restore is refused and rolled back on both clusters.
 set -euo pipefail
 build=${1:-build}
-ferry=$build/engine/ferry
 cd "$(dirname "$0")/.."
+ferry=$(realpath "$build/engine/ferry")
+# The snapshots go to a local S3 server over HTTPS: run under it.
+if [[ -z "${FERRY_S3_CA:-}" ]]; then
+  exec python3 tests/s3/with_s3rver.py --tls "$0" "$build"
+fi
 export HOME=${HOME:-/home/demo}
 vars=(--vars-file plans/example.env)
 
@@ -16,6 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+say() { printf '\n\033[1m# %s\033[0m\n' "$*"; }
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 
 step "$ferry" check plans/controlplane.ferry "${vars[@]}"
@@ -23,71 +30,52 @@ step "$ferry" check plans/controlplane-nodepool.ferry "${vars[@]}" --var availab
 step "$ferry" check plans/controlplane.toml "${vars[@]}" --output json
 
 printf '\n\033[1m$ %s\033[0m\n' "$ferry graph plans/controlplane.ferry --vars-file plans/example.env --format mermaid | head -20"
-"$ferry" graph plans/controlplane.ferry "${vars[@]}" --format mermaid | head -20
+"$ferry" graph plans/controlplane.ferry "${vars[@]}" --format mermaid | head -20 || true
 
-printf '\n\033[1m# The dry run: what apply would do, in order, with the commands it would run.\033[0m\n'
-printf '\033[1m$ %s\033[0m\n' "$ferry plan plans/controlplane.ferry --vars-file plans/example.env | head -40"
-"$ferry" plan plans/controlplane.ferry "${vars[@]}" | head -40 || true
-
-printf '\n\033[1m# A run: a step fails, the completed steps are rolled back in reverse order.\033[0m\n'
-cat >"$work/saga.ferry" <<PLAN
-plan "saga" {
-  on_failure = "rollback"
-  param token : secret string = "demo-token-not-shown"
-  phase prepare {
-    step marker = shell {
-      argv = ["sh", "-c", "echo created > $work/marker; echo using \${token}"]
-      rollback { step remove = shell { argv = ["rm", "$work/marker"] } }
-    }
-  }
-  phase move {
-    step copy = shell { argv = ["cp", "$work/marker", "$work/copy"]  retry { attempts = 2  backoff = constant("1s") } }
-    step check = shell { argv = ["test", "-f", "$work/does-not-exist"]  after = [copy] }
-  }
-}
-PLAN
-set +e
-step "$ferry" apply "$work/saga.ferry" --run-dir "$work/run"
-echo "(exit status $?)"
-step "$ferry" status "$work/run"
-set -e
-
-printf '\n\033[1m# On the sandbox: three simulated clusters that the real kubectl talks to.\033[0m\n'
-tests/sandbox/sandbox.sh start "$sandbox" >/dev/null
+say "The sandbox: management clusters A (source) and B (destination), and the hosted cluster."
+SANDBOX_CA_BUNDLE=$FERRY_S3_CA tests/sandbox/sandbox.sh start "$sandbox" >/dev/null
 # shellcheck disable=SC1091
 . "$sandbox/env"
-cat >"$work/stop.ferry" <<'PLAN'
-plan "stop-control-plane" {
-  on_failure = "rollback"
-  cluster source { kubeconfig = env("MGMT_KUBECONFIG") }
-  phase backup {
-    step pause = patch {
-      cluster = source  namespace = "clusters"  object = "hostedclusters/jdoe-hosted"
-      merge = { spec = { pausedUntil = "true" } }
-      rollback = auto
-    }
-    step stop = scale {
-      cluster = source  namespace = "clusters-jdoe-hosted"
-      names = ["kube-apiserver", "openshift-apiserver", "control-plane-operator"]
-      replicas = 0  after = [pause]  rollback = auto
-    }
-    # Stands for a later step that fails: the run rolls back what it did.
-    step gone = wait { cluster = source  namespace = "clusters-jdoe-hosted"  object = "deployments/kube-apiserver"  exists = false  interval = "1s"  timeout = "3s"  after = [stop] }
-  }
-}
-PLAN
+# What the procedure's env file holds, for the sandbox.
+export AWS_ENDPOINT_URL=$FERRY_S3_ENDPOINT AWS_CA_BUNDLE=$FERRY_S3_CA AWS_DEFAULT_REGION=us-east-1
+export HC_CLUSTER_NAME=jdoe-hosted HC_CLUSTER_NS=clusters MGMT_CLUSTER_NAME=mgmt-a MGMT_REGION=us-east-1
+export BUCKET_NAME=$FERRY_S3_BUCKET NODEPOOLS="jdoe-hosted-us-west-1a jdoe-hosted-us-west-1b" NODE_POOL_REPLICAS=2
+read -r -a etcd_host <<<"$SOURCE_ETCDCTL_ARGS"
+ETCDCTL_API=3 etcdctl "${etcd_host[@]}" put /demo/written-on-A "before the migration" >/dev/null
 show_state() {
-  kubectl --kubeconfig "$MGMT_KUBECONFIG" -n clusters get hc jdoe-hosted -o jsonpath='pausedUntil={.spec.pausedUntil}{"\n"}'
-  kubectl --kubeconfig "$MGMT_KUBECONFIG" -n clusters-jdoe-hosted get deploy kube-apiserver openshift-apiserver control-plane-operator
+  echo "A:"; kubectl --kubeconfig "$MGMT_KUBECONFIG" get hostedclusters -A
+  echo "B:"; kubectl --kubeconfig "$MGMT2_KUBECONFIG" get hostedclusters -A
 }
 step show_state
-step "$ferry" plan "$work/stop.ferry"
+
+say "The dry run: what apply would do, in order, with the commands it would run."
+printf '\033[1m$ %s\033[0m\n' "$ferry plan plans/controlplane.ferry | head -60"
+"$ferry" plan plans/controlplane.ferry | head -60 || true
+
+say "The migration: pause, stop, snapshot etcd to S3, back up, restore on B, wait, tear down A."
+step "$ferry" apply plans/controlplane.ferry --run-dir "$work/run" --yes
+step show_state
+say "The key written to A's etcd, read from B's restored etcd:"
+step kubectl --kubeconfig "$MGMT2_KUBECONFIG" -n clusters-jdoe-hosted exec etcd-0 -c etcd -- env ETCDCTL_API=3 \
+  /usr/bin/etcdctl --cacert /etc/etcd/tls/etcd-ca/ca.crt --cert /etc/etcd/tls/client/etcd-client.crt \
+  --key /etc/etcd/tls/client/etcd-client.key --endpoints=localhost:2379 get /demo/written-on-A
+step "$ferry" status "$work/run"
+
+say "Again on a fresh sandbox, with B refusing the HostedCluster: the saga rolls back both clusters."
+tests/sandbox/sandbox.sh stop "$sandbox" >/dev/null
+SANDBOX_CA_BUNDLE=$FERRY_S3_CA tests/sandbox/sandbox.sh start "$sandbox" >/dev/null
+ready=$sandbox/destination/ready.json
+curl -sf --cacert "$(jq -r .ca "$ready")" -H "Authorization: Bearer $(jq -r .token "$ready")" \
+  -X POST "$(jq -r .url "$ready")/apisim/faults" \
+  -d '{"method": "POST", "path": "/hostedclusters$", "code": 403, "reason": "Forbidden", "message": "hostedclusters is forbidden (demo)", "count": 100}' >/dev/null
 set +e
-step "$ferry" apply "$work/stop.ferry" --run-dir "$work/stop-run"
+step "$ferry" apply plans/controlplane-nodepool.ferry --run-dir "$work/run-np" --yes
 echo "(exit status $?)"
 set -e
-printf '\n\033[1m# Back as it was: pausedUntil unset, each deployment at its own count.\033[0m\n'
-step show_state
+say "A is as it was (unpaused, its control plane scaled back up); B holds nothing of the cluster."
+step kubectl --kubeconfig "$MGMT_KUBECONFIG" -n clusters get hostedcluster jdoe-hosted -o jsonpath='pausedUntil={.spec.pausedUntil}{"\n"}'
+step kubectl --kubeconfig "$MGMT_KUBECONFIG" -n clusters-jdoe-hosted get deploy kube-apiserver openshift-apiserver control-plane-operator
+step kubectl --kubeconfig "$MGMT2_KUBECONFIG" get hostedclusters,hostedcontrolplanes -A
 
 printf '\n\033[1m# A plan with mistakes: every error at once, each with its place and a fix.\033[0m\n'
 broken=$work/typos.ferry
