@@ -25,6 +25,12 @@ std::vector<OptionSpec> executor_options() {
       {"--on-failure", true, "on a failed step: 'rollback' or 'stop' (default: the plan's)", "MODE"},
       {"--yes", false, "answer every `approve` gate yes"},
       {"--kubectl", true, "kubectl or oc to run (default: $FERRY_KUBECTL, else kubectl on PATH)", "PATH"},
+      // Run-wide AWS settings, as `aws --profile/--region/--endpoint-url/--ca-bundle` (and the
+      // same environment variables) give them; a step's own `profile`, `region` or `endpoint` wins.
+      {"--aws-profile", true, "profile of the AWS credentials and config files (default: $AWS_PROFILE)", "NAME"},
+      {"--aws-region", true, "AWS region (default: $AWS_REGION, the profile's)", "REGION"},
+      {"--aws-endpoint-url", true, "an S3-compatible store (default: $AWS_ENDPOINT_URL)", "URL"},
+      {"--aws-ca-bundle", true, "PEM file of the CAs to trust for AWS endpoints (default: $AWS_CA_BUNDLE)", "FILE"},
       {"--log-file", true, "also write the log to FILE", "FILE"},
       {"-v", false, "log each step's details too"},
   };
@@ -154,6 +160,10 @@ engine::Services services_from(const Args& args) {
   services.assume_yes = args.has("--yes");
   const char* env_kubectl = std::getenv("FERRY_KUBECTL");
   services.kubectl = args.get("--kubectl", env_kubectl ? env_kubectl : "kubectl");
+  services.aws.profile = args.get("--aws-profile");
+  services.aws.region = args.get("--aws-region");
+  services.aws.endpoint_url = args.get("--aws-endpoint-url");
+  services.aws.ca_bundle = args.get("--aws-ca-bundle");
   services.ask = [](const std::string& question) -> std::optional<bool> {
     if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) return std::nullopt;
     std::cerr << "\n" << question << " [y/N] " << std::flush;

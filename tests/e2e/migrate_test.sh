@@ -104,9 +104,12 @@ curl -sf --cacert "$(jq -r '.ca' "$sandbox/destination/ready.json")" \
   { echo "cannot inject the fault" >&2; exit 1; }
 
 run=$work/run-np
-expect apply-fails 1 "$ferry" apply plans/controlplane-nodepool.ferry --run-dir "$run" --yes
+# The S3 endpoint and CA as flags this time, instead of the environment.
+expect apply-fails 1 env -u AWS_ENDPOINT_URL -u AWS_CA_BUNDLE "$ferry" apply plans/controlplane-nodepool.ferry \
+  --run-dir "$run" --yes --aws-endpoint-url "$FERRY_S3_ENDPOINT" --aws-ca-bundle "$FERRY_S3_CA"
 contains apply-fails-why "hostedclusters is forbidden: e2e" "$out$err"
 contains rolled-back "rolled back" "$out$err"
+contains uploaded-before-the-failure '"step":"etcd[etcd-0].upload"' "$(grep step_succeeded "$run/journal.jsonl")"
 
 expect dest-hc-none 0 k "$MGMT2_KUBECONFIG" -n clusters get hostedclusters -o name
 lacks dest-hc-none-name "$HC" "$out"
