@@ -61,6 +61,7 @@ struct RunView::Impl {
   std::mutex mu;
   std::string phase;
   std::map<std::string, int> running;  // step -> attempt
+  std::map<std::string, std::string> progress;  // step -> where it is (ctx.progress)
   std::map<std::string, int64_t> started_ms;
   size_t finished = 0;
   size_t total = 0;
@@ -88,6 +89,7 @@ struct RunView::Impl {
     std::string line = "[" + phase + "] " + std::to_string(finished) + "/" + std::to_string(total) + " done, running:";
     for (const auto& [id, attempt] : running) {
       line += " " + id + (attempt > 1 ? " (attempt " + std::to_string(attempt) + ")" : "");
+      if (auto p = progress.find(id); p != progress.end()) line += " [" + p->second + "]";
     }
     line += "  " + std::to_string(elapsed) + "s";
     std::fputs(line.substr(0, 200).c_str(), stderr);
@@ -111,8 +113,13 @@ struct RunView::Impl {
     } else if (event == "phase_started") {
       phase = e.value("phase", "");
       log(spdlog::level::info, "phase " + phase);
+    } else if (event == "step_progress") {
+      if (running.count(step)) progress[step] = e.value("status", "");
+      clear_status();
+      draw_status();
     } else if (event == "step_started") {
       running[step] = e.value("attempt", 1);
+      progress.erase(step);
       if (!started_ms.count(step)) started_ms[step] = t;
       log(spdlog::level::info, step + ": started" +
                                    (e.value("attempt", 1) > 1 ? " (attempt " + std::to_string(e.value("attempt", 1)) + ")" : ""));
@@ -122,10 +129,12 @@ struct RunView::Impl {
                                    seconds(e.value("retry_in_ms", int64_t{0})));
     } else if (event == "step_succeeded" || event == "step_assumed_done") {
       running.erase(step);
+      progress.erase(step);
       ++finished;
       log(spdlog::level::info, step + (event == "step_succeeded" ? ": succeeded" + took() : ": assumed done (--assume-done)"));
     } else if (event == "step_failed" || event == "step_cancelled") {
       running.erase(step);
+      progress.erase(step);
       log(spdlog::level::err, step + (event == "step_failed" ? ": failed" : ": cancelled") + took() + ": " +
                                   e.value("class", "") + ": " + e.value("message", ""));
     } else if (event == "step_skipped") {

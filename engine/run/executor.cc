@@ -230,6 +230,10 @@ struct Executor::Impl {
       std::lock_guard lock(mu);
       if (sink) sink("log", redactor.redact_json(json{{"step", id}, {"message", line}}));
     };
+    ctx.progress = [this, id](const std::string& status) {
+      std::lock_guard lock(mu);
+      if (sink) sink("step_progress", json{{"step", id}, {"status", redactor.redact(status)}});
+    };
     ctx.taint = [this](const std::string& value) { redactor.add(value); };
     return ctx;
   }

@@ -44,6 +44,9 @@ struct StepContext {
   const Services* services = nullptr;
   // One line to the log (a state change or a detail); it is redacted there.
   std::function<void(const std::string&)> log;
+  // Where a long step is now ("312 of 1024 MiB, 85 MiB/s"), for the live status line: shown
+  // while the step runs, never journaled or logged. May be called often, from any thread.
+  std::function<void(const std::string&)> progress;
   // Journals what the inverse needs, before the step changes anything (e.g. the replica
   // counts before a scale). The first value saved in a run is what the inverse gets: a retry
   // or a resumed attempt would otherwise record the state ferry itself left.

@@ -146,20 +146,24 @@ void UploadJob::record_upload_id(const std::string& upload_id) const {
 }
 
 std::function<void(const aws::UploadProgress&)> UploadJob::progress_logger() const {
-  // The step interface has no progress channel yet: a log line every 10 s stands in for it.
+  // Every report goes to the live status line; a log line every 10 s keeps a record in the log.
   struct State {
     std::mutex mu;
-    std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point last_logged = std::chrono::steady_clock::now();
   };
   auto state = std::make_shared<State>();
   auto log = ctx.log;
-  return [state, log](const aws::UploadProgress& p) {
+  auto progress = ctx.progress;
+  return [state, log, progress](const aws::UploadProgress& p) {
+    const std::string status = std::to_string(p.bytes_sent >> 20) +
+                               (p.total ? " of " + std::to_string(p.total >> 20) : "") + " MiB, " +
+                               std::to_string(static_cast<int64_t>(p.bytes_per_second / (1 << 20))) + " MiB/s";
+    if (progress) progress(status);
     std::lock_guard lock(state->mu);
     auto now = std::chrono::steady_clock::now();
-    if (!log || now - state->last < std::chrono::seconds(10)) return;
-    state->last = now;
-    log("sent " + std::to_string(p.bytes_sent >> 20) + (p.total ? " of " + std::to_string(p.total >> 20) : "") +
-        " MiB (" + std::to_string(static_cast<int64_t>(p.bytes_per_second / (1 << 20))) + " MiB/s)");
+    if (!log || now - state->last_logged < std::chrono::seconds(10)) return;
+    state->last_logged = now;
+    log("sent " + status);
   };
 }
 

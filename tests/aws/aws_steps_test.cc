@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -64,6 +65,10 @@ class AwsStepsTest : public ::testing::Test {
     ctx.taint = [this](const std::string& s) {
       if (!s.empty()) tainted_.push_back(s);
     };
+    ctx.progress = [this](const std::string& status) {
+      std::lock_guard lock(progress_mu_);
+      progress_.push_back(status);
+    };
     return ctx;
   }
   StepResult run(const std::string& type, json args) {
@@ -92,6 +97,8 @@ class AwsStepsTest : public ::testing::Test {
   dsl::IrStep step_;
   FakeClock clock_;
   std::vector<std::string> logs_, tainted_;
+  std::mutex progress_mu_;  // reports come from the upload's threads
+  std::vector<std::string> progress_;
 };
 
 TEST_F(AwsStepsTest, UploadRecordsSizeShaAndEtag) {
@@ -110,6 +117,9 @@ TEST_F(AwsStepsTest, UploadRecordsSizeShaAndEtag) {
   EXPECT_FALSE(r.outputs["etag"].get<std::string>().empty());
   EXPECT_TRUE(tainted("S3RVER"));  // the secret key was tainted at its source
   EXPECT_FALSE(fs::exists(dir_ / "upload-put_etcd-0_.multipart.json"));  // no dangling record
+  // The live view heard where it was; the last report is the whole file.
+  ASSERT_FALSE(progress_.empty());
+  EXPECT_EQ(progress_.back().rfind("6 of 6 MiB, ", 0), 0u) << progress_.back();
   // Idempotent: the same step again replaces the object.
   StepResult again = run("upload", {{"from", f.string()},
                                     {"to", "s3://" + env("FERRY_S3_BUCKET") + "/steps/jdoe-hosted-etcd-0-snapshot.db"}});

@@ -3,6 +3,10 @@
 #include "engine/run/executor.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "engine/run/journal.h"
 
 #include "engine/run/run_state.h"
 #include "tests/engine/test_plan.h"
@@ -336,6 +340,34 @@ TEST(Executor, SecretsAreResolvedForStepsAndRedactedInEvents) {
   for (auto& [event, fields] : h.events) EXPECT_EQ(fields.dump().find(canary), std::string::npos) << fields.dump();
   // The step did get the real value: its error quotes stderr, redacted.
   EXPECT_NE(h.state.steps["show"].error.find("err-<redacted>"), std::string::npos) << h.state.steps["show"].error;
+}
+
+TEST(Executor, ProgressReachesTheSinkRedactedAndIsNotJournaled) {
+  Harness h;
+  h.impls["noop"].run = [](StepContext& ctx) {
+    ctx.taint("hunter2");
+    ctx.progress("256 of 1024 MiB to a URL signed hunter2");
+    return StepResult{};
+  };
+  const std::string journal = ::testing::TempDir() + "/progress-journal.jsonl";
+  std::filesystem::remove(journal);
+  std::string error;
+  auto writer = JournalWriter::open(journal, json{{"ferry_journal", 1}}, &h.redactor, &error);
+  ASSERT_NE(writer, nullptr) << error;
+  dsl::Ir ir = compile_text(R"(plan "p" { phase one { step copy = noop {} } })");
+  auto runner = real_runner();
+  Executor ex(ir, h.options, h.services, real_clock(), h.redactor, *runner, writer.get(),
+              [&h](const std::string& e, const json& f) { h.events.emplace_back(e, f); });
+  ASSERT_EQ(ex.run(CancelToken()), RunResult::kSucceeded);
+  std::vector<json> progress = h.events_named("step_progress");
+  ASSERT_EQ(progress.size(), 1u);
+  EXPECT_EQ(progress[0]["step"], "copy");
+  EXPECT_EQ(progress[0]["status"], "256 of 1024 MiB to a URL signed <redacted>");
+  writer.reset();
+  std::ifstream in(journal);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("step_succeeded"), std::string::npos) << text;
+  EXPECT_EQ(text.find("256 of 1024"), std::string::npos) << text;
 }
 
 }  // namespace
