@@ -618,10 +618,22 @@ struct Executor::Impl {
     StepContext ctx = context_for(step);
     if (Status s = resolve_value(step.args, scope(), &ctx.args); !s.ok()) return s;
     RetryPolicy policy = RetryPolicy::from_ir(step.retry);
+    // The step's timeout bounds each attempt of its inverse too: a rollback must not hang on a
+    // deletion that never finishes.
+    auto timeout = step.timeout.empty() ? std::nullopt : dsl::parse_duration(step.timeout);
     for (int attempt = 1;; ++attempt) {
       ctx.attempt = attempt;
       ctx.cancel = cancel.child();
+      ctx.deadline = timeout ? clock.now() + Millis(*timeout) : Millis(0);
+      if (ctx.deadline.count()) {
+        std::lock_guard lock(mu);
+        watched.insert_or_assign(step.id, Watched{ctx.deadline, ctx.cancel});
+      }
       Status s = runner.compensate(*impl, ctx, undo.value_or(json()));
+      {
+        std::lock_guard lock(mu);
+        watched.erase(step.id);
+      }
       if (s.ok() || cancel.cancelled() || attempt >= policy.attempts || !policy.retries(s.error_class())) return s;
       Millis wait;
       {

@@ -184,6 +184,28 @@ TEST(Executor, TimesOutAStepOnTheVirtualClock) {
   EXPECT_EQ(h.fake_clock.now(), Millis(10000));
 }
 
+TEST(Executor, TheStepsTimeoutBoundsItsCompensationToo) {
+  Harness h;
+  h.use_fake_clock = true;
+  dsl::Ir ir = compile_text(R"(plan "p" {
+    on_failure = "rollback"
+    phase one {
+      step stuck = noop { timeout = "30s"  rollback = auto }
+      step fine = noop { rollback = auto  after = [stuck] }
+      step boom = noop { after = [fine] }
+    }
+  })");
+  h.script.failures["boom"] = {ErrorClass::kInvalid};
+  h.script.inverse_virtual_sleep_ms["stuck"] = 3600 * 1000;  // a deletion that never finishes
+  ASSERT_EQ(h.run(ir), RunResult::kRollbackFailed);
+  EXPECT_EQ(h.state.steps["stuck"].undo_state, UndoState::kFailed);
+  EXPECT_EQ(h.state.steps["fine"].undo_state, UndoState::kDone);
+  std::vector<json> failed = h.events_named("compensation_failed");
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0]["class"], "timeout") << failed[0].dump();
+  EXPECT_EQ(h.fake_clock.now(), Millis(30000));
+}
+
 TEST(Executor, CancellationStopsARunningCommand) {
   Harness h;
   h.options.impls = nullptr;  // the real shell step

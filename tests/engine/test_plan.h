@@ -53,6 +53,8 @@ struct Script {
   std::map<std::string, int> pool_max;
   std::map<std::string, std::vector<std::string>> pool_of;  // id -> pools it counts as in
 
+  std::map<std::string, int64_t> inverse_virtual_sleep_ms;  // inverses that wait on the run's clock
+
   StepImpl impl(const std::string& type) {
     StepImpl s;
     s.type = type;
@@ -88,8 +90,11 @@ struct Script {
       return r;
     };
     s.inverse = [this](StepContext& ctx, const json& undo) {
-      std::lock_guard lock(mu);
       const std::string id = ctx.step->id;
+      if (inverse_virtual_sleep_ms.count(id)) {
+        if (Status slept = ctx.sleep_for(Millis(inverse_virtual_sleep_ms[id])); !slept.ok()) return slept;
+      }
+      std::lock_guard lock(mu);
       EXPECT_EQ(undo, json({{"before", id}})) << id;
       if (inverse_fails.count(id)) return Status::Error(inverse_fails[id], "scripted rollback failure");
       compensated.push_back(id);
