@@ -71,13 +71,7 @@ Status upload_local(const UploadJob& job, aws::UploadResult* out) {
   std::string error;
   auto source = aws::open_file_source(job.path, &error);
   if (!source) return Status::NotFound("from: " + error);
-  aws::UploadOptions o;
-  o.part_size = job.part_size;
-  o.parallelism = job.parallelism;
-  o.cancel = job.cancel;
-  o.on_multipart_created = [&job](const std::string& id) { job.record_upload_id(id); };
-  o.on_progress = job.progress_logger();
-  return aws_step::to_status(aws::upload(job.client, job.to, *source, o, out),
+  return aws_step::to_status(aws::upload(job.client, job.to, *source, job.upload_options(), out),
                              "upload of " + job.path + " to " + aws::s3_url(job.to));
 }
 
@@ -143,6 +137,16 @@ void UploadJob::record_upload_id(const std::string& upload_id) const {
   if (marker.empty()) return;
   std::ofstream(marker) << json{{"bucket", to.bucket}, {"key", to.key}, {"upload_id", upload_id}}.dump() << "\n";
   ::chmod(marker.c_str(), 0600);
+}
+
+aws::UploadOptions UploadJob::upload_options() const {
+  aws::UploadOptions o;
+  o.part_size = part_size;
+  o.parallelism = parallelism;
+  o.cancel = cancel;
+  o.on_multipart_created = [this](const std::string& id) { record_upload_id(id); };
+  o.on_progress = progress_logger();
+  return o;
 }
 
 std::function<void(const aws::UploadProgress&)> UploadJob::progress_logger() const {

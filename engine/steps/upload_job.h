@@ -25,6 +25,8 @@ struct UploadJob {
   // Keeps `upload_id` in the run directory until the upload completes or is aborted, so a
   // re-run after a crash can abort it.
   void record_upload_id(const std::string& upload_id) const;
+  // Options for aws::upload from this job (the callbacks refer to it: it must outlive the upload).
+  aws::UploadOptions upload_options() const;
   // Bytes sent, total and rate: to the live status line (ctx.progress) at every report, to the
   // log every 10 s.
   std::function<void(const aws::UploadProgress&)> progress_logger() const;

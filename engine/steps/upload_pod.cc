@@ -72,13 +72,7 @@ Status upload_streamed(const UploadJob& job, aws::UploadResult* out) {
   const std::vector<std::string> argv = k.argv(exec_args(job.ctx, {"cat", job.path}));
   job.ctx.log("streaming " + job.path + " (" + std::to_string(size) + " bytes) out of " + in_pod(job.ctx) + " to " +
               aws::s3_url(job.to));
-  aws::UploadOptions o;
-  o.part_size = job.part_size;
-  o.parallelism = job.parallelism;
-  o.cancel = job.cancel;
-  o.on_multipart_created = [&job](const std::string& id) { job.record_upload_id(id); };
-  o.on_progress = job.progress_logger();
-  aws::AwsError e = aws::upload_command_output(job.client, job.to, argv, size, o, out);
+  aws::AwsError e = aws::upload_command_output(job.client, job.to, argv, size, job.upload_options(), out);
   return aws_step::to_status(e, "upload of " + job.path + " in " + in_pod(job.ctx) + " to " + aws::s3_url(job.to));
 }
 
