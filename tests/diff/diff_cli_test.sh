@@ -33,12 +33,11 @@ contains missing-file "no such file" "$err"
 expect twin 0 "$ferry" diff "$cp" "$src/plans/controlplane.toml" "${vars[@]}"
 contains twin "no semantic difference" "$out"
 
-# The two stock plans: the NodePool variant adds steps and a param (no destructive step: both
-# variants tear the same objects down on the source).
+# The two stock plans: the NodePool variant adds steps, params and deletes.
 expect stock 1 "$ferry" diff "$cp" "$np" "${vars[@]}"
 contains stock "+ nodes.ready (wait, phase restore, from template hypershift.wait_for_nodes)" "$out"
-contains stock "+ node_pool_replicas: int = 2" "$out"
-lacks stock "! new destructive step" "$out"
+contains stock "+ nodepools: list(string) = [\"jdoe-hosted-workers\"]" "$out"
+contains stock "! new destructive step 'removed.nodepool[jdoe-hosted-workers]'" "$out"
 lacks stock "$(printf '\033[')" "$out"  # not a terminal: no colors
 expect stock-markdown 1 "$ferry" diff "$cp" "$np" "${vars[@]}" --output markdown
 contains stock-markdown "<summary>Details</summary>" "$out"
@@ -46,21 +45,16 @@ contains stock-markdown "| + | \`nodes.ready\` | wait | restore |" "$out"
 expect stock-json 1 "$ferry" diff "$cp" "$np" "${vars[@]}" --output json
 contains stock-json '"ferry_diff": 1' "$out"
 contains stock-json '"equal": false' "$out"
+contains stock-json '"kind": "destructive_added"' "$out"
 # A --var for a param only the new plan has is not an error for the old one.
-expect var-one-side 1 "$ferry" diff "$cp" "$np" "${vars[@]}" --var node_pool_replicas=3
-contains var-one-side "+ node_pool_replicas: int (value 3)" "$out"
+expect var-one-side 1 "$ferry" diff "$cp" "$np" "${vars[@]}" --var nodepools=a,b
+contains var-one-side "+ nodepools: list(string) (value [\"a\",\"b\"])" "$out"
 
-# A new destructive step is a risk, in red on a terminal; NO_COLOR turns colors off.
-old=$src/tests/diff/cases/destructive_added/old.ferry
-new=$src/tests/diff/cases/destructive_added/new.ferry
-expect destructive 1 "$ferry" diff "$old" "$new"
-contains destructive "! new destructive step 'cleanup' (delete)" "$out"
-expect destructive-json 1 "$ferry" diff "$old" "$new" --output json
-contains destructive-json '"kind": "destructive_added"' "$out"
+# Colors on a terminal, and NO_COLOR turns them off.
 if command -v script >/dev/null; then
-  tty_out=$(script -qec "'$ferry' diff '$old' '$new'" /dev/null)
+  tty_out=$(script -qec "'$ferry' diff '$cp' '$np' --vars-file '$src/plans/example.env'" /dev/null)
   contains color "$(printf '\033[1;31m!')" "$tty_out"
-  tty_out=$(NO_COLOR=1 script -qec "'$ferry' diff '$old' '$new'" /dev/null)
+  tty_out=$(NO_COLOR=1 script -qec "'$ferry' diff '$cp' '$np' --vars-file '$src/plans/example.env'" /dev/null)
   lacks no-color "$(printf '\033[')" "$tty_out"
 fi
 

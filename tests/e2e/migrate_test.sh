@@ -5,8 +5,8 @@
 #
 #   1. controlplane.ferry: a key written to the source's etcd comes back from the destination's
 #      restored etcd; the HostedCluster is Available there, unpaused, with a presigned https
-#      restoreSnapshotURL; the object in S3 is the snapshot (sha256); the source holds nothing of
-#      the cluster any more, but another cluster's NodePool is untouched; no presigned signature
+#      restoreSnapshotURL; the object in S3 is the snapshot (sha256); the source's HostedCluster
+#      and control-plane namespace are gone, its NodePools untouched; no presigned signature
 #      reaches the output, the journal or the log.
 #   2. controlplane-nodepool.ferry with the HostedCluster's creation on the destination refused:
 #      the saga rollback deletes what the restore created on the destination and gives the source
@@ -82,12 +82,14 @@ expect source-hc-gone 0 k "$MGMT_KUBECONFIG" -n clusters get hostedclusters -o n
 lacks source-hc-gone-name "$HC" "$out"
 expect source-cp-namespace-gone 0 k "$MGMT_KUBECONFIG" get namespaces -o name
 lacks source-cp-namespace-gone-name "namespace/$CP" "$out"
+# The ControlPlane variant leaves NodePools alone (it neither backs them up nor restores them).
 expect source-nodepools 0 k "$MGMT_KUBECONFIG" -n clusters get nodepools -o name
-lacks source-own-nodepools-gone "jdoe-hosted-us-west-1a" "$out"
+contains source-own-nodepools-kept "jdoe-hosted-us-west-1a" "$out"
 contains source-other-nodepool-kept "other-cluster-pool" "$out"
 
 # Presigned URLs are secrets: never in what ferry printed or wrote.
 lacks url-not-printed "X-Amz-Signature" "$apply_out"
+check run-files-exist test -s "$run/journal.jsonl" -a -s "$run/ferry.log"
 check url-not-journaled bash -c "! grep -q 'X-Amz-Signature' '$run/journal.jsonl' '$run/ferry.log'"
 expect status 0 "$ferry" status "$run"
 contains status-succeeded "succeeded" "$out"
@@ -95,6 +97,12 @@ contains status-succeeded "succeeded" "$out"
 # ---- 2. a failed restore rolls back on both clusters -----------------------------------------
 start_sandbox
 source_replicas=$(k "$MGMT_KUBECONFIG" -n $CP get deployment kube-apiserver -o jsonpath='{.spec.replicas}')
+# What the destination held before must survive the rollback: the hosted-cluster namespace and,
+# in it, a Secret identical to one the restore brings (so the restore counts it as restored).
+k "$MGMT2_KUBECONFIG" create namespace clusters >/dev/null
+k "$MGMT_KUBECONFIG" -n clusters get secret jdoe-hosted-ssh-key -o json |
+  jq 'del(.metadata.uid, .metadata.resourceVersion, .metadata.creationTimestamp, .metadata.managedFields)' |
+  k "$MGMT2_KUBECONFIG" create -f - >/dev/null || { echo "cannot seed the destination" >&2; exit 1; }
 # The destination refuses to create the HostedCluster (403 is not retried).
 dest=$(jq -r '.url' "$sandbox/destination/ready.json")
 curl -sf --cacert "$(jq -r '.ca' "$sandbox/destination/ready.json")" \
@@ -109,8 +117,13 @@ expect apply-fails 1 env -u AWS_ENDPOINT_URL -u AWS_CA_BUNDLE "$ferry" apply pla
   --run-dir "$run" --yes --aws-endpoint-url "$FERRY_S3_ENDPOINT" --aws-ca-bundle "$FERRY_S3_CA"
 contains apply-fails-why "hostedclusters is forbidden: e2e" "$out$err"
 contains rolled-back "rolled back" "$out$err"
+lacks rollback-url-not-printed "X-Amz-Signature" "$out$err"
+check rollback-url-not-journaled bash -c "test -s '$run/journal.jsonl' && ! grep -q 'X-Amz-Signature' '$run/journal.jsonl' '$run/ferry.log'"
 contains uploaded-before-the-failure '"step":"etcd[etcd-0].upload"' "$(grep step_succeeded "$run/journal.jsonl")"
 
+expect dest-kept-what-it-had 0 k "$MGMT2_KUBECONFIG" -n clusters get secret jdoe-hosted-ssh-key -o name
+expect dest-restored-secrets-gone 0 k "$MGMT2_KUBECONFIG" -n clusters get secrets -o name
+lacks dest-restored-secrets-gone-name "jdoe-hosted-pull-secret" "$out"
 expect dest-hc-none 0 k "$MGMT2_KUBECONFIG" -n clusters get hostedclusters -o name
 lacks dest-hc-none-name "$HC" "$out"
 expect dest-hcp-deleted 0 k "$MGMT2_KUBECONFIG" get hostedcontrolplanes -A -o name
