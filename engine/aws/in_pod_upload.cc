@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 
@@ -119,7 +120,13 @@ AwsError upload_in_pod(S3Client& client, const S3Location& to, const std::string
         last = exec({"sh", "-c", kPartScript, "sh", pod_path, std::to_string(n),
                      std::to_string(static_cast<uint64_t>(n - 1) * mib_per_part), std::to_string(mib_per_part), url},
                     &answer);
-        if (!last.ok()) continue;  // curl -f failed (a 5xx, a reset): a fresh URL, again
+        // curl -f failed (a 5xx, a reset): a fresh URL, again. Not when the pod or the file is
+        // gone, or access is refused: another try would only say so again.
+        if (!last.ok() && (last.kind == AwsErrorKind::kNotFound || last.kind == AwsErrorKind::kForbidden ||
+                           last.kind == AwsErrorKind::kUnauthorized || last.kind == AwsErrorKind::kCancelled)) {
+          break;
+        }
+        if (!last.ok()) continue;
         std::string md5 = trim(answer.substr(0, answer.find('\n')));
         std::string etag = etag_of(answer);
         if (etag.empty()) {
@@ -151,6 +158,17 @@ AwsError upload_in_pod(S3Client& client, const S3Location& to, const std::string
 
   if (first_error.ok() && options.cancel && options.cancel->load()) {
     first_error = AwsError::Make(AwsErrorKind::kCancelled, "Cancelled", "the upload was cancelled");
+  }
+  if (first_error.ok()) {
+    // The parts were cut while the upload ran: a file that changed meanwhile is not completed.
+    e = exec({"stat", "-c", "%s", pod_path}, &text);
+    if (!e.ok()) {
+      first_error = e;
+    } else if (std::strtoull(trim(text).c_str(), nullptr, 10) != size) {
+      first_error = AwsError::Make(AwsErrorKind::kFailed, "SizeChanged",
+                                   pod_path + " had " + std::to_string(size) + " bytes when the upload started and " +
+                                       trim(text) + " at its end: it changed while it was sent");
+    }
   }
   if (!first_error.ok()) {
     AwsError a = client.abort_multipart_upload(to, upload_id);

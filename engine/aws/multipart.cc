@@ -299,6 +299,14 @@ AwsError upload(S3Client& client, const S3Location& to, ByteSource& source, cons
                     (source.size() && *source.size() == static_cast<uint64_t>(n));
   if (fits) {
     if (source.size() && *source.size() != static_cast<uint64_t>(n)) return size_changed(static_cast<uint64_t>(n));
+    if (static_cast<uint64_t>(n) == part_size) {
+      // A full part that the announced size says is all: read on to the end, so a source that
+      // grew is caught and a command's exit status is checked.
+      char more;
+      ssize_t extra = fill(source, &more, 1, &read_error);
+      if (extra < 0) return read_failed();
+      if (extra > 0) return size_changed(static_cast<uint64_t>(n) + static_cast<uint64_t>(extra));
+    }
     std::string_view body(pipe->buffer(first), static_cast<size_t>(n));
     const std::string digest = whole.digest();  // the whole object is this one body
     ObjectInfo info;

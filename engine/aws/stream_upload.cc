@@ -1,11 +1,11 @@
 // The `stream` upload mode: a command's stdout (a pod's file through the kube backend's exec)
 // uploaded as it comes, with the command's exit status as the last word on whether it is whole.
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <csignal>
@@ -17,36 +17,48 @@
 namespace ferry::aws {
 namespace {
 
-// What a failed command said on stderr: its last ~2000 bytes, trimmed (kubectl's reason for a
-// failed exec is its last line).
-std::string tail_of(FILE* f) {
-  if (f == nullptr) return "";
-  std::fflush(f);
-  long end = (std::fseek(f, 0, SEEK_END) == 0) ? std::ftell(f) : 0;
-  std::fseek(f, std::max(0L, end - 2000), SEEK_SET);
-  std::string text(2000, '\0');
-  text.resize(std::fread(text.data(), 1, text.size(), f));
+constexpr size_t kStderrTail = 2000;
+
+// What a failed command said on stderr (`fd`, a file): its last ~2000 bytes, trimmed, without a
+// UTF-8 sequence cut in half at the start (kubectl's reason for a failed exec is its last line).
+std::string tail_of(int fd) {
+  if (fd < 0) return "";
+  const off_t end = ::lseek(fd, 0, SEEK_END);
+  const off_t from = end > static_cast<off_t>(kStderrTail) ? end - static_cast<off_t>(kStderrTail) : 0;
+  std::string text(kStderrTail, '\0');
+  ssize_t n = ::pread(fd, text.data(), text.size(), from);
+  text.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  size_t start = 0;
+  while (from > 0 && start < text.size() && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) ++start;
+  text.erase(0, start);
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
   return text;
 }
 
 // Reads a child's stdout; at its end, waits for the child and turns a failure into a read error,
-// so upload() aborts instead of completing a truncated object.
+// so upload() aborts instead of completing a truncated object. A read waits at most 200 ms at a
+// time for the cancel flag: an exec that stalls (a half-open connection) must not hold the step
+// past its timeout or a Ctrl-C.
 class CommandSource : public ByteSource {
  public:
-  CommandSource(pid_t pid, int fd, FILE* err, std::string name, std::optional<uint64_t> size)
-      : pid_(pid), fd_(fd), err_(err), name_(std::move(name)), size_(size) {}
+  CommandSource(pid_t pid, int fd, int err_fd, std::string name, std::optional<uint64_t> size,
+                const std::atomic<bool>* cancel)
+      : pid_(pid), fd_(fd), err_fd_(err_fd), name_(std::move(name)), size_(size), cancel_(cancel) {}
   ~CommandSource() override {
-    if (err_ != nullptr) std::fclose(err_);
     if (fd_ >= 0) ::close(fd_);
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);  // the upload stopped early: the command is not needed any more
-      ::waitpid(pid_, nullptr, 0);
-    }
+    stop_child();
+    if (err_fd_ >= 0) ::close(err_fd_);
   }
   ssize_t read(char* buf, size_t n, std::string* error) override {
     for (;;) {
-      ssize_t r = ::read(fd_, buf, n);
+      if (cancel_ != nullptr && cancel_->load()) {
+        *error = name_ + ": cancelled";
+        return -1;
+      }
+      pollfd p{fd_, POLLIN, 0};
+      int ready = ::poll(&p, 1, 200);
+      if (ready == 0 || (ready < 0 && errno == EINTR)) continue;
+      ssize_t r = ready < 0 ? -1 : ::read(fd_, buf, n);
       if (r > 0) return r;
       if (r < 0 && errno == EINTR) continue;
       if (r < 0) {
@@ -67,15 +79,28 @@ class CommandSource : public ByteSource {
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
     *error = name_ + (WIFEXITED(status) ? " exited with status " + std::to_string(WEXITSTATUS(status))
                                         : " was killed by signal " + std::to_string(WTERMSIG(status)));
-    if (std::string said = tail_of(err_); !said.empty()) *error += ": " + said;
+    if (std::string said = tail_of(err_fd_); !said.empty()) *error += ": " + said;
     return -1;
+  }
+
+  // The upload stopped early: the command is not needed any more. SIGTERM, then SIGKILL.
+  void stop_child() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    for (int i = 0; i < 50; ++i) {
+      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) return;
+      ::usleep(100 * 1000);
+    }
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
   }
 
   pid_t pid_;
   int fd_;
-  FILE* err_;  // the command's stderr (an unlinked temporary file)
+  int err_fd_;  // the command's stderr: an unlinked temporary file
   std::string name_;
   std::optional<uint64_t> size_;
+  const std::atomic<bool>* cancel_;
 };
 
 }  // namespace
@@ -91,14 +116,15 @@ AwsError upload_command_output(S3Client& client, const S3Location& to, const std
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   // stderr goes to a file, not a pipe: nobody has to drain it while the upload runs, and it is
-  // read only if the command fails.
-  FILE* err = std::tmpfile();
+  // read only if the command fails. Close-on-exec, so other steps' commands do not inherit it.
+  const int err_fd = ::open(P_tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  const int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {
-    ::close(fds[0]);
-    ::close(fds[1]);
-    if (err != nullptr) std::fclose(err);
+    for (int fd : {fds[0], fds[1], err_fd, devnull}) {
+      if (fd >= 0) ::close(fd);
+    }
     return AwsError::Make(AwsErrorKind::kFailed, "Fork", std::string("fork: ") + std::strerror(errno));
   }
   if (pid == 0) {
@@ -106,14 +132,14 @@ AwsError upload_command_output(S3Client& client, const S3Location& to, const std
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) _exit(127);
     ::dup2(fds[1], STDOUT_FILENO);
-    if (err != nullptr) ::dup2(::fileno(err), STDERR_FILENO);
-    int devnull = ::open("/dev/null", O_RDONLY);
+    if (err_fd >= 0) ::dup2(err_fd, STDERR_FILENO);
     if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
     ::execvp(args[0], args.data());
     _exit(127);
   }
   ::close(fds[1]);
-  CommandSource source(pid, fds[0], err, "'" + argv[0] + "'", size);
+  if (devnull >= 0) ::close(devnull);
+  CommandSource source(pid, fds[0], err_fd, "'" + argv[0] + "'", size, options.cancel);
   return upload(client, to, source, options, out);
 }
 

@@ -72,7 +72,11 @@ bool JournalWriter::write_line(const std::string& line, bool sync, std::string* 
 }
 
 bool JournalWriter::append(const json& event, std::string* error, bool sync) {
-  std::string text = redactor_->empty() ? event.dump() : redactor_->redact_json(event).dump();
+  // A command's output in a message may not be valid UTF-8: replace such bytes rather than
+  // throw, which would end the run without its journal entry.
+  constexpr auto kReplace = json::error_handler_t::replace;
+  std::string text = redactor_->empty() ? event.dump(-1, ' ', false, kReplace)
+                                        : redactor_->redact_json(event).dump(-1, ' ', false, kReplace);
   std::lock_guard lock(mu_);
   return write_line(text, sync, error);
 }

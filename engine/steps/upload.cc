@@ -121,6 +121,9 @@ StepResult run(StepContext& ctx) {
     r.status = upload_modes::upload_streamed(job, &u);
   }
   if (!marker.empty()) std::remove(marker.c_str());  // completed, or aborted on the way out
+  // Stopped by the step's timeout or a Ctrl-C: say which, so the executor journals (and retries)
+  // it as that rather than as the upload's own "cancelled".
+  if (!r.status.ok() && ctx.cancel.cancelled()) r.status = ctx.cancel.status();
   if (!r.status.ok()) return r;
   r.outputs = {{"url", aws::s3_url(to)}, {"bucket", to.bucket}, {"key", to.key},
                {"size", u.size},          {"sha256", u.sha256_hex}, {"etag", u.etag},

@@ -3,7 +3,9 @@
 // in the pod to presigned URLs (upload_pod.cc).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 

@@ -4,12 +4,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -470,6 +472,28 @@ TEST_F(S3rverTest, InPodUploadRecoversFromFaults) {
   EXPECT_EQ(download_sha(*direct, "inpod/faulty.db"), sha256sum(f));
 }
 
+TEST_F(S3rverTest, InPodUploadOfAFileThatGrowsIsNotCompleted) {
+  auto c = client(false);
+  fs::path f = random_file("in-pod-grows.db", 2 * kMinPartSize, 14);
+  InPodOptions o;
+  o.part_size = kMinPartSize;
+  o.parallelism = 1;
+  bool grown = false;
+  // The file grows while the first part is cut (etcd still writing, say).
+  PodExec exec = [&](const std::vector<std::string>& argv, std::string* out) {
+    if (argv[0] == "sh" && !grown) {
+      std::ofstream(f, std::ios::app) << "more";
+      grown = true;
+    }
+    return local_exec(argv, out);
+  };
+  UploadResult r;
+  AwsError e = upload_in_pod(*c, S3Location{bucket_, "inpod/grows.db"}, f.string(), exec, o, &r);
+  EXPECT_EQ(e.code, "SizeChanged") << e.text();
+  ObjectInfo info;
+  EXPECT_EQ(c->head_object(S3Location{bucket_, "inpod/grows.db"}, &info).kind, AwsErrorKind::kNotFound);
+}
+
 TEST_F(S3rverTest, InPodUploadOfAMissingFileFailsCleanly) {
   auto c = client(false);
   UploadResult r;
@@ -507,6 +531,50 @@ TEST_F(S3rverTest, AFileThatChangesSizeWhileReadIsNotCompleted) {
   EXPECT_EQ(e.code, "SizeChanged") << e.text();
   ObjectInfo info;
   EXPECT_EQ(c->head_object(S3Location{bucket_, "stream/shrinks.db"}, &info).kind, AwsErrorKind::kNotFound);
+}
+
+TEST_F(S3rverTest, OnePartExactlyIsReadToTheEndBeforeItIsPut) {
+  auto c = client(false);
+  fs::path f = random_file("exact.db", kMinPartSize + 10, 13);
+  UploadOptions o;
+  o.part_size = kMinPartSize;
+  UploadResult r;
+  const std::string part = std::to_string(kMinPartSize);
+  // Announced as one part, but more comes: not put as a truncated object.
+  AwsError e = upload_command_output(*c, S3Location{bucket_, "stream/exact.db"}, {"cat", f.string()}, kMinPartSize, o,
+                                     &r);
+  EXPECT_EQ(e.code, "SizeChanged") << e.text();
+  // Exactly one part, then the command fails: its status counts.
+  e = upload_command_output(*c, S3Location{bucket_, "stream/exact.db"},
+                            {"sh", "-c", "head -c " + part + " '" + f.string() + "'; exit 4"}, kMinPartSize, o, &r);
+  EXPECT_NE(e.message.find("exited with status 4"), std::string::npos) << e.text();
+  ObjectInfo info;
+  EXPECT_EQ(c->head_object(S3Location{bucket_, "stream/exact.db"}, &info).kind, AwsErrorKind::kNotFound);
+  // Exactly one part, and that is all: one PUT.
+  e = upload_command_output(*c, S3Location{bucket_, "stream/exact.db"}, {"head", "-c", part, f.string()},
+                            kMinPartSize, o, &r);
+  ASSERT_TRUE(e.ok()) << e.text();
+  EXPECT_EQ(r.parts, 0);
+  EXPECT_EQ(r.size, kMinPartSize);
+}
+
+TEST_F(S3rverTest, AStalledStreamStopsWhenCancelled) {
+  auto c = client(false);
+  std::atomic<bool> cancel{false};
+  UploadOptions o;
+  o.cancel = &cancel;
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    cancel = true;
+  });
+  auto start = std::chrono::steady_clock::now();
+  UploadResult r;
+  // An exec that never sends a byte (a half-open connection).
+  AwsError e = upload_command_output(*c, S3Location{bucket_, "stream/stalled.db"}, {"sleep", "30"}, std::nullopt, o, &r);
+  stopper.join();
+  EXPECT_FALSE(e.ok());
+  // Not a speed assertion: only that the 30 s command did not run to its end.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
 }
 
 TEST_F(S3rverTest, StreamModeAbortsWhenTheCommandFails) {
