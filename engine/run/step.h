@@ -42,7 +42,8 @@ struct StepContext {
   Millis deadline{0};  // when this attempt times out, on `clock` (0: no timeout)
   const Redactor* redactor = nullptr;
   const Services* services = nullptr;
-  // One line to the log (a state change or a detail); it is redacted there.
+  // One line to the log (a state change or a detail); it is redacted there. Like `taint` and
+  // `progress`, it may be called from threads the step starts (an upload's parts).
   std::function<void(const std::string&)> log;
   // Where a long step is now ("312 of 1024 MiB, 85 MiB/s"), for the live status line: shown
   // while the step runs, never journaled or logged. May be called often, from any thread.

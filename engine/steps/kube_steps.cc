@@ -91,12 +91,21 @@ Status absent_objects(const kube::Kubectl& k, const std::vector<json>& refs, con
                         &existing, as_list(refs).dump());
   if (!s.ok()) return s;
   const std::vector<json> found = kube::items_of(existing);
+  // The API group of an apiVersion ("" for the core group's "v1").
+  auto group = [](const json& o) {
+    const std::string v = o.value("apiVersion", "");
+    return v.find('/') == std::string::npos ? std::string() : v.substr(0, v.find('/'));
+  };
   *absent = json::array();
   for (const json& ref : refs) {
+    const json md = ref.value("metadata", json::object());
     bool there = std::any_of(found.begin(), found.end(), [&](const json& e) {
-      return e.value("kind", "") == ref["kind"] && e["metadata"].value("name", "") == ref["metadata"]["name"] &&
-             (!ref["metadata"].contains("namespace") ||
-              e["metadata"].value("namespace", "") == ref["metadata"]["namespace"]);
+      const json emd = e.value("metadata", json::object());
+      // A cluster-scoped object comes back without a namespace, whatever the ref was given.
+      const bool same_namespace = !emd.contains("namespace") || !md.contains("namespace") ||
+                                  emd.value("namespace", "") == md.value("namespace", "");
+      return e.value("kind", "") == ref.value("kind", "") && group(e) == group(ref) &&
+             emd.value("name", "") == md.value("name", "") && same_namespace;
     });
     if (!there) absent->push_back(ref);
   }

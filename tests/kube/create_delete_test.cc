@@ -46,6 +46,24 @@ TEST(Create, CreatesThenInverseDeletesOnlyWhatItCreated) {
   EXPECT_FALSE(exists(sim, "clusters", "configmap", "mgmt-parent-cluster"));
 }
 
+TEST(Create, AnExistingClusterScopedObjectIsNotTheInversesToDelete) {
+  ASSERT_TRUE(testing::require_kubectl());
+  Sim sim;
+  ASSERT_TRUE(sim.up());
+  // The step has a namespace, the Namespace object (cluster-scoped) exists already: `get -f -`
+  // answers it without metadata.namespace, and it must still count as there before.
+  json ns = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "clusters"}}}};
+  StepHarness h(sim, "create", {{"namespace", "clusters"}, {"objects", {ns, config_map("fresh", "x")}}});
+  StepResult r = h.run();
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  ASSERT_EQ(h.undos.size(), 1u);
+  ASSERT_EQ(h.undos[0]["created"].size(), 1u) << h.undos[0].dump();
+  EXPECT_EQ(h.undos[0]["created"][0]["kind"], "ConfigMap");
+  ASSERT_TRUE(h.inverse().ok());
+  EXPECT_TRUE(exists(sim, "", "namespace", "clusters"));
+  EXPECT_FALSE(exists(sim, "clusters", "configmap", "fresh"));
+}
+
 TEST(Create, ExistingWithOtherContentIsAlreadyExists) {
   ASSERT_TRUE(testing::require_kubectl());
   Sim sim;

@@ -2,6 +2,7 @@
 // lines and tainted values it produced kept for the test to look at.
 #pragma once
 
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,9 @@ struct StepHarness {
   dsl::IrCluster cluster;
   Services services;
   Redactor redactor;
+  // log and taint may be called from a step's worker threads (an upload's parts), as the
+  // executor allows: the lists are guarded.
+  std::mutex mu;
   std::vector<std::string> logs;
   std::vector<json> undos;
   std::vector<std::string> tainted;
@@ -41,9 +45,18 @@ struct StepHarness {
     ctx.clock = &real_clock();
     ctx.redactor = &redactor;
     ctx.services = &services;
-    ctx.log = [this](const std::string& line) { logs.push_back(line); };
-    ctx.save_undo = [this](const json& undo) { undos.push_back(undo); };
-    ctx.taint = [this](const std::string& v) { tainted.push_back(v); };
+    ctx.log = [this](const std::string& line) {
+      std::lock_guard lock(mu);
+      logs.push_back(line);
+    };
+    ctx.save_undo = [this](const json& undo) {
+      std::lock_guard lock(mu);
+      undos.push_back(undo);
+    };
+    ctx.taint = [this](const std::string& v) {
+      std::lock_guard lock(mu);
+      tainted.push_back(v);
+    };
     return ctx;
   }
 
