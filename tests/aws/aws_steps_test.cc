@@ -61,12 +61,17 @@ class AwsStepsTest : public ::testing::Test {
     ctx.run_dir = dir_.string();
     ctx.clock = &clock_;
     ctx.services = &services_;
-    ctx.log = [this](const std::string& line) { logs_.push_back(line); };
+    // log, taint and progress may come from the upload's threads.
+    ctx.log = [this](const std::string& line) {
+      std::lock_guard lock(mu_);
+      logs_.push_back(line);
+    };
     ctx.taint = [this](const std::string& s) {
+      std::lock_guard lock(mu_);
       if (!s.empty()) tainted_.push_back(s);
     };
     ctx.progress = [this](const std::string& status) {
-      std::lock_guard lock(progress_mu_);
+      std::lock_guard lock(mu_);
       progress_.push_back(status);
     };
     return ctx;
@@ -97,7 +102,7 @@ class AwsStepsTest : public ::testing::Test {
   dsl::IrStep step_;
   FakeClock clock_;
   std::vector<std::string> logs_, tainted_;
-  std::mutex progress_mu_;  // reports come from the upload's threads
+  std::mutex mu_;
   std::vector<std::string> progress_;
 };
 
