@@ -24,12 +24,14 @@ struct Scope;
 // A name's value. Lets, params' defaults and template arguments are evaluated when first used
 // (so they may name steps declared later); loop variables are values from the start.
 struct Binding {
-  std::string kind;             // "param", "let", "loop variable", "template parameter"
+  // "param", "let", "loop variable", "template parameter": a literal, so that binding each of
+  // a loop's template instances allocates no string for it.
+  const char* kind = "";
   Span span;
   std::optional<json> value;
   const Expr* expr = nullptr;   // unevaluated, with the scope to evaluate it in
   Scope* expr_scope = nullptr;
-  std::optional<Type> type;     // the value is checked against this once evaluated
+  const Type* type = nullptr;   // the value is checked against this once evaluated
   bool evaluating = false;      // set while evaluating, to catch `let a = a`
   bool failed = false;          // evaluated once with errors (reported then, not again)
 };
@@ -97,6 +99,9 @@ struct CompileContext {
   // prefixes down a tree. They view the keys above, which never move (node-based containers).
   std::unordered_map<std::string_view, StepInstance*> step_index;
   std::unordered_set<std::string_view> group_index;
+  // Template parameters' types, resolved once per parameter rather than once per instance
+  // (bindings point at them: an unordered_map's elements never move).
+  std::unordered_map<const TypeExpr*, Type> param_types;
   // Template arguments, checked against their parameter types even if no step uses them.
   std::vector<std::pair<std::string, Binding*>> template_args;
 

@@ -32,7 +32,7 @@ class Expander {
         ctx_.diags->error(s.span, "'" + s.name + "' is already defined in this block");
         continue;
       }
-      scope->names[s.name] = Binding{"let", s.span, std::nullopt, &s.expr, scope, std::nullopt, false, false};
+      scope->names[s.name] = Binding{"let", s.span, std::nullopt, &s.expr, scope, nullptr, false, false};
     }
     for (const Stmt& s : body) {
       switch (s.kind) {
@@ -74,7 +74,7 @@ class Expander {
     }
     for (const json& item : *list) {
       Scope* inner = ctx_.new_scope(scope, scope->step_prefix);
-      inner->names[s.name] = Binding{"loop variable", s.span, item, nullptr, nullptr, std::nullopt, false, false};
+      inner->names[s.name] = Binding{"loop variable", s.span, item, nullptr, nullptr, nullptr, false, false};
       expand_body(s.body, inner, frame);
     }
   }
@@ -133,7 +133,7 @@ class Expander {
       auto it = at->names.find(s.name);
       if (it == at->names.end()) continue;
       ctx_.diags->error(s.span, "step '" + s.name + "' has the name of a " + it->second.kind + "; rename one of them")
-          .notes.push_back({it->second.span, "the " + it->second.kind + " '" + s.name + "' is declared here"});
+          .notes.push_back({it->second.span, std::string("the ") + it->second.kind + " '" + s.name + "' is declared here"});
       return false;
     }
     if (ctx_.cluster_names.count(s.name)) {
@@ -244,7 +244,7 @@ class Expander {
         continue;
       }
       inner->names[arg.name] = Binding{"template parameter", arg.span, std::nullopt, &arg.value, caller,
-                                       resolve_type_expr(p->type, ctx_.diags, true), false, false};
+                                       param_type(p->type), false, false};
       ctx_.template_args.emplace_back(arg.name, &inner->names[arg.name]);
     }
     for (const Param& p : params) {
@@ -253,14 +253,23 @@ class Expander {
         ctx_.diags->error(s.span, "template '" + def.qualified_name + "' needs the argument '" + p.name + "'")
             .notes.push_back({p.span, "parameter '" + p.name + "' is declared here"});
         // Bound as failed, so its uses in the template body add no errors of their own.
-        inner->names[p.name] = Binding{"template parameter", p.span, std::nullopt, nullptr, nullptr, std::nullopt,
+        inner->names[p.name] = Binding{"template parameter", p.span, std::nullopt, nullptr, nullptr, nullptr,
                                        false, true};
         continue;
       }
       inner->names[p.name] = Binding{"template parameter", p.span, std::nullopt, &*p.default_value, inner,
-                                     resolve_type_expr(p.type, ctx_.diags, true), false, false};
+                                     param_type(p.type), false, false};
       ctx_.template_args.emplace_back(p.name, &inner->names[p.name]);
     }
+  }
+
+  // A template parameter's type, resolved on its first instance instead of on each. nullptr for
+  // an unknown type name, which is not cached: each instance reports it, as before.
+  const Type* param_type(const TypeExpr& type) {
+    auto it = ctx_.param_types.find(&type);
+    if (it != ctx_.param_types.end()) return &it->second;
+    auto resolved = resolve_type_expr(type, ctx_.diags, true);
+    return resolved ? &ctx_.param_types.emplace(&type, std::move(*resolved)).first->second : nullptr;
   }
 
   CompileContext& ctx_;

@@ -212,7 +212,7 @@ void bind_params(CompileContext& ctx) {
     auto it = ctx.root->names.find(name);
     if (it == ctx.root->names.end()) return false;
     ctx.diags->error(span, "'" + name + "' is already defined")
-        .notes.push_back({it->second.span, "the " + it->second.kind + " '" + name + "' is declared here"});
+        .notes.push_back({it->second.span, std::string("the ") + it->second.kind + " '" + name + "' is declared here"});
     return true;
   };
   for (const Param& p : plan.params) {
@@ -220,7 +220,7 @@ void bind_params(CompileContext& ctx) {
     auto type = resolve_type_expr(p.type, ctx.diags, false);
     // The type is checked once the value is known (below), after a string default (from env())
     // is read the way a --var value would be.
-    Binding binding{"param", p.span, std::nullopt, nullptr, ctx.root, std::nullopt, false};
+    Binding binding{"param", p.span, std::nullopt, nullptr, ctx.root, nullptr, false};
     IrParam ir_param{p.name, type ? type->str() : p.type.name, p.secret, nullptr, nullptr, p.span};
     auto var = ctx.options.vars.find(p.name);
     if (var != ctx.options.vars.end()) {
@@ -254,7 +254,7 @@ void bind_params(CompileContext& ctx) {
   }
   for (const Stmt& let : plan.lets) {
     if (already_defined(let.name, let.span)) continue;
-    ctx.root->names[let.name] = Binding{"let", let.span, std::nullopt, &let.expr, ctx.root, std::nullopt, false};
+    ctx.root->names[let.name] = Binding{"let", let.span, std::nullopt, &let.expr, ctx.root, nullptr, false};
   }
   // Resolve values now (defaults may use lets and env()), checking them against their types.
   for (const Param& p : plan.params) {

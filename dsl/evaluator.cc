@@ -65,7 +65,7 @@ std::optional<json> Evaluator::value_of(const std::string& name, Binding& bindin
   if (binding.value) return binding.value;
   if (binding.failed) return std::nullopt;
   if (binding.evaluating) {
-    ctx_.diags->error(binding.span, binding.kind + " '" + name + "' depends on itself");
+    ctx_.diags->error(binding.span, std::string(binding.kind) + " '" + name + "' depends on itself");
     return std::nullopt;
   }
   binding.evaluating = true;

@@ -117,7 +117,7 @@ void load_uses(CompileContext& ctx, const File& file) {
     ctx.module_names.push_back(loaded.name);
     Scope* scope = ctx.new_scope(nullptr, "");
     for (const Stmt& let : loaded.lets) {
-      scope->names[let.name] = Binding{"let", let.span, std::nullopt, &let.expr, scope, std::nullopt, false};
+      scope->names[let.name] = Binding{"let", let.span, std::nullopt, &let.expr, scope, nullptr, false};
     }
     load_uses(ctx, loaded);
     register_templates(ctx, loaded, scope, loaded.name);
