@@ -3,6 +3,7 @@
 #include "dsl/check_value.h"
 
 #include <algorithm>
+#include <unordered_map>
 #include "dsl/compile_context.h"
 #include "dsl/evaluator.h"
 #include "dsl/spelling.h"
@@ -89,6 +90,7 @@ class StepChecker {
     };
 
     FieldNames written(stmt.fields.size());  // fields the step sets, valid or not: no "missing" error for them
+    std::optional<SharedJson> retry;         // the step's own policy, checked
     for (const Field& field : stmt.fields) {
       written.insert(field.name);
       const StructField* spec = find_field(schema->fields, field.name);
@@ -105,7 +107,7 @@ class StepChecker {
       // The scheduler reads these before any step runs, so a run cannot decide them.
       static const std::set<std::string> static_fields = {"cluster", "description", "pool", "timeout", "after",
                                                           "rollback", "retry"};
-      if (target.contains(field.name)) {
+      if (target.contains(field.name) || (field.name == "retry" && retry)) {
         ctx_.diags->error(field.span, "field '" + field.name + "' is set twice");
         continue;
       }
@@ -117,7 +119,13 @@ class StepChecker {
         written.erase(field.name);
         continue;
       }
+      json written_retry;
       if (field.name == "retry" && value->is_object() && !is_symbolic(*value)) {
+        if (const SharedJson* known = known_retry(field.value, *value)) {
+          retry = *known;
+          continue;
+        }
+        written_retry = *value;
         // What the step writes overrides the plan's default policy, field by field.
         json merged = ctx_.ir.retry;
         merged.update(*value);
@@ -128,11 +136,15 @@ class StepChecker {
                                       "a step's output or a secret");
         continue;
       }
-      if (checker_.check(*value, spec->type, &field.value, field.span, field.name, step.scope)) {
+      if (!checker_.check(*value, spec->type, &field.value, field.span, field.name, step.scope)) continue;
+      if (field.name == "retry") {
+        retry = remember_retry(field.value, std::move(written_retry), std::move(*value));
+      } else {
         target[field.name] = std::move(*value);
       }
     }
     check_required(*schema, stmt, written);
+    ir.retry = retry ? *retry : default_retry_;
     apply_common(*schema, step, common, &ir);
     // One lookup a field (a step has a dozen defaults): insert only where nothing was written.
     auto& args = ir.args.get_ref<json::object_t&>();
@@ -171,16 +183,13 @@ class StepChecker {
     }
   }
 
-  // Takes what it needs out of `common` (moving the retry policy, the one big value).
+  // Takes what it needs out of `common`.
   void apply_common(const StepSchema& schema, const StepInstance& step, json& common, IrStep* ir) {
     const Stmt& stmt = *step.stmt;
     if (common.contains("cluster")) ir->cluster = common["cluster"];
     if (common.contains("description")) ir->description = common["description"];
     if (common.contains("pool")) ir->pool = common["pool"];
     if (common.contains("timeout")) ir->timeout = common["timeout"];
-
-    auto retry = common.find("retry");
-    ir->retry = retry != common.end() ? SharedJson(std::move(*retry)) : default_retry_;
 
     if (common.contains("after")) {
       // Sort, then drop repeats: `after = [a]` over a 5,000-step group must not search the list
@@ -232,10 +241,32 @@ class StepChecker {
     return it->second;
   }
 
+  // A policy a step wrote, already merged and checked for another step: the steps a template
+  // makes in a loop all write the same one, which is then checked and stored once.
+  const SharedJson* known_retry(const Expr& expr, const json& written) const {
+    auto it = retry_policies_.find(&expr);
+    if (it == retry_policies_.end()) return nullptr;
+    for (const auto& [value, policy] : it->second) {
+      if (value == written) return &policy;
+    }
+    return nullptr;
+  }
+  SharedJson remember_retry(const Expr& expr, json written, json policy) {
+    SharedJson shared(std::move(policy));
+    auto& known = retry_policies_[&expr];
+    // A few values an expression: one that differs per step must not make this a linear search.
+    if (known.size() < kRetryPoliciesPerExpr) known.emplace_back(std::move(written), shared);
+    return shared;
+  }
+
+  static constexpr size_t kRetryPoliciesPerExpr = 4;
   CompileContext& ctx_;
   Evaluator eval_;
   ValueChecker checker_;
   SharedJson default_retry_;  // the plan's policy, which every step without its own shares
+  // Checked policies by the expression that wrote them (its value is checked in the step's
+  // scope): what it evaluated to, and the merged policy.
+  std::unordered_map<const Expr*, std::vector<std::pair<json, SharedJson>>> retry_policies_;
   std::map<const Type*, std::set<std::string>> bare_words_;
 };
 
