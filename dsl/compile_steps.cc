@@ -277,7 +277,7 @@ void check_steps(CompileContext& ctx) {
   for (StepInstance& step : ctx.instances) checker.evaluate_conditions(step);
 
   Evaluator eval(ctx);
-  for (auto& [name, binding] : ctx.template_args) eval.value_of(name, *binding);
+  for (auto& [name, binding] : ctx.template_args) eval.bound_value(name, *binding);
 
   std::map<std::string, std::vector<IrStep>> rollback_steps;  // by owner
   for (const StepInstance& step : ctx.instances) {

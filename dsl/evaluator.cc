@@ -62,11 +62,17 @@ std::optional<std::string> Evaluator::read_env(const std::string& name) {
 }
 
 std::optional<json> Evaluator::value_of(const std::string& name, Binding& binding) {
-  if (binding.value) return binding.value;
-  if (binding.failed) return std::nullopt;
+  const json* value = bound_value(name, binding);
+  if (!value) return std::nullopt;
+  return *value;
+}
+
+const json* Evaluator::bound_value(const std::string& name, Binding& binding) {
+  if (binding.value) return &*binding.value;
+  if (binding.failed) return nullptr;
   if (binding.evaluating) {
     ctx_.diags->error(binding.span, std::string(binding.kind) + " '" + name + "' depends on itself");
-    return std::nullopt;
+    return nullptr;
   }
   binding.evaluating = true;
   std::optional<json> value = binding.expr ? eval(*binding.expr, binding.expr_scope) : std::nullopt;
@@ -75,9 +81,18 @@ std::optional<json> Evaluator::value_of(const std::string& name, Binding& bindin
     ValueChecker checker(ctx_, *this);
     if (!checker.check(*value, *binding.type, binding.expr, binding.span, name, binding.expr_scope)) value.reset();
   }
-  if (value) binding.value = value;
   binding.failed = !value;
-  return value;
+  if (!value) return nullptr;
+  binding.value = std::move(value);
+  return &*binding.value;
+}
+
+Binding* Evaluator::find_binding(const std::string& name, Scope* scope) const {
+  for (Scope* s = scope; s != nullptr; s = s->parent) {
+    auto it = s->names.find(name);
+    if (it != s->names.end()) return &it->second;
+  }
+  return nullptr;
 }
 
 std::optional<json> Evaluator::eval_static(const Expr& expr, Scope* scope, const std::string& what) {
@@ -147,10 +162,7 @@ std::optional<json> Evaluator::eval(const Expr& expr, Scope* scope, const std::s
 }
 
 std::optional<json> Evaluator::eval_ident(const Expr& expr, Scope* scope, const std::set<std::string>& bare_words) {
-  for (Scope* s = scope; s != nullptr; s = s->parent) {
-    auto it = s->names.find(expr.text);
-    if (it != s->names.end()) return value_of(expr.text, it->second);
-  }
+  if (Binding* binding = find_binding(expr.text, scope)) return value_of(expr.text, *binding);
   if (std::string step = resolve_step(expr.text, scope); !step.empty()) return step_ref(std::move(step));
   if (ctx_.cluster_names.count(expr.text)) return json(expr.text);
   if (bare_words.count(expr.text)) return json(expr.text);
@@ -169,26 +181,35 @@ std::optional<json> Evaluator::eval_string(const Expr& expr, Scope* scope) {
   std::vector<json> parts;  // only when some part is known only at run time
   std::string text;
   bool ok = true;
+  auto append = [&](const json& v, const Expr& part) {
+    if (is_symbolic(v)) {
+      if (!text.empty()) parts.push_back(text);
+      text.clear();
+      parts.push_back(v);
+    } else if (v.is_string()) {
+      text += v.get_ref<const std::string&>();
+    } else if (auto t = interpolation_text(v)) {
+      text += *t;
+    } else {
+      ctx_.diags->error(part.span, "cannot put " + with_article(value_kind(v)) + " into a string; use join(list, \",\") for a list");
+      ok = false;
+    }
+  };
   for (const Expr& part : expr.children) {
     if (part.kind == Expr::Kind::Text) {  // literal text: appended without a json detour
       text += part.text;
       continue;
     }
-    auto v = eval(part, scope);
-    if (!v) {
-      ok = false;
+    // A name's value is read where it is bound, not copied: "${key}" only needs its text.
+    if (Binding* binding = part.kind == Expr::Kind::Ident ? find_binding(part.text, scope) : nullptr) {
+      const json* v = bound_value(part.text, *binding);
+      if (v) append(*v, part);
+      ok = ok && v;
       continue;
     }
-    if (is_symbolic(*v)) {
-      if (!text.empty()) parts.push_back(text);
-      text.clear();
-      parts.push_back(std::move(*v));
-    } else if (auto t = interpolation_text(*v)) {
-      text += *t;
-    } else {
-      ctx_.diags->error(part.span, "cannot put " + with_article(value_kind(*v)) + " into a string; use join(list, \",\") for a list");
-      ok = false;
-    }
+    auto v = eval(part, scope);
+    if (v) append(*v, part);
+    ok = ok && v;
   }
   if (!ok) return std::nullopt;
   if (parts.empty()) return json(std::move(text));
@@ -339,9 +360,14 @@ std::optional<json> Evaluator::eval_access(const Expr& expr, Scope* scope) {
 
   if (base->is_object() && base->contains("$ref") && !base->contains("output") && !is_symbolic(key)) {
     // Narrow a group ("snap" then "[etcd-0]", "etcd" then ".put") before reading outputs.
-    std::string id = (*base)["$ref"];
+    const std::string& id = base->find("$ref")->get_ref<const std::string&>();
     auto text = interpolation_text(key);
-    std::string member = text ? (expr.kind == Expr::Kind::Field ? id + "." + *text : id + "[" + *text + "]") : "";
+    std::string member;
+    if (text) {
+      member.reserve(id.size() + text->size() + 2);
+      member.append(id).append(expr.kind == Expr::Kind::Field ? "." : "[").append(*text);
+      if (expr.kind != Expr::Kind::Field) member += ']';
+    }
     if (text && is_step_or_group(member)) return step_ref(std::move(member));
     if (ctx_.is_group(id) && !ctx_.find_step(id)) {
       std::vector<std::string> members;

@@ -24,6 +24,8 @@ class Evaluator {
 
   // The value of `binding`, evaluating it on first use.
   std::optional<json> value_of(const std::string& name, Binding& binding);
+  // The same without a copy: the binding's own value, or nullptr after an error.
+  const json* bound_value(const std::string& name, Binding& binding);
 
   // The step or group `name` refers to from `scope` ("" if none).
   std::string resolve_step(const std::string& name, const Scope* scope) const;
@@ -31,6 +33,8 @@ class Evaluator {
 
  private:
   std::optional<json> eval_ident(const Expr& expr, Scope* scope, const std::set<std::string>& bare_words);
+  // The binding `name` finds from `scope`, nullptr if it names none.
+  Binding* find_binding(const std::string& name, Scope* scope) const;
   std::optional<json> eval_string(const Expr& expr, Scope* scope);
   std::optional<json> eval_call(const Expr& expr, Scope* scope);
   std::optional<json> eval_access(const Expr& expr, Scope* scope);
