@@ -22,7 +22,7 @@ const StructField* find_field(const std::vector<StructField>& fields, const std:
 // The few field names a step sets: a vector beats a set at this size.
 class FieldNames {
  public:
-  explicit FieldNames(size_t expected) { names_.reserve(expected); }
+  void clear() { names_.clear(); }
   void insert(const std::string& name) {
     if (!count(name)) names_.push_back(name);
   }
@@ -80,7 +80,7 @@ class StepChecker {
     ir.args = json::object();
 
     size_t errors = ctx_.diags->size();
-    json common = json::object();
+    for (json& value : common_) value = nullptr;
     // Field names for "did you mean", built only when a field is unknown.
     auto known = [&] {
       std::vector<std::string> names;
@@ -89,7 +89,8 @@ class StepChecker {
       return names;
     };
 
-    FieldNames written(stmt.fields.size());  // fields the step sets, valid or not: no "missing" error for them
+    FieldNames& written = written_;  // fields the step sets, valid or not: no "missing" error for them
+    written.clear();
     std::optional<SharedJson> retry;         // the step's own policy, checked
     for (const Field& field : stmt.fields) {
       written.insert(field.name);
@@ -103,11 +104,11 @@ class StepChecker {
         written.insert(closest_match(field.name, known()));
         continue;
       }
-      json& target = is_common ? common : ir.args;
+      json* common = is_common ? &common_.at(spec - common_step_fields().data()) : nullptr;
       // The scheduler reads these before any step runs, so a run cannot decide them.
       static const std::set<std::string> static_fields = {"cluster", "description", "pool", "timeout", "after",
                                                           "rollback", "retry"};
-      if (target.contains(field.name) || (field.name == "retry" && retry)) {
+      if ((common ? !common->is_null() : ir.args.contains(field.name)) || (field.name == "retry" && retry)) {
         ctx_.diags->error(field.span, "field '" + field.name + "' is set twice");
         continue;
       }
@@ -139,13 +140,15 @@ class StepChecker {
       if (!checker_.check(*value, spec->type, &field.value, field.span, field.name, step.scope)) continue;
       if (field.name == "retry") {
         retry = remember_retry(field.value, std::move(written_retry), std::move(*value));
+      } else if (common) {
+        *common = std::move(*value);
       } else {
-        target[field.name] = std::move(*value);
+        ir.args[field.name] = std::move(*value);
       }
     }
     check_required(*schema, stmt, written);
     ir.retry = retry ? *retry : default_retry_;
-    apply_common(*schema, step, common, &ir);
+    apply_common(*schema, step, &ir);
     // One lookup a field (a step has a dozen defaults): insert only where nothing was written.
     auto& args = ir.args.get_ref<json::object_t&>();
     for (const StructField& f : schema->fields) {
@@ -183,24 +186,29 @@ class StepChecker {
     }
   }
 
-  // Takes what it needs out of `common`.
-  void apply_common(const StepSchema& schema, const StepInstance& step, json& common, IrStep* ir) {
+  // Moves what it needs out of the common fields the step set (they are strings once checked).
+  void apply_common(const StepSchema& schema, const StepInstance& step, IrStep* ir) {
     const Stmt& stmt = *step.stmt;
-    if (common.contains("cluster")) ir->cluster = common["cluster"];
-    if (common.contains("description")) ir->description = common["description"];
-    if (common.contains("pool")) ir->pool = common["pool"];
-    if (common.contains("timeout")) ir->timeout = common["timeout"];
+    auto take = [&](std::string_view name, std::string* out) {
+      json& value = common(name);
+      if (!value.is_null()) *out = std::move(value.get_ref<std::string&>());
+    };
+    take("cluster", &ir->cluster);
+    take("description", &ir->description);
+    take("pool", &ir->pool);
+    take("timeout", &ir->timeout);
 
-    if (common.contains("after")) {
+    if (const json& after = common("after"); !after.is_null()) {
       // Sort, then drop repeats: `after = [a]` over a 5,000-step group must not search the list
       // once per member.
-      for (const json& ref : common["after"]) members(ref["$ref"].get_ref<const std::string&>(), step.owner, &ir->after);
+      for (const json& ref : after) members(ref["$ref"].get_ref<const std::string&>(), step.owner, &ir->after);
       // One group's members come sorted already (a prefix scan of an ordered map).
       if (!std::is_sorted(ir->after.begin(), ir->after.end())) std::sort(ir->after.begin(), ir->after.end());
       ir->after.erase(std::unique(ir->after.begin(), ir->after.end()), ir->after.end());
     }
 
-    std::string mode = common.contains("rollback") ? common["rollback"].get<std::string>() : "";
+    std::string mode;
+    take("rollback", &mode);
     if (stmt.has_rollback_block) {
       if (!mode.empty()) {
         ctx_.diags->error(stmt.rollback_span, "step '" + stmt.name + "' has both 'rollback = " + mode +
@@ -259,11 +267,25 @@ class StepChecker {
     return shared;
   }
 
+  // The value the step gave a common field; null when it gave none.
+  json& common(std::string_view name) {
+    const auto& fields = common_step_fields();
+    for (size_t i = 0; i < fields.size(); ++i) {
+      if (fields[i].name == name) return common_[i];
+    }
+    throw std::logic_error("not a common step field: " + std::string(name));
+  }
+
   static constexpr size_t kRetryPoliciesPerExpr = 4;
   CompileContext& ctx_;
   Evaluator eval_;
   ValueChecker checker_;
   SharedJson default_retry_;  // the plan's policy, which every step without its own shares
+  // The common fields the step being checked sets, each in its place in common_step_fields()
+  // (null: not set). Reused from step to step: a json object a step was an allocation for it and
+  // one a field.
+  std::vector<json> common_ = std::vector<json>(common_step_fields().size());
+  FieldNames written_;  // reused from step to step too
   // Checked policies by the expression that wrote them (its value is checked in the step's
   // scope): what it evaluated to, and the merged policy.
   std::unordered_map<const Expr*, std::vector<std::pair<json, SharedJson>>> retry_policies_;
