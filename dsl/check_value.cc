@@ -71,7 +71,7 @@ bool ValueChecker::check(json& value, const Type& type, const Expr* expr, Span s
       if (id.empty()) {
         std::vector<std::string> ids;
         for (const auto& [step_id, instance] : ctx_.steps_by_id) ids.emplace_back(step_id);
-        ids.insert(ids.end(), ctx_.groups.begin(), ctx_.groups.end());
+        for (const auto& [group, group_span] : ctx_.groups) ids.push_back(group);
         ctx_.diags->error(span, "no step named '" + value.get<std::string>() + "'" +
                                     did_you_mean(value.get<std::string>(), ids));
         return false;

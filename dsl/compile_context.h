@@ -93,8 +93,8 @@ struct CompileContext {
   // never move (a deque only grows at its ends): a 10,000-step plan copies no id for them.
   // Add to them with add_step and add_group, which keep the hash indexes below in step.
   std::map<std::string_view, StepInstance*> steps_by_id;
-  std::set<std::string, std::less<>> groups;  // "snap", "etcd[etcd-0]": prefixes that name several steps
-  std::map<std::string, Span, std::less<>> group_spans;
+  // "snap", "etcd[etcd-0]": prefixes that name several steps, with where each is first declared.
+  std::map<std::string, Span, std::less<>> groups;
   // Exact lookups (several per step and per reference) hash instead of comparing long shared
   // prefixes down a tree. They view the keys above, which never move (node-based containers).
   std::unordered_map<std::string_view, StepInstance*> step_index;
@@ -119,8 +119,7 @@ struct CompileContext {
   // Declares a group, keeping the span of its first declaration.
   void add_group(std::string_view group, Span span) {
     if (is_group(group)) return;
-    group_index.insert(*groups.emplace(group).first);
-    group_spans.emplace(group, span);
+    group_index.insert(groups.emplace(group, span).first->first);
   }
 
   Scope* new_scope(Scope* parent, std::string step_prefix) {

@@ -106,7 +106,8 @@ class Linker {
 
   // Resolves the references of `step` (a rollback-block step when `owner` is set) into deps.
   void link(IrStep& step, const IrStep* owner) {
-    std::vector<Reference> refs;
+    std::vector<Reference>& refs = refs_;
+    refs.clear();
     std::string path;
     collect_refs(step.args, path, &refs);
     path = "when";
@@ -267,6 +268,7 @@ class Linker {
     return it == phase_index_.end() ? 0 : it->second;
   }
   std::unordered_map<std::string_view, Indexed> steps_;
+  std::vector<Reference> refs_;  // the references of the step being linked (reused: no allocation a step)
   std::vector<const IrStep*> by_index_;  // the same steps, by index
   // The DAG's edges between top-level steps as indices, found once while linking: step i's
   // deps are edges_[edge_start_[i]] up to edges_[edge_start_[i + 1]], in the order of `deps`.

@@ -150,7 +150,7 @@ class Expander {
     }
     if (ctx_.is_group(id)) {
       ctx_.diags->error(span, "'" + id + "' names both a step and a group of steps")
-          .notes.push_back({ctx_.group_spans[id], "the group is defined here"});
+          .notes.push_back({ctx_.groups.at(id), "the group is defined here"});
       return false;
     }
     return register_groups(id, span);
