@@ -3,7 +3,6 @@
 // reported with their path.
 #include <algorithm>
 #include <string_view>
-#include <unordered_map>
 
 #include "dsl/compile_context.h"
 #include "dsl/spelling.h"
@@ -71,11 +70,13 @@ class Linker {
  public:
   explicit Linker(CompileContext& ctx) : ctx_(ctx) {
     for (size_t i = 0; i < ctx.ir.phases.size(); ++i) phase_index_[ctx.ir.phases[i].name] = i;
-    steps_.reserve(ctx.ir.steps.size());
+    // Numbered on their instances, which the context indexes by id already: no table of its own.
     by_index_.reserve(ctx.ir.steps.size());
+    phase_by_index_.reserve(ctx.ir.steps.size());
     for (const auto& [id, step] : ctx.ir.steps) {
-      steps_.emplace(id, Indexed{&step, by_index_.size(), phase_of(step)});
+      if (StepInstance* instance = ctx.find_step(id)) instance->link_index = by_index_.size();
       by_index_.push_back(&step);
+      phase_by_index_.push_back(phase_of(step));
     }
   }
 
@@ -97,13 +98,6 @@ class Linker {
   }
 
  private:
-  // The top-level steps by id (hashed), with their position in id order.
-  struct Indexed {
-    const IrStep* step;
-    size_t index;
-    size_t phase;  // its phase's place in the run order
-  };
-
   // Resolves the references of `step` (a rollback-block step when `owner` is set) into deps.
   void link(IrStep& step, const IrStep* owner) {
     std::vector<Reference>& refs = refs_;
@@ -135,10 +129,10 @@ class Linker {
     if (!owner) {
       size_t phase = phase_of(step);
       for (const std::string& dep : deps) {
-        auto target = steps_.find(dep);
-        if (target == steps_.end()) continue;
-        edges_.push_back(target->second.index);
-        check_phase_order(step, phase, dep, target->second);
+        size_t target = index_of(dep);
+        if (target == StepInstance::kNotLinked) continue;
+        edges_.push_back(target);
+        check_phase_order(step, phase, dep, target);
       }
     }
     step.deps = std::move(deps);
@@ -155,8 +149,13 @@ class Linker {
 
   // Ir::find, hashed: the linker looks up every reference and every edge.
   const IrStep* find(const std::string& id) const {
-    auto it = steps_.find(id);
-    return it == steps_.end() ? nullptr : it->second.step;
+    size_t index = index_of(id);
+    return index == StepInstance::kNotLinked ? nullptr : by_index_[index];
+  }
+  // The position of top-level step `id` in id order; kNotLinked if there is none.
+  size_t index_of(std::string_view id) const {
+    const StepInstance* instance = ctx_.find_step(id);
+    return instance ? instance->link_index : StepInstance::kNotLinked;
   }
 
   void report_missing(const IrStep& step, const Reference& ref) {
@@ -204,9 +203,9 @@ class Linker {
     return false;
   }
 
-  void check_phase_order(const IrStep& step, size_t step_phase, const std::string& dep, const Indexed& indexed) {
-    if (indexed.phase <= step_phase) return;
-    const IrStep* target = indexed.step;
+  void check_phase_order(const IrStep& step, size_t step_phase, const std::string& dep, size_t dep_index) {
+    if (phase_by_index_[dep_index] <= step_phase) return;
+    const IrStep* target = by_index_[dep_index];
     ctx_.diags->error(step.span, "step '" + step.id + "' in phase '" + step.phase + "' depends on '" + dep +
                                      "' in the later phase '" + target->phase + "'; phases run in order")
         .notes.push_back({target->span, "'" + dep + "' is declared here"});
@@ -267,9 +266,9 @@ class Linker {
     auto it = phase_index_.find(step.phase);
     return it == phase_index_.end() ? 0 : it->second;
   }
-  std::unordered_map<std::string_view, Indexed> steps_;
   std::vector<Reference> refs_;  // the references of the step being linked (reused: no allocation a step)
-  std::vector<const IrStep*> by_index_;  // the same steps, by index
+  std::vector<const IrStep*> by_index_;  // the top-level steps, in id order
+  std::vector<size_t> phase_by_index_;    // their phases' places in the run order
   // The DAG's edges between top-level steps as indices, found once while linking: step i's
   // deps are edges_[edge_start_[i]] up to edges_[edge_start_[i + 1]], in the order of `deps`.
   std::vector<size_t> edges_;
