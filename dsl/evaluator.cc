@@ -43,7 +43,7 @@ bool Evaluator::is_step_or_group(const std::string& id) const {
 
 std::string Evaluator::resolve_step(const std::string& name, const Scope* scope) const {
   const std::string* last_prefix = nullptr;  // scopes of one block share a prefix: try it once
-  std::string id;
+  std::string& id = candidate_;  // keeps its capacity: a name that is no step allocates nothing
   for (; scope != nullptr; scope = scope->parent) {
     if (last_prefix && scope->step_prefix == *last_prefix) continue;
     last_prefix = &scope->step_prefix;

@@ -42,6 +42,7 @@ class Evaluator {
   std::optional<std::string> read_env(const std::string& name);
 
   CompileContext& ctx_;
+  mutable std::string candidate_;  // resolve_step's scratch id
 };
 
 // Text of a scalar for string interpolation; std::nullopt for lists and maps.
