@@ -1,6 +1,7 @@
 #include "engine/cli/run_view.h"
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -92,7 +93,10 @@ struct RunView::Impl {
       if (auto p = progress.find(id); p != progress.end()) line += " [" + p->second + "]";
     }
     line += "  " + std::to_string(elapsed) + "s";
-    std::fputs(line.substr(0, 200).c_str(), stderr);
+    // One terminal row at most: a wrapped line would leave a stale copy at every redraw.
+    winsize ws{};
+    const size_t width = ::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 ? ws.ws_col - 1 : 79;
+    std::fputs(line.substr(0, width).c_str(), stderr);
     std::fflush(stderr);
   }
 

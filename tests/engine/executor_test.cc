@@ -190,7 +190,7 @@ TEST(Executor, TheStepsTimeoutBoundsItsCompensationToo) {
   dsl::Ir ir = compile_text(R"(plan "p" {
     on_failure = "rollback"
     phase one {
-      step stuck = noop { timeout = "30s"  rollback = auto }
+      step stuck = noop { timeout = "30s"  rollback = auto  retry { attempts = 1 } }
       step fine = noop { rollback = auto  after = [stuck] }
       step boom = noop { after = [fine] }
     }
