@@ -47,14 +47,9 @@ StepResult run(StepContext& ctx) {
     const std::string what = "create " + label(o) + k.where();
     kube::CallResult c = k.run({"create", "-f", "-", "-o", "json"}, ctx.cancel, what, o.dump());
     if (c.status.error_class() == ErrorClass::kAlreadyExists) {
-      json there;
-      r.status = k.run_json({"get", "-f", "-"}, ctx.cancel, "read the existing " + label(o) + k.where(), &there,
-                            kube_step::ref_of(o, k.target().ns).dump());
-      if (!r.status.ok()) return r;
-      std::vector<json> found_there = kube::items_of(there);  // `get -f` answers a List
-      if (!found_there.empty()) there = found_there.front();
-      // Paths only: values may be a Secret's data.
-      if (std::string d = kube_step::differs_at(o, there); !d.empty()) {
+      std::string d;
+      if (r.status = kube_step::existing_differs(k, o, ctx.cancel, &d); !r.status.ok()) return r;
+      if (!d.empty()) {
         r.status = Status::Error(ErrorClass::kAlreadyExists,
                                  what + ": it already exists and differs from the plan at " + d +
                                      " (delete it first, or use `apply` to change it)");

@@ -76,6 +76,18 @@ std::string file_safe(const std::string& id) {
   return out;
 }
 
+Status existing_differs(const kube::Kubectl& k, const json& object, const CancelToken& cancel, std::string* where) {
+  json there;
+  const std::string label = object.value("kind", "?") + "/" + object.value("metadata", json::object()).value("name", "?");
+  Status s = k.run_json({"get", "-f", "-"}, cancel, "read the existing " + label + k.where(), &there,
+                        ref_of(object, k.target().ns).dump());
+  if (!s.ok()) return s;
+  std::vector<json> found = kube::items_of(there);  // `get -f` answers a List
+  // Paths only, never values: they may be a Secret's data.
+  *where = found.empty() ? "metadata" : differs_at(object, found.front());
+  return Status::Ok();
+}
+
 json ref_of(const json& object, const std::string& default_ns) {
   json md = {{"name", object["metadata"].value("name", "")}};
   std::string ns = object["metadata"].value("namespace", default_ns);

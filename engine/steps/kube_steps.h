@@ -33,6 +33,10 @@ std::string differs_at(const json& given, const json& existing);
 // `id` made safe as a file name ("snap[etcd-0]" -> "snap_etcd-0_").
 std::string file_safe(const std::string& id);
 
+// Reads the existing copy of `object` and says where it differs from it (`differs_at`; "metadata"
+// when it cannot be read back): what a create that got AlreadyExists needs to know.
+Status existing_differs(const kube::Kubectl& k, const json& object, const CancelToken& cancel, std::string* where);
+
 // The identity of an object (apiVersion, kind, name, namespace or `default_ns`): enough to get,
 // patch or delete it with `-f -`.
 json ref_of(const json& object, const std::string& default_ns);

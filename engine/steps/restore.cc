@@ -108,14 +108,8 @@ StepResult run(StepContext& ctx) {
     }
     if (c.status.error_class() == ErrorClass::kAlreadyExists) {
       // An identical object is what an earlier attempt of this step restored: a re-run is fine.
-      json there;
-      if (r.status = k.run_json({"get", "-f", "-"}, ctx.cancel, "read the existing " + label(o) + k.where(), &there,
-                                o.dump());
-          !r.status.ok()) {
-        return r;
-      }
-      std::vector<json> found = kube::items_of(there);
-      std::string d = found.empty() ? "metadata" : kube_step::differs_at(o, found.front());
+      std::string d;
+      if (r.status = kube_step::existing_differs(k, o, ctx.cancel, &d); !r.status.ok()) return r;
       if (!d.empty()) {
         r.status = Status::Error(ErrorClass::kAlreadyExists, what + ": it already exists and differs from the backup at " +
                                                                  d + " (on_exists = fail)");
