@@ -10,6 +10,7 @@ namespace ferry::engine {
 namespace {
 
 using kube_step::kubectl_for;
+using kube_step::label;
 using kube_step::str;
 
 std::vector<json> objects_of(const StepContext& ctx) {
@@ -19,7 +20,6 @@ std::vector<json> objects_of(const StepContext& ctx) {
   return objects;
 }
 
-std::string label(const json& o) { return o.value("kind", "?") + "/" + o["metadata"].value("name", "?"); }
 
 std::vector<Action> render(const StepContext& ctx) {
   kube::Kubectl k = kubectl_for(ctx);
@@ -66,9 +66,7 @@ StepResult run(StepContext& ctx) {
   return r;
 }
 
-Status inverse(StepContext& ctx, const json& undo) {
-  return kube_step::delete_created(ctx, undo.is_object() ? undo.value("created", json::array()) : json::array(), false);
-}
+Status inverse(StepContext& ctx, const json& undo) { return kube_step::delete_created(ctx, undo, false); }
 
 std::vector<Action> render_inverse(const StepContext& ctx) { return kube_step::render_delete_created(ctx, false); }
 

@@ -76,10 +76,13 @@ std::string file_safe(const std::string& id) {
   return out;
 }
 
+std::string label(const json& object) {
+  return object.value("kind", "?") + "/" + object.value("metadata", json::object()).value("name", "?");
+}
+
 Status existing_differs(const kube::Kubectl& k, const json& object, const CancelToken& cancel, std::string* where) {
   json there;
-  const std::string label = object.value("kind", "?") + "/" + object.value("metadata", json::object()).value("name", "?");
-  Status s = k.run_json({"get", "-f", "-"}, cancel, "read the existing " + label + k.where(), &there,
+  Status s = k.run_json({"get", "-f", "-"}, cancel, "read the existing " + label(object) + k.where(), &there,
                         ref_of(object, k.target().ns).dump());
   if (!s.ok()) return s;
   std::vector<json> found = kube::items_of(there);  // `get -f` answers a List
@@ -129,14 +132,14 @@ constexpr const char* kStripFinalizers = R"({"metadata":{"finalizers":null}})";
 const std::vector<std::string> kDeleteArgs = {"delete", "-f", "-", "--ignore-not-found", "--wait=true", "--timeout=5m"};
 }  // namespace
 
-Status delete_created(const StepContext& ctx, const json& refs, bool strip_finalizers) {
+Status delete_created(const StepContext& ctx, const json& undo, bool strip_finalizers) {
+  const json refs = undo.is_object() ? undo.value("created", json::array()) : json::array();
   if (!refs.is_array() || refs.empty()) return Status::Ok();
   kube::Kubectl k = kubectl_for(ctx);
   std::vector<json> newest_first(refs.rbegin(), refs.rend());
   if (strip_finalizers) {
     for (const json& ref : newest_first) {
-      const std::string what = "remove the finalizers of " + ref.value("kind", "?") + "/" +
-                               ref["metadata"].value("name", "?") + k.where();
+      const std::string what = "remove the finalizers of " + label(ref) + k.where();
       Status s = k.run({"patch", "-f", "-", "--type", "merge", "-p", kStripFinalizers}, ctx.cancel, what, ref.dump())
                      .status;
       if (!s.ok() && s.error_class() != ErrorClass::kNotFound) return s;

@@ -33,6 +33,8 @@ std::string differs_at(const json& given, const json& existing);
 // `id` made safe as a file name ("snap[etcd-0]" -> "snap_etcd-0_").
 std::string file_safe(const std::string& id);
 
+// "Kind/name" of an object, for messages and outputs.
+std::string label(const json& object);
 // Reads the existing copy of `object` and says where it differs from it (`differs_at`; "metadata"
 // when it cannot be read back): what a create that got AlreadyExists needs to know.
 Status existing_differs(const kube::Kubectl& k, const json& object, const CancelToken& cancel, std::string* where);
@@ -45,11 +47,11 @@ json as_list(const std::vector<json>& objects);
 // Those of `refs` that do not exist yet (one `kubectl get -f - --ignore-not-found`): what a step
 // that creates them journals for its inverse.
 Status absent_objects(const kube::Kubectl& k, const std::vector<json>& refs, const CancelToken& cancel, json* absent);
-// The inverse of creating `refs`: deletes them, the last created first, and waits until they are
-// gone (up to 5 minutes: a stuck finalizer fails the compensation instead of hanging the
-// rollback). With `strip_finalizers`, each object's finalizers are removed first, so no
-// controller acts on the deletion.
-Status delete_created(const StepContext& ctx, const json& refs, bool strip_finalizers);
+// The inverse of a step that journaled `{"created": [refs]}` (absent_objects' answer): deletes
+// those, the last created first, and waits until they are gone (up to 5 minutes: a stuck
+// finalizer fails the compensation instead of hanging the rollback). With `strip_finalizers`,
+// each object's finalizers are removed first, so no controller acts on the deletion.
+Status delete_created(const StepContext& ctx, const json& undo, bool strip_finalizers);
 std::vector<Action> render_delete_created(const StepContext& ctx, bool strip_finalizers);
 
 }  // namespace kube_step

@@ -18,6 +18,7 @@ namespace ferry::engine {
 namespace {
 
 using kube_step::kubectl_for;
+using kube_step::label;
 using kube_step::str;
 
 // `from` is a backup step (its outputs or its files), a file, or a list of those, nested.
@@ -69,7 +70,6 @@ void order(const StepContext& ctx, std::vector<json>* objects) {
   std::stable_sort(objects->begin(), objects->end(), [&](const json& a, const json& b) { return rank(a) < rank(b); });
 }
 
-std::string label(const json& o) { return o.value("kind", "?") + "/" + o["metadata"].value("name", "?"); }
 
 std::vector<Action> render(const StepContext& ctx) {
   kube::Kubectl k = kubectl_for(ctx);
@@ -126,9 +126,7 @@ StepResult run(StepContext& ctx) {
   return r;
 }
 
-Status inverse(StepContext& ctx, const json& undo) {
-  return kube_step::delete_created(ctx, undo.is_object() ? undo.value("created", json::array()) : json::array(), true);
-}
+Status inverse(StepContext& ctx, const json& undo) { return kube_step::delete_created(ctx, undo, true); }
 
 std::vector<Action> render_inverse(const StepContext& ctx) { return kube_step::render_delete_created(ctx, true); }
 
