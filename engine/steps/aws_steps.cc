@@ -1,6 +1,7 @@
 #include "engine/steps/aws_steps.h"
 
 #include <chrono>
+#include <utility>
 
 namespace ferry::engine::aws_step {
 
@@ -20,24 +21,38 @@ Status resolve_config(StepContext& ctx, aws::AwsConfig* out) {
   return Status::Ok();
 }
 
+namespace {
+
+// AWS error kinds and engine error classes: the same classes, one to one.
+constexpr std::pair<aws::AwsErrorKind, ErrorClass> kTable[] = {
+    {aws::AwsErrorKind::kTransient, ErrorClass::kTransient},
+    {aws::AwsErrorKind::kTimeout, ErrorClass::kTimeout},
+    {aws::AwsErrorKind::kConflict, ErrorClass::kConflict},
+    {aws::AwsErrorKind::kNotFound, ErrorClass::kNotFound},
+    {aws::AwsErrorKind::kForbidden, ErrorClass::kForbidden},
+    {aws::AwsErrorKind::kUnauthorized, ErrorClass::kUnauthorized},
+    {aws::AwsErrorKind::kInvalid, ErrorClass::kInvalid},
+    {aws::AwsErrorKind::kCancelled, ErrorClass::kCancelled},
+    {aws::AwsErrorKind::kFailed, ErrorClass::kFailed},
+};
+
+}  // namespace
+
 Status to_status(const aws::AwsError& e, const std::string& what) {
-  static const std::pair<aws::AwsErrorKind, ErrorClass> kTable[] = {
-      {aws::AwsErrorKind::kTransient, ErrorClass::kTransient},
-      {aws::AwsErrorKind::kTimeout, ErrorClass::kTimeout},
-      {aws::AwsErrorKind::kConflict, ErrorClass::kConflict},
-      {aws::AwsErrorKind::kNotFound, ErrorClass::kNotFound},
-      {aws::AwsErrorKind::kForbidden, ErrorClass::kForbidden},
-      {aws::AwsErrorKind::kUnauthorized, ErrorClass::kUnauthorized},
-      {aws::AwsErrorKind::kInvalid, ErrorClass::kInvalid},
-      {aws::AwsErrorKind::kCancelled, ErrorClass::kCancelled},
-      {aws::AwsErrorKind::kFailed, ErrorClass::kFailed},
-  };
   if (e.ok()) return Status::Ok();
   ErrorClass c = ErrorClass::kFailed;
   for (const auto& [kind, cls] : kTable) {
     if (kind == e.kind) c = cls;
   }
   return Status::Error(c, what + ": " + e.text());
+}
+
+aws::AwsErrorKind to_aws_kind(ErrorClass c) {
+  if (c == ErrorClass::kNone) return aws::AwsErrorKind::kNone;
+  for (const auto& [kind, cls] : kTable) {
+    if (cls == c) return kind;
+  }
+  return aws::AwsErrorKind::kFailed;  // already_exists has no AWS kind of its own
 }
 
 aws::RetryPolicy retry_policy(StepContext& ctx) {

@@ -24,6 +24,8 @@ namespace aws_step {
 Status resolve_config(StepContext& ctx, aws::AwsConfig* out);
 // The engine's status for an AWS error, with `what` ("upload to s3://b/k") in front.
 Status to_status(const aws::AwsError& e, const std::string& what);
+// The AWS error kind of an engine error class (a kube call inside an AWS operation).
+aws::AwsErrorKind to_aws_kind(ErrorClass c);
 // Retries that sleep on the step's clock and give up when its token is cancelled.
 aws::RetryPolicy retry_policy(StepContext& ctx);
 // S3 client options for this step: config, retries on the run's clock, each retry logged.

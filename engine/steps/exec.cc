@@ -22,13 +22,9 @@ using kube_step::str;
 constexpr size_t kMaxFileOutput = size_t(4) << 30;
 
 std::vector<std::string> exec_args(const StepContext& ctx) {
-  std::vector<std::string> args = {"exec"};
-  if (!str(ctx, "stdin_file").empty()) args.push_back("-i");
-  args.push_back(str(ctx, "pod"));
-  if (std::string c = str(ctx, "container"); !c.empty()) args.insert(args.end(), {"-c", c});
-  args.push_back("--");
-  for (const json& a : ctx.arg("command", json::array())) args.push_back(a.is_string() ? a.get<std::string>() : a.dump());
-  return args;
+  std::vector<std::string> command;
+  for (const json& a : ctx.arg("command", json::array())) command.push_back(a.is_string() ? a.get<std::string>() : a.dump());
+  return kube_step::pod_exec_args(ctx, command, !str(ctx, "stdin_file").empty());
 }
 
 std::string under_run_dir(const StepContext& ctx, const std::string& path) {

@@ -76,6 +76,17 @@ std::string file_safe(const std::string& id) {
   return out;
 }
 
+std::vector<std::string> pod_exec_args(const StepContext& ctx, const std::vector<std::string>& command,
+                                       bool with_stdin) {
+  std::vector<std::string> args = {"exec"};
+  if (with_stdin) args.push_back("-i");
+  args.push_back(str(ctx, "pod"));
+  if (std::string c = str(ctx, "container"); !c.empty()) args.insert(args.end(), {"-c", c});
+  args.push_back("--");
+  args.insert(args.end(), command.begin(), command.end());
+  return args;
+}
+
 std::string label(const json& object) {
   return object.value("kind", "?") + "/" + object.value("metadata", json::object()).value("name", "?");
 }

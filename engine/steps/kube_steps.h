@@ -33,6 +33,10 @@ std::string differs_at(const json& given, const json& existing);
 // `id` made safe as a file name ("snap[etcd-0]" -> "snap_etcd-0_").
 std::string file_safe(const std::string& id);
 
+// `exec [-i] POD [-c CONTAINER] -- COMMAND...` for the step's `pod` and `container` fields (no
+// TTY, no shell unless the command runs one): kubectl's arguments, before its global flags.
+std::vector<std::string> pod_exec_args(const StepContext& ctx, const std::vector<std::string>& command,
+                                       bool with_stdin = false);
 // "Kind/name" of an object, for messages and outputs.
 std::string label(const json& object);
 // Reads the existing copy of `object` and says where it differs from it (`differs_at`; "metadata"

@@ -31,17 +31,11 @@ std::vector<std::string> etcdctl(const StepContext& ctx, const std::string& ca, 
   return argv;
 }
 
-std::vector<std::string> in_pod_args(const StepContext& ctx, const std::vector<std::string>& command) {
-  std::vector<std::string> args = {"exec", str(ctx, "pod"), "-c", str(ctx, "container"), "--"};
-  args.insert(args.end(), command.begin(), command.end());
-  return args;
-}
-
 // Runs `command` in the pod (or here); its stdout.
 Status run_command(StepContext& ctx, const std::vector<std::string>& command, const std::string& what, std::string* out) {
   if (in_pod(ctx)) {
     kube::Kubectl k = kubectl_for(ctx);
-    kube::CallResult c = k.run(in_pod_args(ctx, command), ctx.cancel, what + " in pod " + str(ctx, "pod") + k.where());
+    kube::CallResult c = k.run(kube_step::pod_exec_args(ctx, command), ctx.cancel, what + " in pod " + str(ctx, "pod") + k.where());
     *out = c.out;
     return c.status;
   }
@@ -75,7 +69,7 @@ std::vector<Action> render(const StepContext& ctx) {
   for (const auto& c : commands) {
     Action a;
     if (in_pod(ctx)) {
-      a = kubectl_for(ctx).action(in_pod_args(ctx, c));
+      a = kubectl_for(ctx).action(kube_step::pod_exec_args(ctx, c));
     } else {
       a.argv = c;
     }

@@ -5,7 +5,6 @@
 // in the run directory from the moment S3 hands it out).
 #include <sys/stat.h>
 
-#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <mutex>

@@ -19,48 +19,26 @@ namespace ferry::engine::upload_modes {
 namespace {
 
 using kube_step::kubectl_for;
+using kube_step::pod_exec_args;
 using kube_step::str;
-
-std::vector<std::string> exec_args(const StepContext& ctx, const std::vector<std::string>& command) {
-  std::vector<std::string> args = {"exec", str(ctx, "pod")};
-  if (std::string c = str(ctx, "container"); !c.empty()) args.insert(args.end(), {"-c", c});
-  args.push_back("--");
-  args.insert(args.end(), command.begin(), command.end());
-  return args;
-}
 
 std::string in_pod(const StepContext& ctx) { return "pod " + str(ctx, "pod") + kubectl_for(ctx).where(); }
 
 // The file's size in bytes, from `stat` in the pod.
 Status pod_file_size(const UploadJob& job, uint64_t* size) {
   const std::string what = "stat " + job.path + " in " + in_pod(job.ctx);
-  kube::CallResult c = kubectl_for(job.ctx).run(exec_args(job.ctx, {"stat", "-c", "%s", job.path}), job.ctx.cancel, what);
+  kube::CallResult c = kubectl_for(job.ctx).run(pod_exec_args(job.ctx, {"stat", "-c", "%s", job.path}), job.ctx.cancel, what);
   if (!c.status.ok()) return c.status;
   std::string digits;
   for (char ch : c.out) {
     if (std::isdigit(static_cast<unsigned char>(ch))) digits.push_back(ch);
     else if (!digits.empty()) break;
   }
-  if (digits.empty()) return Status::Invalid(what + ": stat printed no size: " + c.out.substr(0, 200));
+  if (digits.empty() || digits.size() > 18) {
+    return Status::Invalid(what + ": stat printed no size: " + c.out.substr(0, 200));
+  }
   *size = std::stoull(digits);
   return Status::Ok();
-}
-
-aws::AwsErrorKind kind_of(ErrorClass c) {
-  switch (c) {
-    case ErrorClass::kNone: return aws::AwsErrorKind::kNone;
-    case ErrorClass::kTransient: return aws::AwsErrorKind::kTransient;
-    case ErrorClass::kTimeout: return aws::AwsErrorKind::kTimeout;
-    case ErrorClass::kConflict: return aws::AwsErrorKind::kConflict;
-    case ErrorClass::kNotFound: return aws::AwsErrorKind::kNotFound;
-    case ErrorClass::kForbidden: return aws::AwsErrorKind::kForbidden;
-    case ErrorClass::kUnauthorized: return aws::AwsErrorKind::kUnauthorized;
-    case ErrorClass::kInvalid: return aws::AwsErrorKind::kInvalid;
-    case ErrorClass::kCancelled: return aws::AwsErrorKind::kCancelled;
-    case ErrorClass::kAlreadyExists:
-    case ErrorClass::kFailed: return aws::AwsErrorKind::kFailed;
-  }
-  return aws::AwsErrorKind::kFailed;
 }
 
 }  // namespace
@@ -69,7 +47,7 @@ Status upload_streamed(const UploadJob& job, aws::UploadResult* out) {
   uint64_t size = 0;
   if (Status s = pod_file_size(job, &size); !s.ok()) return s;
   const kube::Kubectl k = kubectl_for(job.ctx);
-  const std::vector<std::string> argv = k.argv(exec_args(job.ctx, {"cat", job.path}));
+  const std::vector<std::string> argv = k.argv(pod_exec_args(job.ctx, {"cat", job.path}));
   job.ctx.log("streaming " + job.path + " (" + std::to_string(size) + " bytes) out of " + in_pod(job.ctx) + " to " +
               aws::s3_url(job.to));
   aws::AwsError e = aws::upload_command_output(job.client, job.to, argv, size, job.upload_options(), out);
@@ -83,10 +61,10 @@ Status upload_from_pod(const UploadJob& job, aws::UploadResult* out) {
   StepContext& ctx = job.ctx;
   aws::PodExec exec = [&](const std::vector<std::string>& command, std::string* stdout_text) {
     const std::string what = command.front() + " in " + in_pod(ctx);
-    kube::CallResult c = quiet.run(exec_args(ctx, command), ctx.cancel, what);
+    kube::CallResult c = quiet.run(pod_exec_args(ctx, command), ctx.cancel, what);
     *stdout_text = c.out;
     if (c.status.ok()) return aws::AwsError::Ok();
-    return aws::AwsError::Make(kind_of(c.status.error_class()), "PodExec", c.status.message());
+    return aws::AwsError::Make(aws_step::to_aws_kind(c.status.error_class()), "PodExec", c.status.message());
   };
   aws::InPodOptions o;
   o.part_size = job.part_size;
@@ -107,15 +85,15 @@ Status upload_from_pod(const UploadJob& job, aws::UploadResult* out) {
 
 std::vector<Action> render_from_pod(const StepContext& ctx, const std::string& path, const std::string& to) {
   const kube::Kubectl k = kubectl_for(ctx);
-  std::vector<Action> actions = {k.action(exec_args(ctx, {"stat", "-c", "%s", path}))};
+  std::vector<Action> actions = {k.action(pod_exec_args(ctx, {"stat", "-c", "%s", path}))};
   const std::string parts = std::to_string(ctx.arg("parallelism", 4).get<int>()) + " parts in flight";
   if (str(ctx, "mode") == "in-pod") {
-    actions.push_back(k.action(exec_args(ctx, {"sha256sum", path})));
+    actions.push_back(k.action(pod_exec_args(ctx, {"sha256sum", path})));
     Action create;
     create.method = "POST";
     create.url = to + "?uploads";
     create.note = "CreateMultipartUpload";
-    Action part = k.action(exec_args(ctx, {"sh", "-c", aws::in_pod_part_script(), "sh", path, "<part>",
+    Action part = k.action(pod_exec_args(ctx, {"sh", "-c", aws::in_pod_part_script(), "sh", path, "<part>",
                                            "<MiB to skip>", "<MiB to send>", "<presigned UploadPart URL>"}));
     part.note = "once per part, " + parts + "; each part's MD5 checked against its ETag";
     Action complete;
@@ -125,7 +103,7 @@ std::vector<Action> render_from_pod(const StepContext& ctx, const std::string& p
     actions.insert(actions.end(), {create, part, complete});
     return actions;
   }
-  Action cat = k.action(exec_args(ctx, {"cat", path}));
+  Action cat = k.action(pod_exec_args(ctx, {"cat", path}));
   cat.note = "stdout uploaded to " + to + " as it comes: a multipart upload with " + parts +
              ", SHA-256 per part and for the whole object";
   actions.push_back(cat);
