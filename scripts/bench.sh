@@ -60,8 +60,9 @@ import json, sys
 path, rss, rss_how, goal_ms, goal_mib, enforce = sys.argv[1:]
 rss, goal_ms, goal_mib = float(rss), float(goal_ms), float(goal_mib)
 scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
+report = json.load(open(path))
 median = {}
-for b in json.load(open(path))["benchmarks"]:
+for b in report["benchmarks"]:
     if b.get("aggregate_name") == "median" or b.get("run_type") == "iteration":
         median[b["run_name"] if "run_name" in b else b["name"]] = b
 parse, comp = median["BM_Parse"], median["BM_Compile"]
@@ -71,6 +72,7 @@ comp_cpu_ms = comp["cpu_time"] * scale[comp["time_unit"]]
 steps_per_s = comp.get("items_per_second", 0)
 ok_ms, ok_rss = comp_ms < goal_ms, rss < goal_mib
 print(f"plan:            {int(comp.get('steps', 0))} steps, {int(parse.get('bytes', 0))} bytes of .ferry")
+print(f"allocator:       {report['context'].get('allocator', 'unknown')}")
 print(f"parse only:      {parse_ms:.2f} ms")
 print(f"full compile:    {comp_ms:.1f} ms per compile  (goal < {goal_ms:g} ms: {'ok' if ok_ms else 'MISSED'})")
 # On a shared machine the wall time includes waiting for a core; the CPU time does not.

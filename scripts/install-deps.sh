@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ clang libclang-rt-14-dev make python3
   tao-pegtl-dev libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev
-  libcurl4-openssl-dev libssl-dev
+  libcurl4-openssl-dev libssl-dev libmimalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   etcd-server etcd-client openssl jq time tmux
 )

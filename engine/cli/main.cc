@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "dsl/spelling.h"
+#include "engine/alloc/allocator.h"
 #include "engine/cli/command.h"
 
 #ifndef FERRY_VERSION
@@ -46,7 +47,7 @@ int run(int argc, char** argv) {
     return kExitOk;
   }
   if (all[0] == "--version") {
-    std::cout << "ferry " << FERRY_VERSION << "\n";
+    std::cout << "ferry " << FERRY_VERSION << " (" << allocator_name() << ")\n";
     return kExitOk;
   }
   auto list = commands();

@@ -25,6 +25,7 @@
 #include "dsl/ferry_parser.h"
 #include "dsl/ir.h"
 #include "dsl/source.h"
+#include "engine/alloc/allocator.h"
 
 namespace {
 
@@ -245,6 +246,7 @@ int main(int argc, char** argv) {
   }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::AddCustomContext("allocator", ferry::allocator_name());
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "dsl/compiler.h"
+#include "engine/alloc/allocator.h"
 #include "engine/run/executor.h"
 #include "engine/run/journal.h"
 
@@ -73,4 +74,11 @@ BENCHMARK(BM_RunNoopDag)->Unit(benchmark::kMillisecond)->UseRealTime()->Iteratio
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::AddCustomContext("allocator", ferry::allocator_name());
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
