@@ -149,11 +149,7 @@ class StepChecker {
     check_required(*schema, stmt, written);
     ir.retry = retry ? *retry : default_retry_;
     apply_common(*schema, step, &ir);
-    // One lookup a field (a step has a dozen defaults): insert only where nothing was written.
-    auto& args = ir.args.get_ref<json::object_t&>();
-    for (const StructField& f : schema->fields) {
-      if (!f.default_value.is_null()) args.try_emplace(f.name, f.default_value);
-    }
+    // The schema's defaults stay out of ir.args: step_args() adds them where they are read.
     if (ctx_.diags->size() != errors) return std::nullopt;
     return ir;
   }

@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include "dsl/step_types.h"
+
 namespace ferry::dsl {
 namespace {
 
@@ -14,7 +16,7 @@ void put_if(json& out, const char* key, const std::string& value) {
 }
 
 json step_to_json(const IrStep& step, const IrJsonOptions& options) {
-  json out = {{"type", step.type}, {"phase", step.phase}, {"args", step.args},
+  json out = {{"type", step.type}, {"phase", step.phase}, {"args", step_args(step)},
               {"deps", step.deps}, {"rollback", step.rollback}, {"retry", step.retry.get()}};
   put_if(out, "cluster", step.cluster);
   if (!step.after.empty()) out["after"] = step.after;
@@ -33,6 +35,17 @@ json step_to_json(const IrStep& step, const IrJsonOptions& options) {
 }
 
 }  // namespace
+
+json step_args(const IrStep& step) {
+  json args = step.args;
+  const StepSchema* schema = find_step_schema(step.type);
+  if (!schema || !args.is_object()) return args;
+  auto& object = args.get_ref<json::object_t&>();
+  for (const StructField& f : schema->fields) {
+    if (!f.default_value.is_null()) object.try_emplace(f.name, f.default_value);
+  }
+  return args;
+}
 
 const IrStep* Ir::find(const std::string& id) const {
   auto it = steps.find(id);

@@ -272,7 +272,7 @@ struct Executor::Impl {
       record("step_skipped", {{"step", id}, {"reason", "`when` is false"}}, !quiet);
       return;
     }
-    if (Status s = resolve_value(step.args, scope(), &ctx.args); !s.ok()) return fail(id, s, 0);
+    if (Status s = resolve_value(dsl::step_args(step), scope(), &ctx.args); !s.ok()) return fail(id, s, 0);
     if (!impl) {
       return fail(id, Status::Invalid("this build of ferry has no implementation of step type '" + step.type + "'"), 0);
     }
@@ -374,7 +374,7 @@ struct Executor::Impl {
       // The implicit pool needs the resolved args (e.g. the pod); placeholders are fine for it.
       ResolveScope s = scope();
       s.placeholders = true;
-      if (resolve_value(step.args, s, &ctx.args).ok()) {
+      if (resolve_value(dsl::step_args(step), s, &ctx.args).ok()) {
         if (std::string p = impl->implicit_pool(ctx); !p.empty()) pools.push_back(p);
       }
     }
@@ -616,7 +616,7 @@ struct Executor::Impl {
     const StepImpl* impl = impl_for(step.type);
     if (!impl || !impl->inverse) return Status::Invalid("step type '" + step.type + "' has no automatic rollback in this build");
     StepContext ctx = context_for(step);
-    if (Status s = resolve_value(step.args, scope(), &ctx.args); !s.ok()) return s;
+    if (Status s = resolve_value(dsl::step_args(step), scope(), &ctx.args); !s.ok()) return s;
     RetryPolicy policy = RetryPolicy::from_ir(step.retry);
     // The step's timeout bounds each attempt of its inverse too: a rollback must not hang on a
     // deletion that never finishes.

@@ -27,6 +27,36 @@ TEST(Compile, ASecretNeverReachesTheIr) {
             (json{{"$concat", json::array({"Authorization: Bearer ", json{{"$secret", "token"}}})}}));
 }
 
+TEST(Compile, DefaultsAreAddedWhereArgsAreReadNotStoredInEachStep) {
+  auto c = compile_text(plan(R"(
+  phase p {
+    step snap = snapshot { cluster = source
+      namespace = "ns"
+      pod = "etcd-0" }
+    step mine = snapshot { cluster = source
+      namespace = "ns"
+      pod = "etcd-1"
+      container = "other"
+      key_file = null }
+  })"));
+  ASSERT_TRUE(c->ir) << c->errors;
+  const IrStep& snap = c->ir->steps.at("snap");
+  EXPECT_FALSE(snap.args.contains("container"));  // the compiled step holds what the plan set
+  json args = step_args(snap);
+  EXPECT_EQ(args["container"], "etcd");
+  EXPECT_EQ(args["pod"], "etcd-0");
+  EXPECT_EQ(ir_to_json(*c->ir)["steps"]["snap"]["args"], args);
+  // What the plan sets wins; an explicit null leaves the field to its default.
+  json mine = step_args(c->ir->steps.at("mine"));
+  EXPECT_EQ(mine["container"], "other");
+  EXPECT_EQ(mine["key_file"], args["key_file"]);
+  // Back from the JSON (which has the defaults), the args are the same.
+  std::string error;
+  auto back = ir_from_json(ir_to_json(*c->ir), &error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(step_args(back->steps.at("snap")), args);
+}
+
 TEST(Compile, ABadSecretValueIsReportedWithoutShowingIt) {
   auto c = compile_text(plan("param pin : secret int\n  phase p { step s = noop {} }"), {{"pin", "canary-value"}});
   EXPECT_FALSE(c->ir);
