@@ -8,7 +8,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "dsl/ast.h"
@@ -100,9 +99,10 @@ struct CompileContext {
   // "snap", "etcd[etcd-0]": prefixes that name several steps, with where each is first declared.
   std::map<std::string, Span, std::less<>> groups;
   // Exact lookups (several per step and per reference) hash instead of comparing long shared
-  // prefixes down a tree. They view the keys above, which never move (node-based containers).
-  std::unordered_map<std::string_view, StepInstance*> step_index;
-  std::unordered_set<std::string_view> group_index;
+  // prefixes down a tree: every step id to its instance and every group to nullptr (a name is
+  // never both), so "is it a step or a group" is one lookup. It views the keys above, which
+  // never move (node-based containers).
+  std::unordered_map<std::string_view, StepInstance*> name_index;
   // Template parameters' types, resolved once per parameter rather than once per instance
   // (bindings point at them: an unordered_map's elements never move).
   std::unordered_map<const TypeExpr*, Type> param_types;
@@ -112,18 +112,23 @@ struct CompileContext {
   Ir ir;
 
   StepInstance* find_step(std::string_view id) const {
-    auto it = step_index.find(id);
-    return it == step_index.end() ? nullptr : it->second;
+    auto it = name_index.find(id);
+    return it == name_index.end() ? nullptr : it->second;
   }
-  bool is_group(std::string_view id) const { return group_index.count(id) != 0; }
+  bool is_group(std::string_view id) const {
+    auto it = name_index.find(id);
+    return it != name_index.end() && it->second == nullptr;
+  }
+  bool is_step_or_group(std::string_view id) const { return name_index.count(id) != 0; }
+  // The expander adds a step only once its id is known to be no group (claim_id).
   void add_step(StepInstance* step) {
     steps_by_id.insert_or_assign(step->id, step);
-    step_index[step->id] = step;
+    name_index[step->id] = step;
   }
-  // Declares a group, keeping the span of its first declaration.
+  // Declares a group, keeping the span of its first declaration. A step's id is no group.
   void add_group(std::string_view group, Span span) {
-    if (is_group(group)) return;
-    group_index.insert(groups.emplace(group, span).first->first);
+    if (is_step_or_group(group)) return;
+    name_index.emplace(groups.emplace(group, span).first->first, nullptr);
   }
 
   Scope* new_scope(Scope* parent, std::string step_prefix) {

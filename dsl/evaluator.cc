@@ -13,6 +13,12 @@ namespace {
 json symbolic_op(const std::string& op, json args) { return json{{"$op", op}, {"args", std::move(args)}}; }
 
 // {"$ref": id}, built directly: an initializer list would build (and copy) a pair array first.
+// The string at `key` of an object, nullptr if there is none.
+const std::string* find_string(const json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? &it->get_ref<const std::string&>() : nullptr;
+}
+
 json step_ref(std::string id) {
   json ref(json::value_t::object);
   ref.emplace("$ref", std::move(id));
@@ -37,9 +43,7 @@ std::optional<std::string> interpolation_text(const json& value) {
   return std::nullopt;
 }
 
-bool Evaluator::is_step_or_group(const std::string& id) const {
-  return ctx_.find_step(id) != nullptr || ctx_.is_group(id);
-}
+bool Evaluator::is_step_or_group(const std::string& id) const { return ctx_.is_step_or_group(id); }
 
 std::string Evaluator::resolve_step(const std::string& name, const Scope* scope) const {
   const std::string* last_prefix = nullptr;  // scopes of one block share a prefix: try it once
@@ -358,9 +362,13 @@ std::optional<json> Evaluator::eval_access(const Expr& expr, Scope* scope) {
     key = std::move(*k);
   }
 
-  if (base->is_object() && base->contains("$ref") && !base->contains("output") && !is_symbolic(key)) {
-    // Narrow a group ("snap" then "[etcd-0]", "etcd" then ".put") before reading outputs.
-    const std::string& id = base->find("$ref")->get_ref<const std::string&>();
+  // Narrow a group ("snap" then "[etcd-0]", "etcd" then ".put") before reading outputs. A step
+  // is never also a group, so after a step's id `.url` can only be an output.
+  const std::string* ref_id = base->is_object() && !base->contains("output") && !is_symbolic(key)
+                                  ? find_string(*base, "$ref")
+                                  : nullptr;
+  if (ref_id && !ctx_.find_step(*ref_id)) {
+    const std::string& id = *ref_id;
     auto text = interpolation_text(key);
     std::string member;
     if (text) {
@@ -369,7 +377,7 @@ std::optional<json> Evaluator::eval_access(const Expr& expr, Scope* scope) {
       if (expr.kind != Expr::Kind::Field) member += ']';
     }
     if (text && is_step_or_group(member)) return step_ref(std::move(member));
-    if (ctx_.is_group(id) && !ctx_.find_step(id)) {
+    if (ctx_.is_group(id)) {
       std::vector<std::string> members;
       for (const auto& [step_id, instance] : ctx_.steps_by_id) {
         if (step_id.starts_with(id) && (step_id[id.size()] == '[' || step_id[id.size()] == '.')) members.emplace_back(step_id);
