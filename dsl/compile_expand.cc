@@ -100,17 +100,23 @@ class Expander {
   }
 
   // Every prefix of `id` that ends before a '[' or a '.' names a group: "etcd[etcd-0].put" is in
-  // "etcd" and "etcd[etcd-0]".
+  // "etcd" and "etcd[etcd-0]". Longest first: once one is a group already, so are the shorter
+  // ones, registered with it or before it (a scope's prefix is claimed before its steps), and
+  // none of them is a step. The steps of a template instance stop at the first.
   bool register_groups(const std::string& id, Span span) {
-    for (size_t i = 0; i < id.size(); ++i) {
+    for (size_t i = id.size(); i-- > 0;) {
       if (id[i] != '[' && id[i] != '.') continue;
       std::string_view group(id.data(), i);
-      if (const StepInstance* step = ctx_.find_step(group)) {
-        ctx_.diags->error(span, "'" + std::string(group) + "' names both a step and a group of steps")
-            .notes.push_back({step->stmt->span, "the step '" + std::string(group) + "' is defined here"});
-        return false;
+      auto known = ctx_.name_index.find(group);
+      if (known == ctx_.name_index.end()) {
+        ctx_.add_group(group, span);
+        continue;
       }
-      ctx_.add_group(group, span);
+      const StepInstance* step = known->second;
+      if (!step) return true;
+      ctx_.diags->error(span, "'" + std::string(group) + "' names both a step and a group of steps")
+          .notes.push_back({step->stmt->span, "the step '" + std::string(group) + "' is defined here"});
+      return false;
     }
     return true;
   }
