@@ -25,7 +25,7 @@
 #include "dsl/ferry_parser.h"
 #include "dsl/ir.h"
 #include "dsl/source.h"
-#include "engine/alloc/allocator.h"
+#include "tests/bench/run_benchmarks.h"
 
 namespace {
 
@@ -244,10 +244,5 @@ int main(int argc, char** argv) {
                  kSteps);
     return 1;
   }
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::AddCustomContext("allocator", ferry::allocator_name());
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return ferry::bench::run_benchmarks(argc, argv);
 }

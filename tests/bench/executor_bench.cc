@@ -9,7 +9,7 @@
 #include <fstream>
 
 #include "dsl/compiler.h"
-#include "engine/alloc/allocator.h"
+#include "tests/bench/run_benchmarks.h"
 #include "engine/run/executor.h"
 #include "engine/run/journal.h"
 
@@ -75,10 +75,5 @@ BENCHMARK(BM_RunNoopDag)->Unit(benchmark::kMillisecond)->UseRealTime()->Iteratio
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::AddCustomContext("allocator", ferry::allocator_name());
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return ferry::bench::run_benchmarks(argc, argv);
 }
