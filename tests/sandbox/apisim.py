@@ -41,6 +41,10 @@ import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# Run as a script this module is __main__; the controller models import it as `apisim`: one module
+# object either way, so they see the same classes (an ApiError raised here is the one they catch).
+sys.modules.setdefault("apisim", sys.modules[__name__])
+import controllers  # noqa: E402
 import simetcd  # noqa: E402
 import simproto  # noqa: E402
 import simschema  # noqa: E402
@@ -682,6 +686,11 @@ class Cluster:
             for v in t.versions:
                 self.by_gv.setdefault((t.group, v), []).append(t)
         self.crd_type = next(t for t in types if t.plural == "customresourcedefinitions")
+        # Set by a controller model: called as gate(method, path) before each API request, it
+        # raises ApiError to refuse it (a hosted cluster whose control plane is down).
+        self.request_gate = None
+        # What apisim's main sets for the controller models: the shared dir, the etcd manager, ...
+        self.sandbox = {}
         with self.cond:
             for crd in crd_docs:
                 self._store_new(self.crd_type, copy.deepcopy(crd), "v1")
@@ -711,9 +720,10 @@ class Cluster:
         self.events[t.key].append((int(obj["metadata"]["resourceVersion"]), typ, copy.deepcopy(obj)))
         self.cond.notify_all()
 
-    def _store_new(self, t, obj, version, manager="kubectl-create"):
+    def _store_new(self, t, obj, version, manager="kubectl-create", keep_uid=False):
         md = obj.setdefault("metadata", {})
-        md["uid"] = str(uuid.uuid4())
+        # A fixture may name its objects' UIDs, so its ownerReferences can point at them.
+        md["uid"] = md["uid"] if keep_uid and md.get("uid") else str(uuid.uuid4())
         md["creationTimestamp"] = now_rfc3339()
         md["resourceVersion"] = str(self.next_rv())
         if t.custom or t.group == "apps":
@@ -844,6 +854,162 @@ class Cluster:
                              "Invalid value: %d: must be greater than or equal to 0" % r))
         if errs:
             raise err_invalid(t, name, errs)
+
+
+    # ---- writes: the API server's rules, shared by the HTTP handler and the controller models
+    def check_namespace(self, t, ns, creating=True):
+        if not t.namespaced:
+            return
+        c = self
+        nst = c.type_for("", "namespaces")
+        nso = c.objects[nst.key].get(("", ns))
+        if nso is None:
+            raise err_not_found(nst, ns)
+        if creating and nso["metadata"].get("deletionTimestamp"):
+            raise ApiError(403, "Forbidden", 'unable to create new content in namespace %s because it is being '
+                           "terminated" % ns, {"name": t.plural and ns, "kind": t.plural, "group": t.group,
+                                               "causes": [{"reason": "NamespaceTerminating",
+                                                           "message": 'namespace %s is being terminated' % ns,
+                                                           "field": "metadata.namespace"}]})
+
+    def prepare_write(self, t, version, ns, new, old, sub, field_validation="Strict", warnings=None):
+        """Applies subresource rules (status vs spec), then validates. Returns the object to store."""
+        if t.status and old is not None:
+            if sub == "status":
+                st = new.get("status")
+                new = copy.deepcopy(old)
+                if st is None:
+                    new.pop("status", None)
+                else:
+                    new["status"] = st
+            elif "status" in old or "status" in new:
+                if "status" in old:
+                    new["status"] = copy.deepcopy(old["status"])
+                else:
+                    new.pop("status", None)
+        md = new.setdefault("metadata", {})
+        if t.namespaced:
+            md["namespace"] = ns
+        else:
+            md.pop("namespace", None)
+        c = self
+        if old is not None and old["metadata"].get("deletionTimestamp"):
+            added = [f for f in md.get("finalizers") or [] if f not in (old["metadata"].get("finalizers") or [])]
+            if added:
+                raise err_invalid(t, old["metadata"]["name"], [(
+                    "metadata.finalizers", "FieldValueForbidden",
+                    "Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers "
+                    "[]string{%s}" % ", ".join(json.dumps(f) for f in added))])
+        version = obj_version(t, new, version)
+        new["apiVersion"] = t.api_version(version)
+        if t.plural != "customresourcedefinitions":
+            c.validate(t, version, new, old, field_validation, [] if warnings is None else warnings)
+        return new
+
+    def commit_update(self, t, version, old, new, manager, operation="Update", dry_run=False):
+        """Stores `new` in place of `old` (or returns old unchanged for a no-op). Caller holds the lock."""
+        c = self
+        md = new.setdefault("metadata", {})
+        for k in ("uid", "creationTimestamp", "namespace", "name"):
+            if k in old["metadata"]:
+                md[k] = old["metadata"][k]
+        if "deletionTimestamp" in old["metadata"]:
+            md["deletionTimestamp"] = old["metadata"]["deletionTimestamp"]
+            md["deletionGracePeriodSeconds"] = old["metadata"].get("deletionGracePeriodSeconds", 0)
+        elif "deletionTimestamp" in md:
+            md.pop("deletionTimestamp")
+            md.pop("deletionGracePeriodSeconds", None)
+        md["managedFields"] = old["metadata"].get("managedFields", [])
+        new["apiVersion"] = t.api_version(obj_version(t, new, version))
+        new["kind"] = t.kind
+        if strip_for_compare(new) == strip_for_compare(old):
+            return old, False
+        if "generation" in old["metadata"]:
+            a = {k: v for k, v in new.items() if k not in ("metadata", "status", "apiVersion", "kind")}
+            b = {k: v for k, v in old.items() if k not in ("metadata", "status", "apiVersion", "kind")}
+            md["generation"] = old["metadata"]["generation"] + (1 if a != b else 0)
+        if manager:
+            mf = [m for m in md["managedFields"] if not (m.get("manager") == manager and m.get("operation") == operation)]
+            mf.append({"manager": manager, "operation": operation, "apiVersion": t.api_version(version),
+                       "time": now_rfc3339(), "fieldsType": "FieldsV1", "fieldsV1": {"f:metadata": {}}})
+            md["managedFields"] = mf
+        if dry_run:
+            md["resourceVersion"] = old["metadata"]["resourceVersion"]
+            return new, True
+        md["resourceVersion"] = str(c.next_rv())
+        key = (md.get("namespace", ""), md["name"])
+        if md.get("deletionTimestamp") and not md.get("finalizers"):
+            del c.objects[t.key][key]
+            c._record(t, "DELETED", new)
+            c.cond.notify_all()
+            self.reconcile_namespaces()
+            return new, True
+        c.objects[t.key][key] = new
+        c._record(t, "MODIFIED", new)
+        c._simulate_controllers(t, new)
+        self.reconcile_namespaces()
+        return new, True
+
+    def delete_obj(self, t, obj, reconcile=True):
+        """Deletes or marks for deletion. Caller holds the lock. Returns the object as the response shows it."""
+        c = self
+        md = obj["metadata"]
+        key = (md.get("namespace", ""), md["name"])
+        if key not in c.objects[t.key]:
+            return obj
+        if t.plural == "namespaces":
+            if not md.get("deletionTimestamp"):
+                new = copy.deepcopy(obj)
+                new["metadata"]["deletionTimestamp"] = now_rfc3339()
+                new["status"] = {"phase": "Terminating"}
+                new["metadata"]["resourceVersion"] = str(c.next_rv())
+                c.objects[t.key][key] = new
+                c._record(t, "MODIFIED", new)
+                self.reconcile_namespaces()
+                return c.objects[t.key].get(key, new)
+            return obj
+        if md.get("finalizers"):
+            if md.get("deletionTimestamp"):
+                return obj
+            new = copy.deepcopy(obj)
+            new["metadata"]["deletionTimestamp"] = now_rfc3339()
+            new["metadata"]["deletionGracePeriodSeconds"] = 0
+            if "generation" in new["metadata"]:
+                new["metadata"]["generation"] += 1
+            new["metadata"]["resourceVersion"] = str(c.next_rv())
+            c.objects[t.key][key] = new
+            c._record(t, "MODIFIED", new)
+            return new
+        del c.objects[t.key][key]
+        gone = copy.deepcopy(obj)
+        gone["metadata"]["resourceVersion"] = str(c.next_rv())
+        c._record(t, "DELETED", gone)
+        if reconcile:
+            self.reconcile_namespaces()
+        return gone
+
+    def reconcile_namespaces(self):
+        """The namespace controller: empties terminating namespaces, removes them once empty."""
+        c = self
+        nst = c.type_for("", "namespaces")
+        for key, nso in list(c.objects[nst.key].items()):
+            if not nso["metadata"].get("deletionTimestamp"):
+                continue
+            ns = key[1]
+            for t in c.types:
+                if not t.namespaced:
+                    continue
+                for (ons, _), obj in list(c.objects[t.key].items()):
+                    if ons != ns:
+                        continue
+                    if not obj["metadata"].get("deletionTimestamp"):
+                        self.delete_obj(t, obj, reconcile=False)
+            still = sum(1 for t in c.types if t.namespaced for (ons, _) in c.objects[t.key] if ons == ns)
+            if still == 0 and key in c.objects[nst.key]:
+                gone = c.objects[nst.key].pop(key)
+                gone = copy.deepcopy(gone)
+                gone["metadata"]["resourceVersion"] = str(c.next_rv())
+                c._record(nst, "DELETED", gone)
 
 
 # --------------------------------------------------------------------------------------------
@@ -981,6 +1147,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             path = u.path.rstrip("/") or "/"
             if path.startswith("/apisim/"):
                 return self.admin(path)
+            gate = self.server.cluster.request_gate
+            if gate is not None:
+                gate(self.command, path)    # a controller model may refuse the API (it raises ApiError)
             self.inject_fault(path)
             self.route(method, path)
         except ApiError as e:
@@ -1256,21 +1425,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def wants_table(self):
         return "as=Table" in self.headers.get("Accept", "")
 
-    def check_namespace(self, t, ns, creating=True):
-        if not t.namespaced:
-            return
-        c = self.server.cluster
-        nst = c.type_for("", "namespaces")
-        nso = c.objects[nst.key].get(("", ns))
-        if nso is None:
-            raise err_not_found(nst, ns)
-        if creating and nso["metadata"].get("deletionTimestamp"):
-            raise ApiError(403, "Forbidden", 'unable to create new content in namespace %s because it is being '
-                           "terminated" % ns, {"name": t.plural and ns, "kind": t.plural, "group": t.group,
-                                               "causes": [{"reason": "NamespaceTerminating",
-                                                           "message": 'namespace %s is being terminated' % ns,
-                                                           "field": "metadata.namespace"}]})
-
     # ---- read
     def get(self, t, version, ns, name, sub):
         c = self.server.cluster
@@ -1535,83 +1689,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def dry_run(self):
         return self.q("dryRun") == "All"
 
-    def _commit_update(self, t, version, old, new, manager, operation="Update"):
-        """Stores `new` in place of `old` (or returns old unchanged for a no-op). Caller holds the lock."""
-        c = self.server.cluster
-        md = new.setdefault("metadata", {})
-        for k in ("uid", "creationTimestamp", "namespace", "name"):
-            if k in old["metadata"]:
-                md[k] = old["metadata"][k]
-        if "deletionTimestamp" in old["metadata"]:
-            md["deletionTimestamp"] = old["metadata"]["deletionTimestamp"]
-            md["deletionGracePeriodSeconds"] = old["metadata"].get("deletionGracePeriodSeconds", 0)
-        elif "deletionTimestamp" in md:
-            md.pop("deletionTimestamp")
-            md.pop("deletionGracePeriodSeconds", None)
-        md["managedFields"] = old["metadata"].get("managedFields", [])
-        new["apiVersion"] = t.api_version(obj_version(t, new, version))
-        new["kind"] = t.kind
-        if strip_for_compare(new) == strip_for_compare(old):
-            return old, False
-        if "generation" in old["metadata"]:
-            a = {k: v for k, v in new.items() if k not in ("metadata", "status", "apiVersion", "kind")}
-            b = {k: v for k, v in old.items() if k not in ("metadata", "status", "apiVersion", "kind")}
-            md["generation"] = old["metadata"]["generation"] + (1 if a != b else 0)
-        if manager:
-            mf = [m for m in md["managedFields"] if not (m.get("manager") == manager and m.get("operation") == operation)]
-            mf.append({"manager": manager, "operation": operation, "apiVersion": t.api_version(version),
-                       "time": now_rfc3339(), "fieldsType": "FieldsV1", "fieldsV1": {"f:metadata": {}}})
-            md["managedFields"] = mf
-        if self.dry_run():
-            md["resourceVersion"] = old["metadata"]["resourceVersion"]
-            return new, True
-        md["resourceVersion"] = str(c.next_rv())
-        key = (md.get("namespace", ""), md["name"])
-        if md.get("deletionTimestamp") and not md.get("finalizers"):
-            del c.objects[t.key][key]
-            c._record(t, "DELETED", new)
-            c.cond.notify_all()
-            self.reconcile_namespaces()
-            return new, True
-        c.objects[t.key][key] = new
-        c._record(t, "MODIFIED", new)
-        c._simulate_controllers(t, new)
-        self.reconcile_namespaces()
-        return new, True
-
     def prepare_write(self, t, version, ns, new, old, sub):
-        """Applies subresource rules (status vs spec), then validates. Returns the object to store."""
-        if t.status and old is not None:
-            if sub == "status":
-                st = new.get("status")
-                new = copy.deepcopy(old)
-                if st is None:
-                    new.pop("status", None)
-                else:
-                    new["status"] = st
-            elif "status" in old or "status" in new:
-                if "status" in old:
-                    new["status"] = copy.deepcopy(old["status"])
-                else:
-                    new.pop("status", None)
-        md = new.setdefault("metadata", {})
-        if t.namespaced:
-            md["namespace"] = ns
-        else:
-            md.pop("namespace", None)
-        c = self.server.cluster
-        if old is not None and old["metadata"].get("deletionTimestamp"):
-            added = [f for f in md.get("finalizers") or [] if f not in (old["metadata"].get("finalizers") or [])]
-            if added:
-                raise err_invalid(t, old["metadata"]["name"], [(
-                    "metadata.finalizers", "FieldValueForbidden",
-                    "Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers "
-                    "[]string{%s}" % ", ".join(json.dumps(f) for f in added))])
-        version = obj_version(t, new, version)
-        new["apiVersion"] = t.api_version(version)
-        if t.plural != "customresourcedefinitions":
-            c.validate(t, version, new, old, self.field_validation(), self.warnings)
-        return new
+        return self.server.cluster.prepare_write(t, version, ns, new, old, sub, self.field_validation(), self.warnings)
+
+    def _commit_update(self, t, version, old, new, manager, operation="Update"):
+        return self.server.cluster.commit_update(t, version, old, new, manager, operation, self.dry_run())
 
     # ---- create
     def create(self, t, version, ns):
@@ -1650,7 +1732,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if t.status:
             body.pop("status", None)   # with a status subresource, create resets status (PrepareForCreate)
         with c.cond:
-            self.check_namespace(t, ns)
+            c.check_namespace(t, ns)
             obj = self.prepare_write(t, version, ns, body, None, None)
             key = (ns if t.namespaced else "", obj["metadata"]["name"])
             if key in c.objects[t.key]:
@@ -1837,74 +1919,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if t.plural == "namespaces" and name in ("default", "kube-system", "kube-public"):
                 raise ApiError(403, "Forbidden", 'namespaces "%s" is forbidden: this namespace may not be deleted'
                                % name, {"name": name, "kind": "namespaces"})
-            result = self.delete_obj(t, obj)
+            result = c.delete_obj(t, obj)
             if result is None:
                 return self.send_json(200, {"kind": "Status", "apiVersion": "v1", "metadata": {},
                                             "status": "Success", "details": {"name": name, "group": t.group,
                                                                               "kind": t.plural,
                                                                               "uid": obj["metadata"]["uid"]}})
             self.send_json(200, self.out(t, version, result))
-
-    def delete_obj(self, t, obj, reconcile=True):
-        """Deletes or marks for deletion. Caller holds the lock. Returns the object as the response shows it."""
-        c = self.server.cluster
-        md = obj["metadata"]
-        key = (md.get("namespace", ""), md["name"])
-        if key not in c.objects[t.key]:
-            return obj
-        if t.plural == "namespaces":
-            if not md.get("deletionTimestamp"):
-                new = copy.deepcopy(obj)
-                new["metadata"]["deletionTimestamp"] = now_rfc3339()
-                new["status"] = {"phase": "Terminating"}
-                new["metadata"]["resourceVersion"] = str(c.next_rv())
-                c.objects[t.key][key] = new
-                c._record(t, "MODIFIED", new)
-                self.reconcile_namespaces()
-                return c.objects[t.key].get(key, new)
-            return obj
-        if md.get("finalizers"):
-            if md.get("deletionTimestamp"):
-                return obj
-            new = copy.deepcopy(obj)
-            new["metadata"]["deletionTimestamp"] = now_rfc3339()
-            new["metadata"]["deletionGracePeriodSeconds"] = 0
-            if "generation" in new["metadata"]:
-                new["metadata"]["generation"] += 1
-            new["metadata"]["resourceVersion"] = str(c.next_rv())
-            c.objects[t.key][key] = new
-            c._record(t, "MODIFIED", new)
-            return new
-        del c.objects[t.key][key]
-        gone = copy.deepcopy(obj)
-        gone["metadata"]["resourceVersion"] = str(c.next_rv())
-        c._record(t, "DELETED", gone)
-        if reconcile:
-            self.reconcile_namespaces()
-        return gone
-
-    def reconcile_namespaces(self):
-        """The namespace controller: empties terminating namespaces, removes them once empty."""
-        c = self.server.cluster
-        nst = c.type_for("", "namespaces")
-        for key, nso in list(c.objects[nst.key].items()):
-            if not nso["metadata"].get("deletionTimestamp"):
-                continue
-            ns = key[1]
-            for t in c.types:
-                if not t.namespaced:
-                    continue
-                for (ons, _), obj in list(c.objects[t.key].items()):
-                    if ons != ns:
-                        continue
-                    if not obj["metadata"].get("deletionTimestamp"):
-                        self.delete_obj(t, obj, reconcile=False)
-            still = sum(1 for t in c.types if t.namespaced for (ons, _) in c.objects[t.key] if ons == ns)
-            if still == 0 and key in c.objects[nst.key]:
-                gone = c.objects[nst.key].pop(key)
-                gone = copy.deepcopy(gone)
-                gone["metadata"]["resourceVersion"] = str(c.next_rv())
-                c._record(nst, "DELETED", gone)
 
     def delete_collection(self, t, version, ns):
         c = self.server.cluster
@@ -1914,7 +1935,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             out = []
             for obj in items:
                 if not self.dry_run():
-                    r = self.delete_obj(t, obj)
+                    r = c.delete_obj(t, obj)
                     out.append(self.out(t, version, r))
             self.send_json(200, {"kind": t.kind + "List", "apiVersion": t.api_version(version),
                                  "metadata": {"resourceVersion": str(c.rv)}, "items": out})
@@ -2254,7 +2275,7 @@ def seed(cluster, fixture_path):
         except ApiError as e:
             raise SystemExit("apisim: fixture %s: %s" % (fixture_path, e.message))
         with cluster.cond:
-            cluster._store_new(t, o, version, "apisim-fixture")
+            cluster._store_new(t, o, version, "apisim-fixture", keep_uid=True)
 
 
 def main(argv=None):
@@ -2271,6 +2292,14 @@ def main(argv=None):
     ap.add_argument("--hypershift-restore", action="store_true",
                     help="simulate HyperShift restoring etcd from a HostedCluster's restoreSnapshotURL")
     ap.add_argument("--ca-bundle", help="CA file for the https snapshot downloads of --hypershift-restore")
+    ap.add_argument("--controllers", default="none",
+                    help="controller models to run: all, none (default) or a comma list (docs/kube.md)")
+    ap.add_argument("--cluster-role", choices=("management", "hosted"), default="management",
+                    help="which controllers 'all' means: a management cluster's or a hosted cluster's")
+    ap.add_argument("--latency", action="append", default=[], metavar="[NAME=]SECONDS",
+                    help="reconcile latency of one controller model (NAME=S) or of all (S); repeatable")
+    ap.add_argument("--shared-dir", help="directory the clusters of one sandbox share (the fake cloud, "
+                                         "the hosted cluster's API endpoint)")
     args = ap.parse_args(argv)
 
     state = os.path.abspath(args.state_dir)
@@ -2317,6 +2346,10 @@ def main(argv=None):
 
     if args.hypershift_restore:
         simetcd.RestoreController(cluster, etcd_manager, srv.stopping, args.ca_bundle).start()
+    shared = controllers.shared.Shared(args.shared_dir) if args.shared_dir else None
+    cluster.sandbox = {"shared": shared, "etcd": etcd_manager, "ca_bundle": args.ca_bundle,
+                       "role": args.cluster_role}
+    controllers.start(cluster, srv.stopping, args.controllers, args.latency, shared, args.cluster_role)
     info = {"name": args.name, "url": url, "port": port, "kubeconfig": kubeconfig, "token": token, "ca": ca,
             "pid": os.getpid(), "state_dir": state}
     if etcd_info:

@@ -6,6 +6,8 @@
 #   tests/sandbox/sandbox.sh start DIR     # prints the env file to source
 #   tests/sandbox/sandbox.sh stop DIR
 #
+# SANDBOX_CONTROLLERS (none by default, or all, or a comma list) runs the controller models;
+# DIR/shared is what the clusters share (the fake cloud's ledger, the hosted cluster's API).
 # DIR/env then holds MGMT_KUBECONFIG, MGMT2_KUBECONFIG and HC_KUBECONFIG (the names the procedure
 # and plans/example.env use), and SOURCE_ETCDCTL_ARGS when a real etcd backs the source's etcd pods. The CRDs are read from $FERRY_CRDS, default ../shared/testdata/crds
 # beside the checkout.
@@ -44,7 +46,14 @@ case "$cmd" in
       d="$dir/$name"
       mkdir -p "$d"
       stop_one "$d"
-      extra=(--crds "$crds")
+      extra=(--crds "$crds" --shared-dir "$dir/shared")
+      # The controller models (docs/kube.md, "The controllers"): SANDBOX_CONTROLLERS=all runs every
+      # model of each cluster's role, a comma list only those; SANDBOX_LATENCY="[NAME=]S ..." pins
+      # their reconcile latencies.
+      role=management
+      [[ "$name" == hosted ]] && role=hosted
+      extra+=(--controllers "${SANDBOX_CONTROLLERS:-none}" --cluster-role "$role")
+      for l in ${SANDBOX_LATENCY:-}; do extra+=(--latency "$l"); done
       # with etcd installed: a real etcd behind the source's etcd pods, and a simulated HyperShift
       # restore (from restoreSnapshotURL) on the destination. SANDBOX_ETCD=0 turns that off;
       # SANDBOX_CA_BUNDLE is the CA of the https server the snapshot URLs point at.

@@ -1,0 +1,62 @@
+"""The fake cloud: one AWS account that both management clusters of a sandbox use.
+
+What a migration must never destroy lives here: EC2 instances (one per AWSMachine, made by the
+CAPA model), load balancers and Route53 records (the AWSCluster's and the hosted cluster's API),
+and the OIDC documents the HyperShift operator uploads for STS federation. Every create and
+every delete is appended to `cloud-ledger.jsonl` in the shared directory with the cluster and
+controller that did it, so a test reads afterwards exactly what the migration did to the cloud:
+an instance terminated while a Machine on the other management cluster still uses it is the
+worst thing a migration can do (controllers.md §2, §3).
+
+State (`cloud.json`): {kind: {id: {"owner": ..., "created_by": ..., "t": ...}}}.
+Ledger line: {"t", "action": "create"|"delete", "kind", "id", "owner", "cluster", "controller", "reason"}.
+"""
+
+import time
+
+KINDS = ("instance", "load_balancer", "dns_record", "oidc_document")
+STATE = "cloud.json"
+LEDGER = "cloud-ledger.jsonl"
+
+
+class Cloud:
+    def __init__(self, shared, cluster_name, controller):
+        self.shared = shared
+        self.cluster = cluster_name
+        self.controller = controller
+
+    def create(self, kind, rid, owner, **attrs):
+        """Creates resource `rid` (idempotent: an existing one is returned as is). Returns it."""
+        assert kind in KINDS, kind
+        with self.shared.locked(STATE) as state:
+            cur = state.setdefault(kind, {}).get(rid)
+            if cur is not None:
+                return cur
+            cur = dict(attrs, owner=owner, created_by=self.cluster, t=round(time.time(), 3))
+            state[kind][rid] = cur
+        self.shared.append(LEDGER, {"action": "create", "kind": kind, "id": rid, "owner": owner,
+                                    "cluster": self.cluster, "controller": self.controller})
+        return cur
+
+    def delete(self, kind, rid, reason=""):
+        """Deletes (terminates) resource `rid`; False if there was none."""
+        with self.shared.locked(STATE) as state:
+            cur = state.setdefault(kind, {}).pop(rid, None)
+        if cur is None:
+            return False
+        self.shared.append(LEDGER, {"action": "delete", "kind": kind, "id": rid, "owner": cur.get("owner"),
+                                    "cluster": self.cluster, "controller": self.controller, "reason": reason})
+        return True
+
+    def get(self, kind, rid):
+        return self.shared.read(STATE).get(kind, {}).get(rid)
+
+    def list(self, kind, owner=None):
+        """{id: resource} of `kind`, only those of `owner` if given."""
+        items = self.shared.read(STATE).get(kind, {})
+        return {k: v for k, v in items.items() if owner is None or v.get("owner") == owner}
+
+
+def ledger(shared):
+    """Every ledger entry, oldest first."""
+    return shared.lines(LEDGER)
