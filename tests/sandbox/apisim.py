@@ -213,7 +213,7 @@ BUILTIN_FIELDS = {
     "serviceaccounts": {"secrets", "imagePullSecrets", "automountServiceAccountToken"},
     "events": {"action", "count", "eventTime", "firstTimestamp", "involvedObject", "lastTimestamp", "message",
                "reason", "related", "reportingComponent", "reportingInstance", "series", "source", "type"},
-    "clusterversions": {"spec", "status"},
+    "clusterversions": {"spec", "status"}, "leases": {"spec"},
 }
 
 
@@ -252,6 +252,7 @@ def builtin_types():
           scale={"specReplicasPath": ".spec.replicas", "statusReplicasPath": ".status.replicas",
                  "labelSelectorPath": ".status.selector"}, categories=["all"]),
         T("route.openshift.io", ["v1"], "Route", "routes", "route", True, status=True),
+        T("coordination.k8s.io", ["v1"], "Lease", "leases", "lease", True),
         T("", ["v1"], "Event", "events", "event", True, ["ev"]),
         T("authorization.k8s.io", ["v1"], "SelfSubjectAccessReview", "selfsubjectaccessreviews",
           "selfsubjectaccessreview", False),
@@ -764,6 +765,8 @@ class Cluster:
     def _simulate_controllers(self, t, obj):
         """Deployments and StatefulSets: status follows spec.replicas at once (a new event)."""
         if t.plural not in ("deployments", "statefulsets") or obj["metadata"].get("deletionTimestamp"):
+            return
+        if self.sandbox.get("workloads"):    # the `workloads` controller model owns their status
             return
         spec_r = (obj.get("spec") or {}).get("replicas", 1)
         st = obj.setdefault("status", {})

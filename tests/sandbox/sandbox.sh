@@ -42,6 +42,15 @@ case "$cmd" in
     command -v kubectl >/dev/null || echo "sandbox: warning: kubectl is not on PATH" >&2
     mkdir -p "$dir"
     dir="$(cd "$dir" && pwd)"
+    # Fixture variants (fixtures/make_fixtures.py --help), written into DIR/fixtures:
+    # SANDBOX_AVAILABILITY=SingleReplica, SANDBOX_FIXTURE_ARGS="--no-api-hostname --controller-finalizers".
+    fixtures="$here/fixtures"
+    if [[ -n "${SANDBOX_AVAILABILITY:-}${SANDBOX_FIXTURE_ARGS:-}" ]]; then
+      # shellcheck disable=SC2086
+      python3 "$here/fixtures/make_fixtures.py" --out "$dir/fixtures" \
+        ${SANDBOX_AVAILABILITY:+--availability "$SANDBOX_AVAILABILITY"} ${SANDBOX_FIXTURE_ARGS:-} || exit 2
+      fixtures="$dir/fixtures"
+    fi
     for name in "${instances[@]}"; do
       d="$dir/$name"
       mkdir -p "$d"
@@ -61,7 +70,7 @@ case "$cmd" in
         [[ "$name" == source ]] && extra+=(--etcd)
         [[ "$name" == destination ]] && extra+=(--hypershift-restore ${SANDBOX_CA_BUNDLE:+--ca-bundle "$SANDBOX_CA_BUNDLE"})
       fi
-      python3 "$here/apisim.py" --name "$name" --state-dir "$d" --fixture "$here/fixtures/$name.json" \
+      python3 "$here/apisim.py" --name "$name" --state-dir "$d" --fixture "$fixtures/$name.json" \
         "${extra[@]}" --port 0 --ready-file "$d/ready.json" >"$d/apisim.log" 2>&1 &
       echo $! >"$d/pid"
     done
