@@ -2347,7 +2347,11 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
 
-    if args.hypershift_restore:
+    # The control-plane-operator model restores etcd itself (controllers/cpo.py): with it,
+    # --hypershift-restore is a no-op, so one snapshot is never restored twice.
+    cpo_model = "control-plane-operator" in args.controllers.split(",") or (
+        args.controllers == "all" and args.cluster_role == "management")
+    if args.hypershift_restore and not cpo_model:
         simetcd.RestoreController(cluster, etcd_manager, srv.stopping, args.ca_bundle).start()
     shared = controllers.shared.Shared(args.shared_dir) if args.shared_dir else None
     cluster.sandbox = {"shared": shared, "etcd": etcd_manager, "ca_bundle": args.ca_bundle,

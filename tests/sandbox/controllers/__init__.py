@@ -54,6 +54,9 @@ def start(cluster, stopping, names, latencies=(), shared_dir=None, role="managem
     if unknown:
         raise SystemExit("apisim: --controllers: unknown %s (known: %s)" % (", ".join(unknown), ", ".join(sorted(reg))))
     per, default = parse_latencies(latencies)
+    # Every NAME=S, also those that name a model's option rather than a model (e.g.
+    # control-plane-operator.etcd-pre-9048=1, cpo.py): a model reads its own there.
+    cluster.sandbox.setdefault("settings", dict(per))
     started = []
     for n in wanted:
         ctl = reg[n](cluster, stopping, per.get(n, default), shared_dir)
