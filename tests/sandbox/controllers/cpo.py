@@ -148,6 +148,8 @@ class ControlPlaneOperator(Controller):
         self.sts_t = cluster.type_for("apps", "statefulsets")
         self.known = {}       # control-plane namespace -> HCP name (kept after the HCP is gone)
         self.etcd = {}        # control-plane namespace -> {"endpoints": [...], "restored_from", "error", "log"}
+        # the etcd pods' init container is played here (run_etcd_pods), not by workloads.py
+        cluster.sandbox["init_containers"] = set(cluster.sandbox.get("init_containers", ())) | {"etcd-init"}
         settings = cluster.sandbox.get("settings") or {}
         self.pre_9048 = bool(settings.get(self.name + ".etcd-pre-9048"))
 
@@ -406,9 +408,11 @@ class ControlPlaneOperator(Controller):
 
     # ---- the etcd pods: init container (restore) and etcd, the kubelet's part
     def run_etcd_pods(self, ns, hcp):
+        def failed(p):
+            return any(((s.get("lastState") or {}).get("terminated") or {}).get("exitCode", 0) != 0
+                       for s in (p.get("status") or {}).get("initContainerStatuses") or [])
         pods = [p for p in self.etcd_pods(ns)
-                if ENDPOINT_ANNOTATION not in (p["metadata"].get("annotations") or {})
-                and not (p.get("status") or {}).get("initContainerStatuses")]
+                if ENDPOINT_ANNOTATION not in (p["metadata"].get("annotations") or {}) and not failed(p)]
         if not pods:
             return
         mgr = self.c.sandbox.get("etcd")
@@ -447,10 +451,21 @@ class ControlPlaneOperator(Controller):
             if url:
                 p["metadata"]["annotations"]["apisim.ferry.dev/etcd-restored-from"] = url
             stored = self.update(self.pod_t, p)
-            if stored is not None and url:
-                stored.setdefault("status", {})["initContainerStatuses"] = [
+            if stored is None:
+                continue
+            st = stored.setdefault("status", {})
+            if st.get("initContainerStatuses") or url:
+                now = apisim.now_rfc3339()
+                st["initContainerStatuses"] = [
                     {"name": "etcd-init", "ready": True, "restartCount": 0, "image": "etcd", "imageID": "",
                      "state": {"terminated": {"exitCode": 0, "reason": "Completed"}}}]
+                st["phase"] = "Running"
+                st["conditions"] = [{"type": t, "status": "True", "lastTransitionTime": now}
+                                    for t in ("Initialized", "Ready", "ContainersReady", "PodScheduled")]
+                st["containerStatuses"] = [{"name": c.get("name", "etcd"), "ready": True, "started": True,
+                                            "restartCount": 0, "image": c.get("image", ""), "imageID": "",
+                                            "state": {"running": {"startedAt": now}}}
+                                           for c in (stored.get("spec") or {}).get("containers") or []]
                 self.update(self.pod_t, stored, status=True)
 
     def download(self, url, path):

@@ -165,6 +165,23 @@ class Workloads(Controller):
             md["annotations"] = ann
         spec = copy.deepcopy(tmpl.get("spec") or {"containers": [{"name": "main", "image": "sandbox"}]})
         now = apisim.now_rfc3339()
+        # An init container another model plays (cpo.py registers etcd-init, the restore) keeps the
+        # pod in Init until that model finishes it; any other init container completes at once.
+        waiting = [c.get("name") for c in spec.get("initContainers") or []
+                   if c.get("name") in self.c.sandbox.get("init_containers", ())]
+        if waiting:
+            status = {"phase": "Pending", "startTime": now,
+                      "conditions": [{"type": "Initialized", "status": "False", "lastTransitionTime": now},
+                                     {"type": "Ready", "status": "False", "lastTransitionTime": now}],
+                      "initContainerStatuses": [{"name": n, "ready": False, "restartCount": 0, "image": "", "imageID": "",
+                                                 "state": {"running": {"startedAt": now}}} for n in waiting]}
+            try:
+                return self.create(self.pod_t, {"apiVersion": "v1", "kind": "Pod", "metadata": md, "spec": spec,
+                                                "status": status})
+            except apisim.ApiError as e:
+                if e.code == 409:
+                    return None
+                raise
         status = {"phase": "Running", "podIP": "10.128.%d.%d" % (self.rand.randint(0, 255), self.rand.randint(2, 254)),
                   "startTime": now,
                   "conditions": [{"type": t, "status": "True", "lastTransitionTime": now}
