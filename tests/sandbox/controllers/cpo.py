@@ -545,6 +545,11 @@ class ControlPlaneOperator(Controller):
                 want = {"etcd": {"endpoint": endpoint, "ca": os.path.join(mgr.tls, "ca.crt"),
                                  "cert": os.path.join(mgr.tls, "client.crt"), "key": os.path.join(mgr.tls, "client.key")},
                         "restored_from": restored, "hosted_cluster": hc, "namespace": ns}
+                # the name kubelets dial: the APIServer Route's fixed hostname, if published so
+                for svc in ((hcp or {}).get("spec") or {}).get("services") or []:
+                    host = (((svc.get("servicePublishingStrategy") or {}).get("route") or {}).get("hostname"))
+                    if svc.get("service") == "APIServer" and host:
+                        want["hostname"] = host
                 if cur is None or {k: v for k, v in cur.items() if k != "since"} != want:
                     want["since"] = cur["since"] if cur and cur.get("etcd") == want["etcd"] else round(time.time(), 3)
                     servers[self.c.name] = want
