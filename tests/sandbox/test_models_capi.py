@@ -289,7 +289,8 @@ class TestGarbageCollector(ModelTestCase):
         i = next(i for i, r in enumerate(refs) if r["kind"] == "MachineDeployment")
         self.ok("-n", NS, "patch", "machineset", ms["metadata"]["name"], "--type", "json", "-p", json.dumps(
             [{"op": "replace", "path": "/metadata/ownerReferences/%d/uid" % i, "value": str(uuid.uuid4())}]))
-        self.wait_for("the old MachineSet gone", lambda: self.obj("machineset", ms["metadata"]["name"]) is None)
+        self.wait_for("the old MachineSet gone", lambda: (self.obj("machineset", ms["metadata"]["name"]) or
+                                                          {"metadata": {"uid": None}})["metadata"]["uid"] != ms["metadata"]["uid"])
         terminated = self.wait_for("its instance terminated", lambda: [
             e for e in self.ledger("delete") if e["id"] == old_id])
         self.assertEqual((terminated[0]["controller"], terminated[0]["cluster"]), ("capa", "source"))

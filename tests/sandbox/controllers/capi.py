@@ -58,8 +58,6 @@ sets by group/kind/name (Cluster owner of a MachineDeployment, Machine controlle
 AWSMachine) are rewritten with the live UID on the next reconcile: a race with the GC.
 """
 
-import hashlib
-import json
 import os
 
 import apisim
@@ -533,10 +531,8 @@ class CAPIController(base.Controller):
     def create_machineset(self, cluster, md, replicas):
         ns = md["metadata"]["namespace"]
         template = md["spec"].get("template") or {}
-        h = hashlib.sha256(json.dumps(template, sort_keys=True).encode()).hexdigest()
-        alphabet = "bcdfghjklmnpqrstvwxz2456789"
-        suffix = "".join(alphabet[int(h[i:i + 2], 16) % len(alphabet)] for i in range(0, 20, 2))
-        name = "%s-%s" % (md["metadata"]["name"], suffix[:10])
+        # machinedeployment_sync.go computeNewMachineSetName ~102: "<md name>-" + 5 random characters
+        name = "%s-%s" % (md["metadata"]["name"], random_suffix())
         labels = dict((template.get("metadata") or {}).get("labels") or {})
         labels[CLUSTER_NAME_LABEL] = cluster["metadata"]["name"]
         labels[DEPLOYMENT_NAME_LABEL] = md["metadata"]["name"]
