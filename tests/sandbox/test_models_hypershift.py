@@ -211,11 +211,13 @@ class TestCPO(ModelTest):
         self.assertEqual(deleted, ["lb-ingress-1"])
 
     def test_cpo_scaled_to_zero_resets_nothing(self):
-        src = self.sim()
+        src = self.sim(latencies=["--latency", "hypershift=0.3", "--latency", "control-plane-operator=0.3",
+                                  "--latency", "workloads=2"])
         self.wait(src, "-n", CP, "--for=condition=Available", "hcp/" + HC)
+        # HC unpaused: the HO (reconcileControlPlaneOperator) sets the CPO's replicas back to 1
         self.ok(src, "-n", CP, "scale", "deploy/control-plane-operator", "--replicas=0")
-        self.until("CPO pods gone", lambda: not self.get(src, "-n", CP, "pods", "-l", "app=control-plane-operator")["items"])
-        # the HO (HC unpaused) brings the CPO Deployment back to 1: pause the HC first
+        self.wait(src, "-n", CP, "--for=jsonpath={.spec.replicas}=1", "deploy/control-plane-operator")
+        # paused: the scale holds, and once its pods are gone the CPO resets nothing
         self.ok(src, "-n", NS, "patch", "hc", HC, "--type=merge", "-p", '{"spec":{"pausedUntil":"true"}}')
         self.wait(src, "-n", CP, "--for=jsonpath={.spec.pausedUntil}=true", "hcp/" + HC)
         self.ok(src, "-n", CP, "scale", "deploy/control-plane-operator", "--replicas=0")
@@ -229,8 +231,9 @@ class TestCPO(ModelTest):
 
 class TestHyperShiftOperator(ModelTest):
     def test_reconciliation_active_false_before_the_pause_reaches_hcp_and_cluster(self):
-        src = self.sim(latencies=["--latency", "hypershift=2", "--latency", "control-plane-operator=0.3",
-                                  "--latency", "workloads=0.3"])
+        # a resync would reconcile at once: pinned out of the window the test looks at
+        src = self.sim(latencies=["--latency", "hypershift=2", "--latency", "hypershift.resync=600",
+                                  "--latency", "control-plane-operator=0.3", "--latency", "workloads=0.3"])
         self.wait(src, "-n", NS, "--for=condition=Available", "hc/" + HC, timeout="90s")
         self.ok(src, "-n", NS, "patch", "hc", HC, "--type=merge", "-p", '{"spec":{"pausedUntil":"true"}}')
         self.wait(src, "-n", NS, "--for=condition=ReconciliationActive=False", "hc/" + HC)

@@ -43,6 +43,10 @@ class Controller(threading.Thread):
         self.c = cluster
         self.stopping = stopping
         self.latency = self.default_latency if latency is None else latency
+        # `--latency NAME.resync=S` pins the resync period (a test that needs a quiet window)
+        resync = (getattr(cluster, "sandbox", None) or {}).get("settings", {}).get((self.name or "") + ".resync")
+        if resync is not None:
+            self.resync = resync
         self.shared = shared          # controllers.shared.Shared, or None outside a sandbox
         self.queue = {}               # (type key, namespace, name) -> due time
         self.watched = []
