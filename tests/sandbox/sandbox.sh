@@ -51,10 +51,14 @@ case "$cmd" in
         ${SANDBOX_AVAILABILITY:+--availability "$SANDBOX_AVAILABILITY"} ${SANDBOX_FIXTURE_ARGS:-} || exit 2
       fixtures="$dir/fixtures"
     fi
+    for name in "${instances[@]}"; do stop_one "$dir/$name"; done
+    # What the clusters share starts afresh: the fake cloud holds what the source's fixture names
+    # (its instances, load balancer and OIDC documents), and its ledger is empty.
+    rm -rf "$dir/shared"
+    python3 "$here/controllers/cloud.py" seed "$dir/shared" "$fixtures/source.json" source || exit 2
     for name in "${instances[@]}"; do
       d="$dir/$name"
       mkdir -p "$d"
-      stop_one "$d"
       extra=(--crds "$crds" --shared-dir "$dir/shared")
       # The controller models (docs/kube.md, "The controllers"): SANDBOX_CONTROLLERS=all runs every
       # model of each cluster's role, a comma list only those; SANDBOX_LATENCY="[NAME=]S ..." pins

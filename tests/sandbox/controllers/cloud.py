@@ -12,6 +12,8 @@ State (`cloud.json`): {kind: {id: {"owner": ..., "created_by": ..., "t": ...}}}.
 Ledger line: {"t", "action": "create"|"delete", "kind", "id", "owner", "cluster", "controller", "reason"}.
 """
 
+import json
+import os
 import time
 
 KINDS = ("instance", "load_balancer", "dns_record", "oidc_document")
@@ -60,3 +62,40 @@ class Cloud:
 def ledger(shared):
     """Every ledger entry, oldest first."""
     return shared.lines(LEDGER)
+
+
+def seed_from_fixture(shared, fixture_path, cluster_name):
+    """What the account held before the sandbox started: the instances behind the fixture's
+    AWSMachines (their providerIDs), the API load balancer of each CAPI Cluster (CAPA's name for
+    it) and the OIDC documents of each HostedCluster (the HO's paths under its infraID). Seeded
+    without ledger lines: the ledger records what happens from then on."""
+    with open(fixture_path) as f:
+        data = json.load(f)
+    objs = data.get("objects", []) if isinstance(data, dict) else data
+    now = round(time.time(), 3)
+    with shared.locked(STATE) as state:
+        for o in objs:
+            kind, md, spec = o.get("kind"), o.get("metadata") or {}, o.get("spec") or {}
+            if kind == "AWSMachine" and str(spec.get("providerID", "")).startswith("aws://"):
+                parts = spec["providerID"][len("aws://"):].strip("/").split("/")
+                owner = (md.get("labels") or {}).get("cluster.x-k8s.io/cluster-name", "")
+                state.setdefault("instance", {}).setdefault(parts[-1], {
+                    "owner": owner, "machine": "%s/%s" % (md.get("namespace"), md.get("name")),
+                    "az": parts[-2] if len(parts) >= 2 else None, "created_by": cluster_name, "t": now})
+            elif kind == "Cluster" and o.get("apiVersion", "").startswith("cluster.x-k8s.io/"):
+                state.setdefault("load_balancer", {}).setdefault("%s-apiserver" % md.get("name"), {
+                    "owner": md.get("name"), "created_by": cluster_name, "t": now})
+            elif kind == "HostedCluster" and spec.get("infraID"):
+                for path in ("/.well-known/openid-configuration", "/openid/v1/jwks"):
+                    state.setdefault("oidc_document", {}).setdefault(spec["infraID"] + path, {
+                        "owner": spec["infraID"], "created_by": cluster_name, "t": now})
+
+
+if __name__ == "__main__":
+    # cloud.py seed SHARED_DIR FIXTURE CLUSTER_NAME (sandbox.sh start)
+    import sys
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from controllers.shared import Shared
+    if len(sys.argv) != 5 or sys.argv[1] != "seed":
+        raise SystemExit("usage: cloud.py seed SHARED_DIR FIXTURE CLUSTER_NAME")
+    seed_from_fixture(Shared(sys.argv[2]), sys.argv[3], sys.argv[4])
