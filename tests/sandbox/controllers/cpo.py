@@ -348,12 +348,10 @@ class ControlPlaneOperator(Controller):
     def reconcile_workloads(self, hcp):
         """reconcileCPOV2: create-or-update each component; replicas come from the HCP's
         availability policy, so a `scale --replicas=0` done while the HCP is not paused is undone."""
-        ns = hcp["metadata"]["namespace"]
         ha = self.ha(hcp)
         for name, ha_replicas in DEPLOYMENTS.items():
             self.ensure_workload(hcp, self.deploy_t, name, ha_replicas if ha else 1)
         self.ensure_workload(hcp, self.sts_t, "etcd", 3 if ha else 1)
-        del ns
 
     def ensure_workload(self, hcp, t, name, replicas):
         ns = hcp["metadata"]["namespace"]
