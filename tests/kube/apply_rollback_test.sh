@@ -22,7 +22,7 @@ cleanup() {
 trap cleanup EXIT
 export KUBECACHEDIR=$work/kubecache
 
-python3 "$root/tests/sandbox/apisim.py" --state-dir "$work/sim" --crds "$crds" \
+python3 "$root/tests/sandbox/apisim.py" --state-dir "$work/sim" --crds "$crds" --crds "$root/tests/sandbox/crds" \
   --fixture "$root/tests/sandbox/fixtures/source.json" --port 0 --ready-file "$work/ready.json" \
   --name source >"$work/apisim.log" 2>&1 &
 sim_pid=$!

@@ -38,7 +38,7 @@ class Sim {
     setenv("KUBECACHEDIR", (dir_ / "kubecache").c_str(), 1);
     std::vector<std::string> args = {"python3", FERRY_SOURCE_DIR "/tests/sandbox/apisim.py",
                                      "--state-dir", (dir_ / "state").string(),
-                                     "--crds", FERRY_CRDS,
+                                     "--crds", FERRY_CRDS, "--crds", FERRY_SOURCE_DIR "/tests/sandbox/crds",
                                      "--fixture", FERRY_SOURCE_DIR "/tests/sandbox/fixtures/source.json",
                                      "--port", "0", "--ready-file", (dir_ / "ready.json").string(), "--name", "source"};
     args.insert(args.end(), extra.begin(), extra.end());

@@ -8,7 +8,7 @@ rules), merge / JSON / strategic-merge / server-side-apply patches, the scale an
 subresources, finalizers and namespace deletion, Table output, and pods/exec over WebSocket
 (v5.channel.k8s.io) running the command as a real local process in the pod's own directory.
 
-    python3 apisim.py --state-dir DIR [--fixture F.json] [--crds DIR] [--port 0] [--ready-file F]
+    python3 apisim.py --state-dir DIR [--fixture F.json] [--crds DIR ...] [--port 0] [--ready-file F]
                       [--name NAME] [--token TOKEN]
 
 Once it listens, it writes its kubeconfig to DIR/kubeconfig and prints (and writes to the ready
@@ -2285,7 +2285,10 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description="Kubernetes API simulator for kubectl (ferry's sandbox)")
     ap.add_argument("--state-dir", required=True)
     ap.add_argument("--fixture", action="append", default=[], help="JSON fixture to seed (repeatable)")
-    ap.add_argument("--crds", help="directory of CRD YAML files (e.g. ../shared/testdata/crds)")
+    ap.add_argument("--crds", action="append", default=[],
+                    help="directory of CRD YAML files (e.g. ../shared/testdata/crds); repeatable: "
+                         "tests/sandbox/crds holds those the shared testdata lacks (a CRD already "
+                         "loaded from an earlier directory wins)")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--ready-file")
     ap.add_argument("--name", default="apisim")
@@ -2309,11 +2312,17 @@ def main(argv=None):
     os.makedirs(state, exist_ok=True)
     types = builtin_types()
     docs = []
-    if args.crds:
-        ct, docs = load_crds(args.crds)
+    for crd_dir in args.crds:
+        ct, cd = load_crds(crd_dir)
         if not ct:
-            raise SystemExit("apisim: no CustomResourceDefinition found in %s" % args.crds)
-        types += ct
+            raise SystemExit("apisim: no CustomResourceDefinition found in %s" % crd_dir)
+        have = {(t.group, t.plural) for t in types}
+        for t, d in zip(ct, cd):
+            if (t.group, t.plural) in have:
+                print("apisim: %s.%s from %s ignored: already loaded" % (t.plural, t.group, crd_dir), flush=True)
+                continue
+            types.append(t)
+            docs.append(d)
     cluster = Cluster(args.name, types, docs, state)
     for f in args.fixture:
         seed(cluster, f)

@@ -10,7 +10,7 @@
 # DIR/shared is what the clusters share (the fake cloud's ledger, the hosted cluster's API).
 # DIR/env then holds MGMT_KUBECONFIG, MGMT2_KUBECONFIG and HC_KUBECONFIG (the names the procedure
 # and plans/example.env use), and SOURCE_ETCDCTL_ARGS when a real etcd backs the source's etcd pods. The CRDs are read from $FERRY_CRDS, default ../shared/testdata/crds
-# beside the checkout.
+# beside the checkout, then from tests/sandbox/crds (those the shared testdata lacks).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -59,7 +59,7 @@ case "$cmd" in
     for name in "${instances[@]}"; do
       d="$dir/$name"
       mkdir -p "$d"
-      extra=(--crds "$crds" --shared-dir "$dir/shared")
+      extra=(--crds "$crds" --crds "$here/crds" --shared-dir "$dir/shared")
       # The controller models (docs/kube.md, "The controllers"): SANDBOX_CONTROLLERS=all runs every
       # model of each cluster's role, a comma list only those; SANDBOX_LATENCY="[NAME=]S ..." pins
       # their reconcile latencies.

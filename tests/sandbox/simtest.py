@@ -15,6 +15,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 SHARED = os.environ.get("FERRY_SHARED_TESTDATA") or os.path.join(os.path.dirname(ROOT), "shared", "testdata")
 CRDS = os.environ.get("FERRY_CRDS") or os.path.join(SHARED, "crds")
+# the CRDs the shared testdata lacks (AWSEndpointService), always loaded after CRDS
+SANDBOX_CRDS = os.path.join(HERE, "crds")
 CRD_TESTS = os.path.join(SHARED, "crd-tests")
 FIXTURES = os.path.join(HERE, "fixtures")
 KUBECTL = shutil.which("kubectl")
@@ -29,7 +31,7 @@ class Sim:
         args = [sys.executable, os.path.join(HERE, "apisim.py"), "--state-dir", os.path.join(self.dir, "state"),
                 "--port", "0", "--ready-file", ready, "--name", name or fixture or "sim"]
         if crds:
-            args += ["--crds", CRDS]
+            args += ["--crds", CRDS, "--crds", SANDBOX_CRDS]
         if fixture:
             args += ["--fixture", os.path.join(FIXTURES, fixture + ".json")]
         args += list(extra)
