@@ -16,7 +16,10 @@ import json
 import os
 import time
 
-KINDS = ("instance", "load_balancer", "dns_record", "oidc_document")
+KINDS = ("instance", "load_balancer", "dns_record", "oidc_document",
+         # PrivateLink, behind an AWSEndpointService: the HO's VPC endpoint service, the CPO's VPC
+         # endpoint and its security group (and the CPO's dns_records in the private zone)
+         "vpc_endpoint_service", "vpc_endpoint", "security_group")
 STATE = "cloud.json"
 LEDGER = "cloud-ledger.jsonl"
 
@@ -67,7 +70,8 @@ def ledger(shared):
 def seed_from_fixture(shared, fixture_path, cluster_name):
     """What the account held before the sandbox started: the instances behind the fixture's
     AWSMachines (their providerIDs), the API load balancer of each CAPI Cluster (CAPA's name for
-    it) and the OIDC documents of each HostedCluster (the HO's paths under its infraID). Seeded
+    it) and the OIDC documents of each HostedCluster (the HO's paths under its infraID) and what an
+    AWSEndpointService's status names (endpoint service, endpoint, security group, DNS records). Seeded
     without ledger lines: the ledger records what happens from then on."""
     with open(fixture_path) as f:
         data = json.load(f)
@@ -85,6 +89,18 @@ def seed_from_fixture(shared, fixture_path, cluster_name):
             elif kind == "Cluster" and o.get("apiVersion", "").startswith("cluster.x-k8s.io/"):
                 state.setdefault("load_balancer", {}).setdefault("%s-apiserver" % md.get("name"), {
                     "owner": md.get("name"), "created_by": cluster_name, "t": now})
+            elif kind == "AWSEndpointService":
+                # what its status names (owner: the AWSEndpointService); the endpoint service by
+                # its ID, the last part of its name (platform/aws/controller.go delete)
+                st = o.get("status") or {}
+                owner = "%s/%s" % (md.get("namespace"), md.get("name"))
+                found = [("vpc_endpoint_service", st.get("endpointServiceName", "").split(".")[-1]),
+                         ("vpc_endpoint", st.get("endpointID")), ("security_group", st.get("securityGroupID"))]
+                found += [("dns_record", "%s/%s" % (st.get("dnsZoneID"), n)) for n in st.get("dnsNames") or []
+                          if st.get("dnsZoneID")]
+                for k, rid in found:
+                    if rid:
+                        state.setdefault(k, {}).setdefault(rid, {"owner": owner, "created_by": cluster_name, "t": now})
             elif kind == "HostedCluster" and spec.get("infraID"):
                 for path in ("/.well-known/openid-configuration", "/openid/v1/jwks"):
                     state.setdefault("oidc_document", {}).setdefault(spec["infraID"] + path, {
