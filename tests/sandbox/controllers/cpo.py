@@ -389,6 +389,11 @@ class ControlPlaneOperator(Controller):
 
     # ---- AWSEndpointService (awsprivatelink_controller.go AWSEndpointServiceReconciler.Reconcile)
     def reconcile_aes(self, ns, name):
+        """Reconcile, in its order: on deletion, if the finalizer is still there, `delete` (the VPC
+        endpoint status.endpointID, its security group status.securityGroupID, the CNAME records
+        status.dnsNames in the private zone status.dnsZoneID), then drop the finalizer; otherwise
+        ensure the finalizer (put back if removed), before the HCP's pause check. Creating the
+        endpoint, the security group and the records is not modelled (the fixture holds them)."""
         if not deployment_running(self.c, ns, "control-plane-operator"):
             return      # §3: with the CPO scaled to 0 nobody removes its finalizer
         aes = self.get(self.aes_t, ns, name)
@@ -396,9 +401,21 @@ class ControlPlaneOperator(Controller):
             return
         fins = aes["metadata"].get("finalizers") or []
         if aes["metadata"].get("deletionTimestamp"):
-            if AES_FINALIZER in fins:
-                aes["metadata"]["finalizers"] = [f for f in fins if f != AES_FINALIZER]
-                self.update(self.aes_t, aes)
+            if AES_FINALIZER not in fins:
+                return  # "If we previously removed our finalizer, don't delete again"
+            if self.shared is not None:
+                st = aes.get("status") or {}
+                cloud = Cloud(self.shared, self.c.name, self.name)
+                why = "AWSEndpointService %s/%s deleted" % (ns, name)
+                if st.get("endpointID"):
+                    cloud.delete("vpc_endpoint", st["endpointID"], reason=why)         # DeleteVpcEndpoints
+                if st.get("securityGroupID"):
+                    cloud.delete("security_group", st["securityGroupID"], reason=why)  # deleteSecurityGroup
+                for fqdn in st.get("dnsNames") or []:
+                    if fqdn and st.get("dnsZoneID"):
+                        cloud.delete("dns_record", "%s/%s" % (st["dnsZoneID"], fqdn), reason=why)  # DeleteRecord
+            aes["metadata"]["finalizers"] = [f for f in fins if f != AES_FINALIZER]
+            self.update(self.aes_t, aes)
             return
         if AES_FINALIZER not in fins:
             aes["metadata"]["finalizers"] = fins + [AES_FINALIZER]

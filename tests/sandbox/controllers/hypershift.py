@@ -43,6 +43,7 @@ from .cpo import paused, put_condition, reconciliation_active, owner_ref, set_ow
 HC_FINALIZER = "hypershift.openshift.io/finalizer"              # HC HostedClusterFinalizer
 COMPONENT_FINALIZER = "hypershift.openshift.io/component-finalizer"  # HC ControlPlaneComponentFinalizer
 OIDC_FINALIZER = "hypershift.io/aws-oidc-discovery"             # HC oidcDocumentsFinalizer
+AES_FINALIZER = "hypershift.openshift.io/hypershift-operator-finalizer"  # platform/aws/controller.go `finalizer`
 NP_FINALIZER = "hypershift.openshift.io/finalizer"              # NP finalizer
 CAPI_COMPONENTS = ("cluster-api", "capi-provider")              # HC CAPIComponents
 CLEANUP_ANNOTATION = "hypershift.openshift.io/cleanup-cloud-resources"
@@ -71,7 +72,8 @@ class HyperShiftOperator(Controller):
     watches = (("hypershift.openshift.io", "hostedclusters"), ("hypershift.openshift.io", "nodepools"),
                ("hypershift.openshift.io", "hostedcontrolplanes"), ("cluster.x-k8s.io", "clusters"),
                ("apps", "deployments"), ("", "secrets"), ("", "configmaps"), ("", "namespaces"),
-               ("cluster.x-k8s.io", "machinedeployments"), ("cluster.x-k8s.io", "machinesets"))
+               ("cluster.x-k8s.io", "machinedeployments"), ("cluster.x-k8s.io", "machinesets"),
+               ("hypershift.openshift.io", "awsendpointservices"))
     default_latency = 1.0
     resync = 3.0
 
@@ -107,6 +109,8 @@ class HyperShiftOperator(Controller):
             return keys
         if t is self.np_t:
             return [(t, ns, md["name"])]
+        if t is self.aes_t:
+            return [(t, ns, md["name"])]
         if self.hc_t is None:
             return []
         if t is self.ns_t:
@@ -124,6 +128,8 @@ class HyperShiftOperator(Controller):
     def reconcile(self, t, ns, name):
         if t is self.np_t:
             return self.reconcile_nodepool(ns, name)
+        if t is self.aes_t:
+            return self.reconcile_aes(ns, name)
         hc = self.get(self.hc_t, ns, name)
         if hc is None:
             return
@@ -498,6 +504,30 @@ class HyperShiftOperator(Controller):
         if HC_FINALIZER in (md.get("finalizers") or []):
             hc["metadata"]["finalizers"] = [f for f in md["finalizers"] if f != HC_FINALIZER]
             self.update(self.hc_t, hc)
+
+    # ---- AWSEndpointService (hypershift-operator/controllers/platform/aws/controller.go Reconcile)
+    def reconcile_aes(self, ns, name):
+        """On deletion, if its finalizer is still there, `delete` the VPC endpoint service
+        (DeleteVpcEndpointServiceConfigurations of the ID in status.endpointServiceName), then drop
+        the finalizer; otherwise ensure the finalizer, before the HostedCluster's pause check.
+        Creating the endpoint service and the subnet IDs are not modelled."""
+        aes = self.get(self.aes_t, ns, name)
+        if aes is None:
+            return
+        fins = aes["metadata"].get("finalizers") or []
+        if aes["metadata"].get("deletionTimestamp"):
+            if AES_FINALIZER not in fins:
+                return
+            svc = ((aes.get("status") or {}).get("endpointServiceName") or "").split(".")[-1]
+            if svc and self.shared is not None:
+                Cloud(self.shared, self.c.name, self.name).delete(
+                    "vpc_endpoint_service", svc, reason="AWSEndpointService %s/%s deleted" % (ns, name))
+            aes["metadata"]["finalizers"] = [f for f in fins if f != AES_FINALIZER]
+            self.update(self.aes_t, aes)
+            return
+        if AES_FINALIZER not in fins:
+            aes["metadata"]["finalizers"] = fins + [AES_FINALIZER]
+            self.update(self.aes_t, aes)
 
     # ---- NodePool (NP Reconcile)
     def reconcile_nodepool(self, ns, name):
