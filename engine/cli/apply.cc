@@ -5,6 +5,7 @@
 #include "engine/cli/command.h"
 #include "engine/cli/run_command.h"
 #include "engine/cli/run_setup.h"
+#include "engine/run/durable_file.h"
 #include "engine/run/saved_plan.h"
 
 namespace ferry::cli {
@@ -16,13 +17,15 @@ int run_apply(const Args& args) {
   if (!input) return status;
   auto options = run_options_from(args, &status);
   if (!options) return status;
+  if (!preflight_ok(args, *input, engine::RunState{}, false, &status)) return status;
   std::string error;
   auto dir = create_run_dir(args, input->ir.plan, &error);
   if (!dir) {
     std::cerr << "ferry: error: " << error << "\n";
     return kExitUsage;
   }
-  if (!engine::write_file_durably(*dir + "/plan.json", input->saved, &error)) {
+  auto lock = RunLock::acquire(*dir, &error);
+  if (!lock || !engine::write_file_durably(*dir + "/plan.json", input->saved, &error)) {
     std::cerr << "ferry: error: " << error << "\n";
     return kExitUsage;
   }

@@ -5,6 +5,7 @@
 #include "dsl/printer.h"
 #include "engine/cli/command.h"
 #include "engine/cli/plan_input.h"
+#include "engine/run/durable_file.h"
 
 namespace ferry::cli {
 namespace {
@@ -25,7 +26,7 @@ int run_convert(const Args& args) {
   std::string text = to == "toml" ? dsl::print_toml(*file) : dsl::print_ferry(*file);
   if (args.has("--out")) {
     std::string error;
-    if (!write_file_atomically(args.get("--out"), text, &error)) {
+    if (!engine::write_file_durably(args.get("--out"), text, &error, engine::FileMode::kKeepExisting)) {
       std::cerr << "ferry convert: error: " << error << "\n";
       return kExitUsage;
     }

@@ -6,6 +6,7 @@
 #include "dsl/printer.h"
 #include "engine/cli/command.h"
 #include "engine/cli/plan_input.h"
+#include "engine/run/durable_file.h"
 
 namespace ferry::cli {
 namespace {
@@ -34,7 +35,7 @@ int run_fmt(const Args& args) {
   if (args.has("--write")) {
     if (formatted == original) return kExitOk;
     std::string error;
-    if (!write_file_atomically(path, formatted, &error)) {
+    if (!engine::write_file_durably(path, formatted, &error, engine::FileMode::kKeepExisting)) {
       std::cerr << "ferry fmt: error: " << error << "\n";
       return kExitUsage;
     }

@@ -9,6 +9,7 @@
 #include "engine/cli/command.h"
 #include "engine/cli/run_setup.h"
 #include "engine/run/dry_run.h"
+#include "engine/run/durable_file.h"
 #include "engine/run/saved_plan.h"
 
 namespace ferry::cli {
@@ -33,7 +34,7 @@ int run_plan(const Args& args) {
   std::string out = args.has("-out") ? args.get("-out") : args.get("--out");
   if (!out.empty()) {
     std::string error;
-    if (!write_file_atomically(out, input->saved, &error)) {
+    if (!engine::write_file_durably(out, input->saved, &error, engine::FileMode::kKeepExisting)) {
       std::cerr << "ferry: error: " << error << "\n";
       return kExitUsage;
     }

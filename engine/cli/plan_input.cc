@@ -170,26 +170,4 @@ std::unique_ptr<CompiledPlan> compile_plan_at(const std::string& path, const Arg
   return plan;
 }
 
-bool write_file_atomically(const std::string& path, const std::string& text, std::string* error) {
-  std::string temp = path + ".ferry-tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) {
-      *error = "cannot write '" + temp + "'";
-      return false;
-    }
-  }
-  std::error_code ec;
-  fs::permissions(temp, fs::status(path, ec).permissions(), ec);
-  fs::rename(temp, path, ec);
-  if (ec) {
-    *error = "cannot replace '" + path + "': " + ec.message();
-    fs::remove(temp, ec);
-    return false;
-  }
-  return true;
-}
-
 }  // namespace ferry::cli

@@ -42,7 +42,4 @@ std::optional<std::map<std::string, std::string>> vars_from_args(const Args& arg
 void report(const dsl::Diagnostics& diags, const Args& args);
 dsl::json diagnostics_json(const dsl::Diagnostics& diags);
 
-// Writes `text` to `path` atomically (temp file, then rename), keeping the file's mode.
-bool write_file_atomically(const std::string& path, const std::string& text, std::string* error);
-
 }  // namespace ferry::cli

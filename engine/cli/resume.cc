@@ -11,7 +11,7 @@ namespace {
 int run_resume(const Args& args) {
   int status = kExitOk;
   std::string plan = args.positionals.size() > 1 ? args.positionals[1] : "";
-  auto run = open_run(args, args.positionals[0], plan, true, &status);
+  auto run = open_run(args, args.positionals[0], plan, OpenFor::kRunning, &status);
   if (!run) return status;
   auto options = run_options_from(args, &status);
   if (!options) return status;
@@ -38,18 +38,20 @@ int run_resume(const Args& args) {
     std::cerr << "ferry: error: the run in " << run->dir << " was rolled back; start a new one with ferry apply\n";
     return kExitUsage;
   }
+  if (!preflight_ok(args, run->input, run->state, false, &status)) return status;
   return execute_run(args, run->dir, run->input, *options, std::move(run->state), RunMode::kResume);
 }
 
 int run_rollback(const Args& args) {
   int status = kExitOk;
-  auto run = open_run(args, args.positionals[0], "", true, &status);
+  auto run = open_run(args, args.positionals[0], "", OpenFor::kRunning, &status);
   if (!run) return status;
   if (run->state.result.empty() && !run->state.steps.empty()) {
     std::cerr << "ferry: note: the run did not end (interrupted or crashed); undoing what it completed\n";
   }
   auto options = run_options_from(args, &status);
   if (!options) return status;
+  if (!preflight_ok(args, run->input, run->state, true, &status)) return status;
   return execute_run(args, run->dir, run->input, *options, std::move(run->state), RunMode::kRollback);
 }
 

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "engine/cli/command.h"
+#include "engine/run/preflight.h"
 #include "engine/run/saved_plan.h"
 
 namespace ferry::cli {
@@ -104,8 +105,12 @@ std::optional<RunInput> load_run_input(const Args& args, const std::string& path
   input.source = path;
   if (engine::is_saved_plan(path)) {
     std::string error;
-    auto ir = engine::read_saved_plan(path, &error);
+    engine::SavedPlanProblem problem;
+    auto ir = engine::read_saved_plan(path, &error, nullptr, &problem);
     if (!ir) {
+      if (problem == engine::SavedPlanProblem::kDamaged || problem == engine::SavedPlanProblem::kEdited) {
+        error += "; make it again with `ferry plan PLAN -out " + path + "` and review it";
+      }
       std::cerr << "ferry: error: " << error << "\n";
       *exit_status = kExitUsage;
       return std::nullopt;
@@ -164,14 +169,27 @@ engine::Services services_from(const Args& args) {
   services.aws.region = args.get("--aws-region");
   services.aws.endpoint_url = args.get("--aws-endpoint-url");
   services.aws.ca_bundle = args.get("--aws-ca-bundle");
+  if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) return services;  // no one to ask
   services.ask = [](const std::string& question) -> std::optional<bool> {
-    if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) return std::nullopt;
     std::cerr << "\n" << question << " [y/N] " << std::flush;
     std::string answer;
     if (!std::getline(std::cin, answer)) return false;
     return answer == "y" || answer == "Y" || answer == "yes";
   };
   return services;
+}
+
+bool preflight_ok(const Args& args, const RunInput& input, const engine::RunState& prior, bool rollback,
+                  int* exit_status) {
+  engine::Redactor redactor;
+  for (const auto& [name, value] : input.secrets) redactor.add(value);
+  std::vector<std::string> problems =
+      engine::preflight(input.ir, prior, services_from(args), input.secrets, redactor, rollback);
+  for (const std::string& p : problems) std::cerr << "ferry: error: " << p << "\n";
+  if (problems.empty()) return true;
+  std::cerr << "ferry: nothing was run: fix " << (problems.size() == 1 ? "this" : "these") << " first\n";
+  *exit_status = kExitUsage;
+  return false;
 }
 
 std::optional<std::string> create_run_dir(const Args& args, const std::string& plan, std::string* error) {
@@ -240,25 +258,38 @@ int exit_status_for(engine::RunResult result, bool rollback_command) {
 namespace ferry::cli {
 
 std::optional<OpenedRun> open_run(const Args& args, const std::string& dir, const std::string& plan_path,
-                                  bool need_secrets, int* exit_status) {
+                                  OpenFor purpose, int* exit_status) {
   auto fail = [&](const std::string& message) {
     std::cerr << "ferry: error: " << message << "\n";
     *exit_status = kExitUsage;
     return std::nullopt;
   };
   if (!fs::is_directory(dir)) return fail("no run directory at " + dir);
+  OpenedRun run;
   std::string error;
+  if (purpose == OpenFor::kRunning && !(run.lock = RunLock::acquire(dir, &error))) return fail(error);
   auto journal = engine::read_journal(dir + "/journal.jsonl", &error);
   if (!journal) return fail(error);
-  OpenedRun run;
-  auto ir = engine::read_saved_plan(dir + "/plan.json", &error, &run.input.hash);
-  if (!ir) return fail(error);
+  std::string run_hash = journal->header.contains("ir_hash") && journal->header["ir_hash"].is_string()
+                             ? journal->header["ir_hash"].get<std::string>()
+                             : "";
+  // The run's own copy of its plan: a changed one is not to be saved again but put back, since
+  // a run goes on (or is undone) only with the plan it started with.
+  const std::string put_back = ". A run is resumed or rolled back only with the plan it started with: put back its "
+                               "plan.json (the journal's header names its IR hash, " + run_hash + ")";
+  engine::SavedPlanProblem problem;
+  auto ir = engine::read_saved_plan(dir + "/plan.json", &error, &run.input.hash, &problem);
+  if (!ir) {
+    bool changed = problem == engine::SavedPlanProblem::kDamaged || problem == engine::SavedPlanProblem::kEdited;
+    return fail(error + (changed ? put_back : ""));
+  }
   run.dir = dir;
   run.input.ir = std::move(*ir);
   run.input.source = dir + "/plan.json";
-  std::string run_hash = journal->header.value("ir_hash", "");
   if (run.input.hash != run_hash) {
-    return fail(dir + "/plan.json does not match the journal's plan (hash " + run_hash.substr(0, 12) + ")");
+    auto [plan_hash, journal_hash] = engine::short_hashes(run.input.hash, run_hash);
+    return fail(dir + "/plan.json is a plan with IR hash " + plan_hash + ", not the journal's " + journal_hash +
+                put_back);
   }
   if (!plan_path.empty()) {
     int status = 0;
@@ -269,18 +300,19 @@ std::optional<OpenedRun> open_run(const Args& args, const std::string& dir, cons
     }
     const std::string& hash = given->hash;
     if (hash != run_hash) {
-      return fail("the plan changed since this run started: " + plan_path + " compiles to IR " + hash.substr(0, 12) +
-                  ", the run was of " + run_hash.substr(0, 12) +
+      auto [given_hash, journal_hash] = engine::short_hashes(hash, run_hash);
+      return fail("the plan changed since this run started: " + plan_path + " compiles to IR " + given_hash +
+                  ", the run was of " + journal_hash +
                   ". Finish or roll back the run with the plan it started with (kept in " + dir + "/plan.json)");
     }
     run.input.secrets = given->secrets;
-  } else if (need_secrets && !fill_secrets(args, &run.input, exit_status)) {
+  } else if (purpose == OpenFor::kRunning && !fill_secrets(args, &run.input, exit_status)) {
     return std::nullopt;
   }
   run.state = engine::replay(*journal);
   if (!journal->torn_lines.empty()) {
-    std::cerr << "ferry: note: the journal's line " << journal->torn_lines.back()
-              << " was cut short by a crash and is ignored\n";
+    std::cerr << "ferry: note: the journal's last line (" << journal->torn_lines.back()
+              << ") was cut short by a crash and is ignored\n";
   }
   return run;
 }

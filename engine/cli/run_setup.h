@@ -11,6 +11,7 @@
 #include "dsl/ir.h"
 #include "engine/cli/args.h"
 #include "engine/cli/plan_input.h"
+#include "engine/cli/run_lock.h"
 #include "engine/run/cancel.h"
 #include "engine/run/executor.h"
 #include "engine/run/services.h"
@@ -40,6 +41,12 @@ bool fill_secrets(const Args& args, RunInput* input, int* exit_status);
 std::optional<engine::RunOptions> run_options_from(const Args& args, int* exit_status);
 engine::Services services_from(const Args& args);
 
+// Refuses a run whose steps lack what can be checked before the first one (a terminal or --yes
+// for a gate, kubeconfigs, AWS credentials; engine/run/preflight.h): prints every problem and
+// sets *exit_status to 2. `rollback`: the steps of the rollback blocks.
+bool preflight_ok(const Args& args, const RunInput& input, const engine::RunState& prior, bool rollback,
+                  int* exit_status);
+
 // Creates the run directory (--run-dir, or .ferry/runs/<UTC time>-<plan>), mode 0700.
 std::optional<std::string> create_run_dir(const Args& args, const std::string& plan, std::string* error);
 
@@ -66,12 +73,17 @@ struct OpenedRun {
   std::string dir;
   RunInput input;
   engine::RunState state;
+  std::unique_ptr<RunLock> lock;  // held from before the journal is read (kRunning)
 };
+
+// kReading: to show it (`status`). kRunning: to append to it (`resume`, `rollback`): the run's
+// lock is taken before anything is read, and the secrets its steps need are filled in.
+enum class OpenFor { kReading, kRunning };
 
 // Reads DIR/plan.json and DIR/journal.jsonl. With `plan_path` (a source or saved plan), also
 // compiles it and refuses if its IR differs from the run's. Prints errors; nullopt with
 // *exit_status set.
 std::optional<OpenedRun> open_run(const Args& args, const std::string& dir, const std::string& plan_path,
-                                  bool need_secrets, int* exit_status);
+                                  OpenFor purpose, int* exit_status);
 
 }  // namespace ferry::cli

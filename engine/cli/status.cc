@@ -16,7 +16,7 @@ std::string seconds(int64_t ms) {
 
 int run_status(const Args& args) {
   int status = kExitOk;
-  auto run = open_run(args, args.positionals[0], "", false, &status);
+  auto run = open_run(args, args.positionals[0], "", OpenFor::kReading, &status);
   if (!run) return status;
   const dsl::Ir& ir = run->input.ir;
   const engine::RunState& st = run->state;
@@ -37,7 +37,12 @@ int run_status(const Args& args) {
       if (!r.outputs.is_null()) j["outputs"] = r.outputs;
       steps[id] = j;
     }
-    std::cout << engine::json{{"dir", run->dir}, {"plan", ir.plan}, {"result", result}, {"steps", steps}}.dump(2) << "\n";
+    // The journal is redacted as it is written; the redactor's URL patterns also cover a
+    // journal an older ferry wrote.
+    engine::Redactor redactor;
+    std::cout << redactor.redact_json(engine::json{{"dir", run->dir}, {"plan", ir.plan}, {"result", result}, {"steps", steps}})
+                     .dump(2)
+              << "\n";
     return kExitOk;
   }
   std::ostringstream out;
@@ -60,7 +65,7 @@ int run_status(const Args& args) {
   out << "\n";
   for (const auto& [name, n] : counts) out << n << " " << name << "  ";
   out << "\n";
-  std::cout << out.str();
+  std::cout << engine::Redactor().redact(out.str());
   return kExitOk;
 }
 

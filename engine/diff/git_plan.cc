@@ -4,11 +4,11 @@
 
 #include <deque>
 #include <filesystem>
-#include <fstream>
 #include <set>
 
 #include "dsl/compiler.h"
 #include "engine/diff/git_show.h"
+#include "engine/run/durable_file.h"
 
 namespace ferry::diff {
 namespace {
@@ -22,9 +22,8 @@ bool path_like(const std::string& name) {
 bool write_file(const fs::path& path, const std::string& text) {
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  return static_cast<bool>(out.flush());
+  std::string error;
+  return engine::write_file_durably(path.string(), text, &error);
 }
 
 // The paths (from the top of the repository) of the files `file` uses by relative path.

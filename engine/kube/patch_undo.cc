@@ -73,6 +73,15 @@ json touched_paths(const json& object, const json& merge, const json& json_patch
   return out;
 }
 
+json values_at(const json& object, const json& paths) {
+  json out = json::object();
+  for (const json& entry : paths) {
+    std::string path = entry.value("path", "");
+    if (ptr p(path); object.contains(p)) out[path] = object.at(p);
+  }
+  return out;
+}
+
 json restore_patch(const json& current, const json& paths) {
   json target = current;
   for (const json& entry : paths) {

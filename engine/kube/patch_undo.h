@@ -15,6 +15,10 @@ using json = nlohmann::json;
 // another recorded path are dropped. Exactly one of `merge` and `json_patch` is non-null.
 json touched_paths(const json& object, const json& merge, const json& json_patch);
 
+// The values `object` has at the paths of `paths` (touched_paths' answer), by path:
+// {"/spec/pausedUntil": "true"}; a path `object` lacks is left out.
+json values_at(const json& object, const json& paths);
+
 // A JSON patch that turns `current` back into the prior values recorded in `paths` (touched_paths'
 // answer), leaving every other field alone; empty when nothing differs.
 json restore_patch(const json& current, const json& paths);

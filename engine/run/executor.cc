@@ -113,7 +113,7 @@ struct Executor::Impl {
   bool record(const std::string& event, json fields, bool sync = true) {
     fields["t"] = clock.unix_ms();
     fields["event"] = event;
-    if (!redactor.empty()) fields = redactor.redact_json(fields);
+    fields = redactor.redact_json(fields);
     const json& shown = fields;
     apply_event(shown, &state);
     if (journal) {
@@ -484,6 +484,31 @@ struct Executor::Impl {
     return std::all_of(phase.steps.begin(), phase.steps.end(), [&](const std::string& id) { return is_done(state_of(id)); });
   }
 
+  // Before a resumed or rolled-back run journals anything: the secrets earlier processes'
+  // steps made (a presigned URL, a backup's Secret data) are registered again, so what this
+  // process reads back that carries them is redacted too. REQUIRES: mu not held.
+  void retaint_earlier() {
+    std::vector<std::pair<const dsl::IrStep*, json>> made;
+    {
+      std::lock_guard lock(mu);
+      for (const auto& [id, r] : state.steps) {
+        const dsl::IrStep* step = ir.find(id);
+        if (step && r.state == StepState::kSucceeded) made.emplace_back(step, r.outputs);
+      }
+    }
+    for (const auto& [step, outputs] : made) {
+      const StepImpl* impl = impl_for(step->type);
+      if (!impl || !impl->retaint) continue;
+      StepContext ctx = context_for(*step);
+      Status s = resolve_value(dsl::step_args(*step), scope(), &ctx.args);
+      if (s.ok()) s = impl->retaint(ctx, outputs);
+      if (!s.ok()) {
+        ctx.log("cannot learn again the secrets this step made (" + s.message() +
+                "); only the redactor's URL patterns hide them from what this run writes");
+      }
+    }
+  }
+
   // Before resuming: decide about steps a crash left started but unfinished.
   bool prepare_resume(std::string* error) {
     std::vector<std::string> undecided;
@@ -531,6 +556,7 @@ struct Executor::Impl {
   }
 
   RunResult run(const CancelToken& cancel) {
+    if (!state.steps.empty()) retaint_earlier();
     run_token = cancel.child();
     if (!ir.timeout.empty()) {
       if (auto ms = dsl::parse_duration(ir.timeout)) run_deadline = clock.now() + Millis(*ms);
@@ -721,6 +747,7 @@ Executor::~Executor() = default;
 RunResult Executor::run(const CancelToken& cancel) { return impl_->run(cancel); }
 
 RunResult Executor::rollback(const CancelToken& cancel, const std::string& reason) {
+  impl_->retaint_earlier();
   return impl_->compensate(cancel, reason);
 }
 

@@ -9,37 +9,33 @@
 #include <fstream>
 #include <sstream>
 
+#include "engine/run/durable_file.h"
+
 namespace ferry::engine {
-namespace {
-
-bool write_all(int fd, const std::string& data, std::string* error) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      *error = std::strerror(errno);
-      return false;
-    }
-    done += n;
-  }
-  return true;
-}
-
-void sync_directory_of(const std::string& path) {
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    fsync(fd);
-    close(fd);
-  }
-}
-
-}  // namespace
-
 JournalWriter::~JournalWriter() {
   if (fd_ >= 0) close(fd_);
 }
+
+namespace {
+
+// A crash mid-write leaves a last line without its newline: it holds no whole event, so it is
+// cut off before anything is appended, and every line but the last is always whole (the rule
+// read_journal enforces). A journal cut inside its header gets the header again.
+bool drop_torn_tail(int fd, const std::string& path, const json& header, const Redactor* redactor,
+                    std::string* error) {
+  std::ifstream in(path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.empty() || text.back() == '\n') return true;
+  size_t keep = text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1;
+  if (ftruncate(fd, static_cast<off_t>(keep)) != 0 || fdatasync(fd) != 0) {
+    *error = "cannot cut the torn last line off the journal " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  if (keep == 0 && !write_all(fd, redactor->redact_json(header).dump() + "\n", error)) return false;
+  return true;
+}
+
+}  // namespace
 
 std::unique_ptr<JournalWriter> JournalWriter::open(const std::string& path, const json& header,
                                                    const Redactor* redactor, std::string* error) {
@@ -53,11 +49,8 @@ std::unique_ptr<JournalWriter> JournalWriter::open(const std::string& path, cons
   if (!exists) {
     if (!w->write_line(redactor->redact_json(header).dump(), true, error)) return nullptr;
     sync_directory_of(path);
-  } else {
-    // A torn last line from a crash must not glue itself to the next event: end it.
-    std::ifstream in(path, std::ios::binary);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (!text.empty() && text.back() != '\n' && !write_all(fd, "\n", error)) return nullptr;
+  } else if (!drop_torn_tail(fd, path, header, redactor, error)) {
+    return nullptr;
   }
   return w;
 }
@@ -75,8 +68,7 @@ bool JournalWriter::append(const json& event, std::string* error, bool sync) {
   // A command's output in a message may not be valid UTF-8: replace such bytes rather than
   // throw, which would end the run without its journal entry.
   constexpr auto kReplace = json::error_handler_t::replace;
-  std::string text = redactor_->empty() ? event.dump(-1, ' ', false, kReplace)
-                                        : redactor_->redact_json(event).dump(-1, ' ', false, kReplace);
+  std::string text = redactor_->redact_json(event).dump(-1, ' ', false, kReplace);
   std::lock_guard lock(mu_);
   return write_line(text, sync, error);
 }
@@ -91,6 +83,7 @@ std::optional<JournalContents> read_journal(const std::string& path, std::string
   std::vector<std::string> lines;
   std::istringstream stream(text);
   for (std::string line; std::getline(stream, line);) lines.push_back(line);
+  const bool ends_whole = !text.empty() && text.back() == '\n';
 
   JournalContents out;
   for (size_t i = 0; i < lines.size(); ++i) {
@@ -108,38 +101,28 @@ std::optional<JournalContents> read_journal(const std::string& path, std::string
       out.header = j;
       continue;
     }
-    // Events are written whole and synced one at a time, so a line that does not parse is
-    // one a crash cut short: the last line, or one a later resume closed with a newline.
-    if (j.is_discarded() || !j.is_object()) {
-      if (!lines[i].empty()) out.torn_lines.push_back(i + 1);
+    if (!j.is_discarded() && j.is_object()) {
+      out.events.push_back(std::move(j));
       continue;
     }
-    out.events.push_back(std::move(j));
+    // Events are written whole, one at a time, and a writer cuts a torn tail off before it
+    // appends: only the last line, without its newline, can be one a crash cut short.
+    if (i + 1 == lines.size() && !ends_whole) {
+      out.torn_lines.push_back(i + 1);
+      continue;
+    }
+    *error = path + ":" + std::to_string(i + 1) +
+             ": the journal is damaged: this line is not a whole event, and only the last line can be cut short by "
+             "a crash. ferry will not guess what the run did. Keep a copy of the run directory, see what the line "
+             "was (a disk error? an edit?) and what the clusters show, and repair or remove the line before "
+             "resuming or rolling back";
+    return std::nullopt;
   }
   if (out.header.is_null()) {
     *error = path + ": empty journal";
     return std::nullopt;
   }
   return out;
-}
-
-bool write_file_durably(const std::string& path, const std::string& text, std::string* error) {
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    *error = "cannot write " + tmp + ": " + std::strerror(errno);
-    return false;
-  }
-  bool ok = write_all(fd, text, error) && fsync(fd) == 0;
-  close(fd);
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    if (error->empty()) *error = std::strerror(errno);
-    *error = "cannot write " + path + ": " + *error;
-    std::remove(tmp.c_str());
-    return false;
-  }
-  sync_directory_of(path);
-  return true;
 }
 
 }  // namespace ferry::engine

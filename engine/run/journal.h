@@ -1,8 +1,8 @@
 // The run journal: an append-only file of JSON lines in the run directory, one event per line,
 // each written and fdatasync'd before the engine takes its next action, so after a crash the
 // journal says exactly how far the run got. The first line is a header with the format version.
-// A torn last line (the crash came mid-write) is reported and ignored, not fatal; see
-// docs/journal.md for the format and its guarantees.
+// A torn last line (the crash came mid-write) is reported and ignored, not fatal, and the next
+// writer cuts it off; a bad line anywhere else is corruption. See docs/journal.md.
 #pragma once
 
 #include <functional>
@@ -24,8 +24,8 @@ inline constexpr int kJournalVersion = 1;
 class JournalWriter {
  public:
   ~JournalWriter();
-  // Creates `path` (0600) with a header line, or opens an existing journal to append to it.
-  // Every event goes through `redactor` first.
+  // Creates `path` (0600) with a header line, or opens an existing journal to append to it
+  // (first cutting off a torn last line). Every event goes through `redactor` first.
   static std::unique_ptr<JournalWriter> open(const std::string& path, const json& header, const Redactor* redactor,
                                              std::string* error);
   // Appends one event ({"t": unix_ms, "event": name, ...}) as a line and, with `sync`, syncs it
@@ -45,15 +45,11 @@ class JournalWriter {
 struct JournalContents {
   json header;
   std::vector<json> events;
-  std::vector<size_t> torn_lines;  // 1-based numbers of lines a crash cut short (ignored)
+  std::vector<size_t> torn_lines;  // the last line, 1-based, if a crash cut it short (ignored)
 };
 
-// Reads a journal. Torn lines are skipped and listed; a bad header or an unknown version is
-// an error.
+// Reads a journal. A torn last line is skipped and listed; a bad header, an unknown version,
+// or a bad line before the last (corruption, not a crash) is an error naming the line.
 std::optional<JournalContents> read_journal(const std::string& path, std::string* error);
-
-// Writes `text` to `path` (mode 0600) through a temp file, fsync and rename, and syncs the
-// directory: after a crash the file is either the old one or the new one, never half of it.
-bool write_file_durably(const std::string& path, const std::string& text, std::string* error);
 
 }  // namespace ferry::engine

@@ -19,44 +19,53 @@ SavedPlanText saved_plan_text(const dsl::Ir& ir, const std::string& source) {
 }
 
 bool is_saved_plan(const std::string& path) {
+  if (path.ends_with(".ferry") || path.ends_with(".toml")) return false;
   std::ifstream in(path);
   char c = 0;
   while (in.get(c) && std::isspace(static_cast<unsigned char>(c))) {
   }
-  if (c != '{') return false;
-  std::stringstream text;
-  text << c << in.rdbuf();
-  json j = json::parse(text.str(), nullptr, false);
-  return j.is_object() && j.contains("ferry_saved_plan");
+  return in && (c == '{' || c == '[');
 }
 
-std::optional<dsl::Ir> read_saved_plan(const std::string& path, std::string* error, std::string* hash_out) {
-  std::ifstream in(path);
-  if (!in) {
-    *error = "cannot read the saved plan " + path;
+std::pair<std::string, std::string> short_hashes(const std::string& a, const std::string& b) {
+  size_t n = 12;
+  while (n < a.size() && n < b.size() && a.compare(0, n, b, 0, n) == 0) ++n;
+  return {a.substr(0, n), b.substr(0, n)};
+}
+
+std::optional<dsl::Ir> read_saved_plan(const std::string& path, std::string* error, std::string* hash_out,
+                                       SavedPlanProblem* problem) {
+  SavedPlanProblem ignored;
+  if (!problem) problem = &ignored;
+  *problem = SavedPlanProblem::kNone;
+  auto fail = [&](SavedPlanProblem p, const std::string& message) {
+    *problem = p;
+    *error = message;
     return std::nullopt;
-  }
+  };
+  std::ifstream in(path);
+  if (!in) return fail(SavedPlanProblem::kUnreadable, "cannot read the saved plan " + path);
   std::stringstream text;
   text << in.rdbuf();
   json j = json::parse(text.str(), nullptr, false);
+  if (j.is_discarded()) {
+    return fail(SavedPlanProblem::kDamaged, path + " is a damaged saved plan: not whole JSON (cut short?)");
+  }
   if (!j.is_object() || !j.contains("ferry_saved_plan") || !j.contains("ir")) {
-    *error = path + " is not a saved ferry plan";
-    return std::nullopt;
+    return fail(SavedPlanProblem::kDamaged, path + " is a damaged saved plan: JSON, but not a saved ferry plan");
   }
   if (j["ferry_saved_plan"] != kSavedPlanVersion) {
-    *error = path + " was saved by another version of ferry (format " + j["ferry_saved_plan"].dump() + ")";
-    return std::nullopt;
+    return fail(SavedPlanProblem::kTooNew,
+                path + " was saved by another version of ferry (format " + j["ferry_saved_plan"].dump() + ")");
   }
   auto ir = dsl::ir_from_json(j["ir"], error);
-  if (!ir) {
-    *error = path + ": " + *error;
-    return std::nullopt;
-  }
+  if (!ir) return fail(SavedPlanProblem::kDamaged, path + " is a damaged saved plan: " + *error);
   std::string hash = dsl::ir_hash(*ir);
-  if (hash != j.value("ir_hash", "")) {
-    *error = path + " was changed after it was saved (its IR hash is " + hash.substr(0, 12) + ", the file says " +
-             j.value("ir_hash", "").substr(0, 12) + "); run `ferry plan -out` again and review it";
-    return std::nullopt;
+  std::string said = j.contains("ir_hash") && j["ir_hash"].is_string() ? j["ir_hash"].get<std::string>() : "";
+  if (hash != said) {
+    auto [is, says] = short_hashes(hash, said);
+    return fail(SavedPlanProblem::kEdited, path + " was changed after it was saved (its IR hash is " + is +
+                                               ", the file says " + says + ")");
   }
   if (hash_out) *hash_out = hash;
   return ir;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <optional>
+#include <utility>
 #include <string>
 
 #include "dsl/ir.h"
@@ -19,11 +20,19 @@ struct SavedPlanText {
 };
 // Serializes the IR once for both.
 SavedPlanText saved_plan_text(const dsl::Ir& ir, const std::string& source);
-// True if `path` looks like a saved plan (JSON with a "ferry_saved_plan" key) rather than a
-// .ferry/.toml source.
+// True if `path` is meant as a saved plan rather than a .ferry/.toml source: not named .ferry
+// or .toml, and JSON-looking (its first character is `{` or `[`), whole or damaged.
 bool is_saved_plan(const std::string& path);
+
+enum class SavedPlanProblem { kNone, kUnreadable, kDamaged, kTooNew, kEdited };
 // Reads and verifies a saved plan, and gives its hash; *error says what is wrong (unreadable,
-// edited, too new).
-std::optional<dsl::Ir> read_saved_plan(const std::string& path, std::string* error, std::string* hash = nullptr);
+// damaged, too new, edited) without advice, which depends on where the file is (a reviewed plan,
+// or a run directory's plan.json): the caller adds it, knowing *problem.
+std::optional<dsl::Ir> read_saved_plan(const std::string& path, std::string* error, std::string* hash = nullptr,
+                                       SavedPlanProblem* problem = nullptr);
+
+// The two hashes cut to the shortest length (at least 12) at which they differ, for messages:
+// prefixes that look equal would say nothing.
+std::pair<std::string, std::string> short_hashes(const std::string& a, const std::string& b);
 
 }  // namespace ferry::engine

@@ -15,7 +15,7 @@ struct Services {
   std::string kubectl = "kubectl";
   // `approve`: --yes answers every gate yes; otherwise a human is asked.
   bool assume_yes = false;
-  // Asks a human a yes/no question on the terminal; std::nullopt when there is none to ask.
+  // Asks a human a yes/no question on the terminal. Empty when there is no terminal to ask on.
   std::function<std::optional<bool>(const std::string& question)> ask;
   // AWS (upload, presign, dns_wait): run-wide settings; a step's own `profile`, `region` and
   // `endpoint` override them. Credentials are looked up from `aws_env` (the process's

@@ -81,6 +81,16 @@ struct StepImpl {
   // For a step that is not idempotent and started but did not finish before a crash: find out
   // whether it took effect (outputs if it did, nullopt if it did not). Empty: ask the user.
   std::function<std::optional<StepResult>(StepContext&)> check_done;
+  // What this step needs here that can be checked before the run's first step, without
+  // acting (a terminal or --yes for a gate, AWS credentials): an error (class invalid or
+  // unauthorized) refuses the run as an environment error. Empty: nothing to check. (The
+  // kubeconfig of a step's cluster is checked for every type.)
+  std::function<Status(StepContext&)> preflight;
+  // Registers (ctx.taint) the secrets a successful step made in an earlier process of the run,
+  // from what the journal kept of it (`outputs`, its non-secret outputs), so a resumed or
+  // rolled-back run redacts them before it journals anything: a presigned URL signed again
+  // at the same time, a backup's Secret data read again. Empty: the type makes no secrets.
+  std::function<Status(StepContext&, const json& outputs)> retaint;
   // A concurrency pool the step always counts against (depth 1), e.g. one exec per pod:
   // "exec:source/clusters-x/etcd-0". Empty: none beyond the step's own `pool`.
   std::function<std::string(const StepContext&)> implicit_pool;

@@ -1,5 +1,5 @@
-// `approve`: a gate for a human. --yes answers it; otherwise it asks on the terminal, and a run
-// with no terminal fails here rather than deciding for the human.
+// `approve`: a gate for a human. --yes answers it; otherwise it asks on the terminal. A run with
+// no terminal is refused before its first step (preflight) rather than deciding for the human.
 #include "engine/steps/local_steps.h"
 
 namespace ferry::engine {
@@ -11,6 +11,13 @@ StepImpl approve_step() {
     Action a;
     a.note = "asks: " + ctx.arg("message", "").get<std::string>() + " (--yes answers it)";
     return std::vector<Action>{a};
+  };
+  // Without --yes and a terminal nobody can answer: refused before the run's first step, not
+  // when the gate is reached with the source already stopped.
+  impl.preflight = [](StepContext& ctx) {
+    if (ctx.services->assume_yes || ctx.services->ask) return Status::Ok();
+    return Status::Invalid("needs a human's approval (\"" + ctx.arg("message", "").get<std::string>() +
+                           "\") but there is no terminal to ask on; run with --yes to approve");
   };
   impl.run = [](StepContext& ctx) {
     StepResult r;

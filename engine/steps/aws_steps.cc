@@ -21,6 +21,11 @@ Status resolve_config(StepContext& ctx, aws::AwsConfig* out) {
   return Status::Ok();
 }
 
+Status preflight(StepContext& ctx) {
+  aws::AwsConfig config;
+  return resolve_config(ctx, &config);
+}
+
 namespace {
 
 // AWS error kinds and engine error classes: the same classes, one to one.

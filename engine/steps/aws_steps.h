@@ -22,6 +22,9 @@ namespace aws_step {
 // The run's AWS settings (Services::aws) with the step's `profile`, `region` and `endpoint`
 // on top, resolved to credentials; the secret key and session token are tainted at once.
 Status resolve_config(StepContext& ctx, aws::AwsConfig* out);
+// The preflight of every AWS step: its credentials resolve (resolve_config), before the run's
+// first step rather than when it is reached.
+Status preflight(StepContext& ctx);
 // The engine's status for an AWS error, with `what` ("upload to s3://b/k") in front.
 Status to_status(const aws::AwsError& e, const std::string& what);
 // The AWS error kind of an engine error class (a kube call inside an AWS operation).

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <regex>
 
+#include "engine/run/durable_file.h"
 #include "engine/steps/kube_steps.h"
 
 namespace ferry::engine {
@@ -91,11 +92,8 @@ std::vector<Action> render(const StepContext& ctx) {
 }
 
 Status write_private(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::trunc);
-  chmod(path.c_str(), 0600);  // before the data goes in
-  f << text;
-  f.close();
-  return f ? Status::Ok() : Status::Failed("cannot write " + path);
+  std::string error;
+  return write_file_durably(path, text, &error) ? Status::Ok() : Status::Failed(error);
 }
 
 StepResult run(StepContext& ctx) {
@@ -141,6 +139,16 @@ StepResult run(StepContext& ctx) {
   return r;
 }
 
+// The Secrets among the files an earlier process wrote: their data is tainted again.
+Status retaint(StepContext& ctx, const json& outputs) {
+  for (const json& file : outputs.value("files", json::array())) {
+    if (!file.is_string()) continue;
+    std::ifstream in(file.get<std::string>());
+    if (json o = json::parse(in, nullptr, false); o.is_object()) taint_secret_data(ctx, o);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 StepImpl backup_step() {
@@ -148,6 +156,7 @@ StepImpl backup_step() {
   impl.type = "backup";
   impl.render = render;
   impl.run = run;
+  impl.retaint = retaint;
   return impl;
 }
 

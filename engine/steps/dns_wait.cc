@@ -61,6 +61,7 @@ StepImpl dns_wait_step() {
   impl.type = "dns_wait";
   impl.render = render;
   impl.run = run;
+  impl.preflight = aws_step::preflight;
   return impl;
 }
 

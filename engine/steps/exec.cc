@@ -3,12 +3,12 @@
 // `stdout_file`; stderr goes to the log; the command's exit status is checked against
 // `accept_exit_codes`. One exec at a time per pod (the implicit pool): two commands in an etcd
 // pod at once would fight over its disk and its snapshot file.
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <fstream>
 #include <sstream>
 
+#include "engine/run/durable_file.h"
 #include "engine/steps/kube_steps.h"
 
 namespace ferry::engine {
@@ -73,12 +73,8 @@ StepResult run(StepContext& ctx) {
   std::string err = kube::error_text(c.err);
   if (!err.empty()) ctx.log("stderr of the command: " + err);
   if (!out_file.empty()) {
-    std::ofstream f(out_file, std::ios::binary | std::ios::trunc);
-    f << c.out;
-    f.close();
-    chmod(out_file.c_str(), 0600);
-    if (!f) {
-      r.status = Status::Failed(what + ": cannot write stdout_file " + out_file);
+    if (std::string error; !write_file_durably(out_file, c.out, &error)) {
+      r.status = Status::Failed(what + ": stdout_file: " + error);
       return r;
     }
     ctx.log("stdout (" + std::to_string(c.out.size()) + " bytes) written to " + out_file);

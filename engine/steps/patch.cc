@@ -1,6 +1,9 @@
 // `patch`: a merge or JSON patch on one object. Before it patches it reads the object and
 // journals the prior value of every path the patch touches (absent ones as absent), so the
-// inverse puts back exactly those and leaves fields others changed since alone.
+// inverse puts back exactly those and leaves fields others changed since alone. Its output is
+// those paths' values after the patch, never the whole object read back: the rest of the object
+// may hold what an earlier process of the run made secret (a HostedCluster's
+// restoreSnapshotURL), which this process's redactor may not know.
 #include "engine/kube/patch_undo.h"
 #include "engine/steps/kube_steps.h"
 
@@ -75,8 +78,12 @@ StepResult run(StepContext& ctx) {
     return r;
   }
   if (r.status = unknown_fields(c.err, what); !r.status.ok()) return r;
-  r.outputs["object"] = json::parse(c.out, nullptr, false);
-  if (r.outputs["object"].is_discarded()) r.status = Status::Invalid(what + ": kubectl's output is not JSON");
+  json after = json::parse(c.out, nullptr, false);
+  if (after.is_discarded()) {
+    r.status = Status::Invalid(what + ": kubectl's output is not JSON");
+    return r;
+  }
+  r.outputs["patched"] = kube::values_at(after, paths);
   return r;
 }
 

@@ -3,12 +3,12 @@
 // a pod goes through upload_pod.cc (`stream` or `in-pod`). Idempotent: a re-run puts the object
 // again, and first aborts the multipart upload an interrupted attempt left behind (its id is kept
 // in the run directory from the moment S3 hands it out).
-#include <sys/stat.h>
 
 #include <cstdio>
 #include <fstream>
 #include <mutex>
 
+#include "engine/run/durable_file.h"
 #include "engine/steps/kube_steps.h"
 #include "engine/steps/upload_job.h"
 
@@ -137,8 +137,8 @@ namespace upload_modes {
 
 void UploadJob::record_upload_id(const std::string& upload_id) const {
   if (marker.empty()) return;
-  std::ofstream(marker) << json{{"bucket", to.bucket}, {"key", to.key}, {"upload_id", upload_id}}.dump() << "\n";
-  ::chmod(marker.c_str(), 0600);
+  std::string error;  // without the marker, a crash leaves the upload for S3's lifecycle rules to clean
+  write_file_durably(marker, json{{"bucket", to.bucket}, {"key", to.key}, {"upload_id", upload_id}}.dump() + "\n", &error);
 }
 
 aws::UploadOptions UploadJob::upload_options() const {
@@ -180,6 +180,7 @@ StepImpl upload_step() {
   impl.type = "upload";
   impl.render = render;
   impl.run = run;
+  impl.preflight = aws_step::preflight;
   return impl;
 }
 

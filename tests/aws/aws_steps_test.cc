@@ -195,6 +195,21 @@ TEST_F(AwsStepsTest, PresignWarnsWhenASessionTokenMakesItTooLong) {
   EXPECT_TRUE(warned);
 }
 
+TEST_F(AwsStepsTest, PresignRetaintSignsTheSameUrlAgain) {
+  const json args = {{"url", "s3://" + env("FERRY_S3_BUCKET") + "/k"}, {"method", "PUT"}, {"expires", "2h"}};
+  StepResult r = run("presign", args);
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  const std::string url = r.outputs["url"];
+  json journaled = r.outputs;  // what a later process reads: the secret output left out
+  journaled.erase("url");
+  ASSERT_TRUE(journaled["signed_at"].is_number_integer());
+  tainted_.clear();
+  StepContext ctx = context(args);
+  Status s = find_step_impl("presign")->retaint(ctx, journaled);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_TRUE(tainted(url)) << "a later process does not know the URL an earlier one made";
+}
+
 // Starts fake_route53.py; stops it when destroyed.
 class FakeRoute53 {
  public:

@@ -63,7 +63,9 @@ expect fmt-print 0 "$ferry" fmt "$work/messy.ferry"
 contains fmt-print '    step a = noop {' "$out"
 expect fmt-check-dirty 1 "$ferry" fmt --check "$work/messy.ferry"
 contains fmt-check-dirty "messy.ferry" "$out"
+chmod 640 "$work/messy.ferry"
 expect fmt-write 0 "$ferry" fmt --write "$work/messy.ferry"
+check fmt-write-keeps-mode test "$(stat -c %a "$work/messy.ferry")" = 640
 expect fmt-check-clean 0 "$ferry" fmt --check "$work/messy.ferry"
 expect fmt-shipped 0 "$ferry" fmt --check "$plan"
 printf 'plan "x" {\n  phase p {\n' >"$work/broken.ferry"
@@ -73,6 +75,8 @@ contains fmt-syntax-error "broken.ferry:2:11: error: unexpected end of file: thi
 # convert both ways through files: the IR hash is the same for all three.
 expect convert-toml 0 "$ferry" convert "$plan" --to toml --out "$work/cp.toml"
 expect convert-back 0 "$ferry" convert "$work/cp.toml" --to ferry --out "$work/cp.ferry"
+check convert-new-file-0600 test "$(stat -c %a "$work/cp.toml")" = 600
+check convert-no-temp-left test -z "$(find "$work" -name '*ferry-tmp*')"
 expect convert-bad-to 2 "$ferry" convert "$plan" --to yaml
 hashes=$(for f in "$plan" "$work/cp.toml" "$work/cp.ferry"; do
   "$ferry" check "$f" "${vars[@]}" --output json | grep '"hash"'; done | sort -u | wc -l)

@@ -392,5 +392,46 @@ TEST(Executor, ProgressReachesTheSinkRedactedAndIsNotJournaled) {
   EXPECT_EQ(text.find("256 of 1024"), std::string::npos) << text;
 }
 
+// A secret an earlier process made, read back in a resumed run that did not re-run its maker:
+// the maker's retaint registers it before anything is journaled.
+TEST(Executor, ResumeRetaintsWhatEarlierProcessesMadeSecret) {
+  const std::string canary = "CANARY-made-by-process-1";
+  dsl::Ir ir = compile_text(R"(plan "p" {
+    phase one {
+      step make = noop {}
+      step gate = shell { argv = ["true"]  after = [make] }
+      step read = shell { argv = ["true"]  after = [gate] }
+    }
+  })");
+  Harness h;
+  h.impls["noop"].run = [&](StepContext& ctx) {
+    ctx.taint(canary);
+    return StepResult{};
+  };
+  h.script.failures["gate"] = {ErrorClass::kFailed};
+  ASSERT_EQ(h.run(ir), RunResult::kFailed);
+  RunState prior = h.state;
+
+  Harness again;  // a new process: its redactor knows nothing yet
+  again.impls["shell"].run = [&](StepContext&) {
+    StepResult r;
+    r.outputs = {{"stdout", "read back: " + canary}};
+    return r;
+  };
+  bool retainted = false;
+  again.impls["noop"].retaint = [&](StepContext& ctx, const json&) {
+    retainted = true;
+    ctx.taint(canary);
+    return Status::Ok();
+  };
+  auto runner = real_runner();
+  Executor ex(ir, again.options, again.services, real_clock(), again.redactor, *runner, nullptr,
+              [&again](const std::string& e, const json& f) { again.events.emplace_back(e, f); }, prior);
+  ASSERT_EQ(ex.run(CancelToken()), RunResult::kSucceeded);
+  EXPECT_TRUE(retainted);
+  for (auto& [event, fields] : again.events) EXPECT_EQ(fields.dump().find(canary), std::string::npos) << fields.dump();
+  EXPECT_EQ(ex.state().steps.at("read").outputs["stdout"], "read back: <redacted>");
+}
+
 }  // namespace
 }  // namespace ferry::engine

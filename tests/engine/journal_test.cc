@@ -69,13 +69,55 @@ TEST_F(JournalTest, ATornLastLineIsIgnoredAndAReopenEndsIt) {
   ASSERT_TRUE(j) << error;
   EXPECT_EQ(j->events.size(), 1u);
   EXPECT_EQ(j->torn_lines, std::vector<size_t>{3});
-  // Resuming appends after the torn line, not glued to it.
+  // Resuming cuts the torn line off before appending: every line but the last stays whole.
   auto w = open();
   ASSERT_TRUE(w->append({{"t", 3}, {"event", "step_succeeded"}, {"step", "a"}}, &error));
   j = read_journal(path_, &error);
   ASSERT_TRUE(j) << error;
   ASSERT_EQ(j->events.size(), 2u);
   EXPECT_EQ(j->events[1]["event"], "step_succeeded");
+  EXPECT_TRUE(j->torn_lines.empty());
+}
+
+TEST_F(JournalTest, ABadLineInTheMiddleIsCorruptionNotACrash) {
+  {
+    auto w = open();
+    std::string error;
+    ASSERT_TRUE(w->append({{"t", 1}, {"event", "step_started"}, {"step", "a"}}, &error));
+  }
+  append_raw("{\"t\":2,\"event\":\"step_succ\n");  // a whole line (it has its newline) that is no event
+  append_raw(R"({"t":3,"event":"step_started","step":"b"})" "\n");
+  std::string error;
+  EXPECT_FALSE(read_journal(path_, &error));
+  EXPECT_NE(error.find("journal.jsonl:3: the journal is damaged"), std::string::npos) << error;
+  EXPECT_NE(error.find("before resuming"), std::string::npos) << error;
+}
+
+TEST_F(JournalTest, ABinaryLastLineWithItsNewlineIsCorruptionWithoutItATornLine) {
+  {
+    auto w = open();
+    std::string error;
+    ASSERT_TRUE(w->append({{"t", 1}, {"event", "step_started"}, {"step", "a"}}, &error));
+  }
+  append_raw(std::string("\x00\x01\xff\xfe", 4));
+  std::string error;
+  auto j = read_journal(path_, &error);
+  ASSERT_TRUE(j) << error;
+  EXPECT_EQ(j->torn_lines, std::vector<size_t>{3});
+  append_raw("\n");
+  EXPECT_FALSE(read_journal(path_, &error));
+  EXPECT_NE(error.find(":3: the journal is damaged"), std::string::npos) << error;
+}
+
+TEST_F(JournalTest, AJournalCutInsideItsHeaderGetsItAgain) {
+  append_raw(R"({"ferry_journal":1,"pl)");
+  auto w = open();
+  std::string error;
+  ASSERT_TRUE(w->append({{"t", 1}, {"event", "run_started"}}, &error));
+  auto j = read_journal(path_, &error);
+  ASSERT_TRUE(j) << error;
+  EXPECT_EQ(j->header["plan"], "p");
+  EXPECT_EQ(j->events.size(), 1u);
 }
 
 TEST_F(JournalTest, RefusesAFileThatIsNotAJournalOrIsTooNew) {

@@ -100,9 +100,56 @@ plan "gate" {
   phase one { step ok = approve { message = "Delete the source?" } }
 }
 PLAN
-expect approve-no-tty 1 "$ferry" apply gate.ferry --run-dir run4 </dev/null
+expect approve-no-tty 2 "$ferry" apply gate.ferry --run-dir run4 </dev/null
 contains approve-no-tty "run with --yes to approve" "$err"
 expect approve-yes 0 "$ferry" apply gate.ferry --run-dir run5 --yes </dev/null
+
+# --- what can be checked here is checked before the first step: exit 2, nothing run ---
+cat >late-gate.ferry <<PLAN
+plan "late-gate" {
+  phase stop { step pause = shell { argv = ["sh", "-c", "echo paused >> $work/late"] } }
+  phase finish {
+    step never = approve { message = "Never asked"  when = false }
+    step gate = approve { message = "Delete the source?" }
+  }
+}
+PLAN
+expect preflight-gate 2 "$ferry" apply late-gate.ferry --run-dir run11 </dev/null
+contains preflight-gate "step gate: needs a human's approval" "$err"
+lacks preflight-gate-when-false "Never asked" "$err"
+check preflight-gate-ran-nothing test ! -e late
+check preflight-gate-made-no-run-dir test ! -e run11
+cat >kube.ferry <<PLAN
+plan "kube" {
+  cluster source { kubeconfig = "$work/no-such-kubeconfig" }
+  cluster dest { kubeconfig = "$work/kubeconfig-without-context" }
+  phase one {
+    step first = shell { argv = ["sh", "-c", "echo ran >> $work/kube-ran"] }
+    step p = patch { cluster = source  namespace = "n"  object = "hostedclusters/x"  merge = {a = 1}  after = [first] }
+    step q = patch { cluster = dest  namespace = "n"  object = "hostedclusters/x"  merge = {a = 1}  after = [first] }
+  }
+}
+PLAN
+printf 'apiVersion: v1\nclusters:\n- cluster:\n    server: https://127.0.0.1:6443\n  name: c\n' >kubeconfig-without-context
+expect preflight-kubeconfig 2 "$ferry" apply kube.ferry --run-dir run12
+contains preflight-kubeconfig "cluster source: cannot read the kubeconfig $work/no-such-kubeconfig" "$err"
+contains preflight-kubeconfig "cluster dest: the kubeconfig $work/kubeconfig-without-context has no current-context" "$err"
+check preflight-kubeconfig-ran-nothing test ! -e kube-ran
+cat >aws.ferry <<PLAN
+plan "aws" {
+  phase one {
+    step first = shell { argv = ["sh", "-c", "echo ran >> $work/aws-ran"] }
+    step url = presign { url = "s3://b/k"  method = "PUT"  endpoint = "http://127.0.0.1:9"  after = [first] }
+  }
+}
+PLAN
+mkdir -p nohome
+expect preflight-aws 2 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_PROFILE HOME="$work/nohome" \
+  AWS_SHARED_CREDENTIALS_FILE="$work/nohome/none" AWS_CONFIG_FILE="$work/nohome/none" \
+  "$ferry" apply aws.ferry --run-dir run13 --aws-region us-east-1
+contains preflight-aws "step url: " "$err"
+check preflight-aws-ran-nothing test ! -e aws-ran
+expect plan-not-preflighted 0 "$ferry" plan late-gate.ferry </dev/null
 
 # --- on_failure = rollback: compensations run in reverse, the run says so ---
 cat >saga.ferry <<PLAN
@@ -187,6 +234,109 @@ for _ in $(seq 50); do
 done
 tmux kill-session -t "$session"
 contains live-view "[one] 0/1 done, running: nap" "$screen"
+
+# --- a secret an earlier process made, read back by a resumed one that did not remake it ---
+# Process 1 presigns a URL and "restores" it (writes it where a HostedCluster would hold it),
+# then is stopped during a wait; process 2 (resume) reads the object back. The URL's signature
+# must appear nowhere process 2 writes, and the URL is known whole (not just by its pattern).
+export AWS_ACCESS_KEY_ID=AKIDFERRYTEST AWS_SECRET_ACCESS_KEY=ferry-test-secret-key
+cat >presigned.ferry <<PLAN
+plan "presigned" {
+  phase restore {
+    step url = presign { url = "s3://bucket/snap.db"  method = "PUT"  endpoint = "http://127.0.0.1:9" }
+    step restore = shell { argv = ["sh", "-c", "printf %s \"\$0\" > $work/hc-url", "\${url.url}"] }
+    step available = wait { probe = ["test", "-f", "$work/available"]  interval = "1s"  after = [restore] }
+  }
+  phase after {
+    step label = shell { argv = ["cat", "$work/hc-url"] }
+  }
+}
+PLAN
+"$ferry" apply presigned.ferry --run-dir run14 --aws-region us-east-1 >"$work/.out" 2>"$work/.err" &
+pid=$!
+for _ in $(seq 100); do grep -q '"step_started","step":"available"' run14/journal.jsonl 2>/dev/null && break; sleep 0.1; done
+kill -INT $pid
+wait $pid
+check presigned-stopped test $? = 130
+url=$(cat hc-url)
+signature=${url##*X-Amz-Signature=}
+check presigned-url-made test -n "$signature" -a "$signature" != "$url"
+touch available
+expect presigned-resume 0 "$ferry" resume run14 --yes --aws-region us-east-1 -v
+expect presigned-status 0 "$ferry" status run14 --output json
+status_json=$out
+for f in run14/*; do lacks "presigned-signature-in-$f" "$signature" "$(cat "$f")"; done
+lacks presigned-signature-in-output "$signature" "$out$err$status_json"
+check presigned-known-whole python3 -c 'import json,sys; s=json.loads(sys.argv[1]); assert s["steps"]["label"]["outputs"]["stdout"] == "<redacted>", s["steps"]["label"]' "$status_json"
+unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+
+# --- one command at a time appends to a run: a second resume is refused, naming the first ---
+cat >locked.ferry <<PLAN
+plan "locked" {
+  phase one {
+    step hold = shell { argv = ["sh", "-c", "test -f $work/go && touch $work/holding && while [ ! -f $work/release ]; do sleep 0.1; done"] }
+  }
+}
+PLAN
+expect locked-first-fails 1 "$ferry" apply locked.ferry --run-dir run15
+touch go
+"$ferry" resume run15 >"$work/.out" 2>"$work/.err" &
+pid=$!
+for _ in $(seq 100); do test -e holding && break; sleep 0.1; done
+expect locked-second 2 "$ferry" resume run15
+contains locked-second "in use by another ferry (pid $pid on " "$err"
+expect locked-rollback 2 "$ferry" rollback run15
+touch release
+wait $pid
+check locked-first-finished test $? = 0
+check locked-one-run-per-process test "$(grep -c '"run_started"' run15/journal.jsonl)" = 2
+check locked-one-end-per-process test "$(grep -c '"run_ended"' run15/journal.jsonl)" = 2
+check lock-file-mode test "$(stat -c %a run15/lock)" = 600
+
+# --- the journal: a torn last line is a crash, a bad line before it is corruption ---
+cp -r run1 run16
+printf '{"t":1,"event":"step_sta' >>run16/journal.jsonl
+expect journal-torn 0 "$ferry" status run16
+contains journal-torn "last line (" "$err"
+cp -r run1 run17
+sed -i '3s/.*/{"t":1,"event":"garbage/' run17/journal.jsonl
+expect journal-corrupt 2 "$ferry" resume run17
+contains journal-corrupt "journal.jsonl:3: the journal is damaged" "$err"
+lacks journal-corrupt-no-crash-note "cut short by a crash and is ignored" "$err"
+
+# --- saved plans: damaged ones are called that; a run's edited plan.json gets its own advice ---
+head -c 200 saved.json >truncated.json
+expect saved-truncated 2 "$ferry" apply truncated.json --run-dir run18
+contains saved-truncated "truncated.json is a damaged saved plan" "$err"
+lacks saved-truncated-no-syntax-error "syntax" "$err"
+echo '[]' >list.json
+expect saved-list 2 "$ferry" apply list.json --run-dir run18
+contains saved-list "list.json is a damaged saved plan" "$err"
+python3 - saved.json near.json <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+h = j["ir_hash"]
+j["ir_hash"] = h[:20] + ("0" if h[20] != "0" else "1") + h[21:]  # differs only after 12 characters
+json.dump(j, open(sys.argv[2], "w"), indent=2)
+PY
+expect saved-near-hash 2 "$ferry" apply near.json --run-dir run18
+check saved-near-hash-prefixes-differ python3 -c 'import re,sys; m=re.search(r"its IR hash is (\w+), the file says (\w+)", sys.argv[1]); assert m and m.group(1) != m.group(2), sys.argv[1]' "$err"
+contains saved-near-hash "ferry plan PLAN -out near.json" "$err"
+cp -r run1 run19
+sed -i 's/echo a >>/echo A >>/' run19/plan.json
+expect run-plan-edited 2 "$ferry" resume run19
+contains run-plan-edited "put back its plan.json" "$err"
+lacks run-plan-edited-no-saved-plan-advice "ferry plan" "$err"
+
+# --- every file ferry makes is private: 0600 files, 0700 directories; a replaced file keeps its mode ---
+expect mode-plan-out 0 "$ferry" plan steps.ferry -out fresh.json
+check mode-plan-out-new test "$(stat -c %a fresh.json)" = 600
+chmod 640 fresh.json
+expect mode-plan-out-again 0 "$ferry" plan steps.ferry -out fresh.json
+check mode-plan-out-kept test "$(stat -c %a fresh.json)" = 640
+for d in run*/; do check "mode-of-$d" test "$(stat -c %a "$d")" = 700; done
+for f in run*/* app.log; do [[ -d $f ]] || check "mode-of-$f" test "$(stat -c %a "$f")" = 600; done
+check no-temp-files-left test -z "$(find . -name '*ferry-tmp*')"
 
 # --- usage errors ---
 expect bad-parallelism 2 "$ferry" apply steps.ferry --parallelism 0

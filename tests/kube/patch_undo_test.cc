@@ -67,5 +67,15 @@ TEST(RestorePatch, RecreatesMissingParents) {
   EXPECT_EQ(current.patch(restore_patch(current, paths)), json::parse(R"({"spec": {"a": {"b": 1}}})"));
 }
 
+TEST(ValuesAt, OnlyTheTouchedPathsNotTheRestOfTheObject) {
+  json after = json::parse(R"({
+    "metadata": {"name": "hc", "labels": {"x": "1", "migrated": "yes"}},
+    "spec": {"etcd": {"managed": {"storage": {"restoreSnapshotURL": "https://b/k?X-Amz-Signature=abc"}}}}
+  })");
+  json paths = json::parse(R"([{"path": "/metadata/labels/migrated", "absent": true},
+                               {"path": "/spec/pausedUntil", "value": "true"}])");
+  EXPECT_EQ(values_at(after, paths), json::parse(R"({"/metadata/labels/migrated": "yes"})"));
+}
+
 }  // namespace
 }  // namespace ferry::engine::kube
