@@ -1083,6 +1083,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_json(e.code, e.status())
 
     def read_body(self):
+        self.body_read = True
         n = int(self.headers.get("Content-Length") or 0)
         if n:
             return self.rfile.read(n)
@@ -1142,6 +1143,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         u = urllib.parse.urlsplit(self.path)
         self.query = urllib.parse.parse_qs(u.query, keep_blank_values=True)
         self.warnings = []
+        self.body_read = False
         try:
             if not self.authorized():
                 if self.command in ("POST", "PUT", "PATCH", "DELETE"):
@@ -1156,8 +1158,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.inject_fault(path)
             self.route(method, path)
         except ApiError as e:
-            if self.command in ("POST", "PUT", "PATCH", "DELETE"):
-                self.close_connection = True
+            # As a real API server does, an error answers the request and keeps the connection
+            # (kubectl sends its next request on it): the body is read first if nothing read it.
+            if self.command in ("POST", "PUT", "PATCH", "DELETE") and not self.body_read:
+                self.read_body()
             self.send_json(e.code, e.status(), getattr(e, "headers", None))
         except (ConnectionError, BrokenPipeError, ssl.SSLError):
             self.close_connection = True
