@@ -1,11 +1,16 @@
 #include "engine/kube/kubeconfig.h"
 
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace ferry::engine::kube {
 namespace {
+
+using json = nlohmann::json;
 
 // The values of every `KEY: value` line (any indent, `- ` list items included), unquoted.
 std::vector<std::string> values_of(const std::string& text, const std::string& key) {
@@ -31,18 +36,37 @@ Status check_kubeconfig(const std::string& path, const std::string& context) {
   std::stringstream text;
   text << in.rdbuf();
   const std::string yaml = text.str();
+  // JSON is YAML too, and a kubeconfig may be written as JSON: the same keys, read as JSON.
+  std::map<std::string, std::vector<std::string>> json_values;
+  if (json j = json::parse(yaml, nullptr, false); j.is_object()) {
+    for (const json& c : j.value("clusters", json::array())) {
+      if (c.is_object() && c.contains("cluster") && c["cluster"].is_object()) {
+        json server = c["cluster"].value("server", json(""));
+        json_values["server"].push_back(server.is_string() ? server.get<std::string>() : "");
+      }
+    }
+    if (j.contains("current-context") && j["current-context"].is_string()) {
+      json_values["current-context"].push_back(j["current-context"].get<std::string>());
+    }
+    for (const json& c : j.value("contexts", json::array())) {
+      if (c.is_object() && c.contains("name") && c["name"].is_string()) json_values["name"].push_back(c["name"]);
+    }
+  }
+  auto values = [&](const std::string& key) {
+    return json_values.empty() ? values_of(yaml, key) : json_values[key];
+  };
   bool server = false;
-  for (const std::string& v : values_of(yaml, "server")) server |= !v.empty();
+  for (const std::string& v : values("server")) server |= !v.empty();
   if (!server) return Status::Invalid("the kubeconfig " + path + " names no cluster server (no `server:`)");
   std::string use = context;
   if (use.empty()) {
-    for (const std::string& v : values_of(yaml, "current-context")) use = v;
+    for (const std::string& v : values("current-context")) use = v;
     if (use.empty()) {
       return Status::Invalid("the kubeconfig " + path +
                              " has no current-context; set one, or give the cluster a `context`");
     }
   }
-  for (const std::string& v : values_of(yaml, "name")) {
+  for (const std::string& v : values("name")) {
     if (v == use) return Status::Ok();
   }
   return Status::Invalid("the kubeconfig " + path + " has no context named '" + use + "'");

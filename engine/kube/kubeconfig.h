@@ -1,6 +1,7 @@
 // What can be known about a cluster's kubeconfig without calling the cluster: the file exists,
 // is readable, and names a server and the context to use. A light reading of the YAML (lines
-// with `server:`, `current-context:`, `name:`), enough to refuse a run before its first step
+// with `server:`, `current-context:`, `name:`; or the same keys of a kubeconfig written as
+// JSON), enough to refuse a run before its first step
 // instead of failing it halfway through.
 #pragma once
 
