@@ -2,6 +2,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "dsl/utf8.h"
 #include "engine/cli/command.h"
 #include "engine/cli/run_setup.h"
 
@@ -37,7 +38,7 @@ int run_status(const Args& args) {
       if (!r.outputs.is_null()) j["outputs"] = r.outputs;
       steps[id] = j;
     }
-    std::cout << engine::json{{"dir", run->dir}, {"plan", ir.plan}, {"result", result}, {"steps", steps}}.dump(2) << "\n";
+    std::cout << engine::json{{"dir", dsl::to_valid_utf8(run->dir)}, {"plan", ir.plan}, {"result", result}, {"steps", steps}}.dump(2) << "\n";
     return kExitOk;
   }
   std::ostringstream out;

@@ -3,6 +3,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "dsl/utf8.h"
+
 namespace ferry::engine {
 
 using json = nlohmann::json;
@@ -13,7 +15,7 @@ SavedPlanText saved_plan_text(const dsl::Ir& ir, const std::string& source) {
   json j = {{"ferry_saved_plan", kSavedPlanVersion},
             {"plan", ir.plan},
             {"ir_hash", hash},
-            {"source", source},
+            {"source", dsl::to_valid_utf8(source)},  // a path: bytes, which JSON cannot hold
             {"ir", std::move(ir_json)}};
   return {hash, j.dump(2) + "\n"};
 }
@@ -38,7 +40,18 @@ std::optional<dsl::Ir> read_saved_plan(const std::string& path, std::string* err
   }
   std::stringstream text;
   text << in.rdbuf();
-  json j = json::parse(text.str(), nullptr, false);
+  return parse_saved_plan(text.str(), path, error, hash_out);
+}
+
+std::optional<dsl::Ir> parse_saved_plan(const std::string& text, const std::string& path, std::string* error,
+                                        std::string* hash_out) {
+  dsl::SourceFile source(path, text);
+  dsl::Diagnostics diags;
+  if (const dsl::Diagnostic* bad = dsl::check_utf8(source, &diags)) {
+    *error = bad->span.str() + ": " + bad->message;
+    return std::nullopt;
+  }
+  json j = json::parse(text, nullptr, false);
   if (!j.is_object() || !j.contains("ferry_saved_plan") || !j.contains("ir")) {
     *error = path + " is not a saved ferry plan";
     return std::nullopt;

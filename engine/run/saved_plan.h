@@ -25,5 +25,9 @@ bool is_saved_plan(const std::string& path);
 // Reads and verifies a saved plan, and gives its hash; *error says what is wrong (unreadable,
 // edited, too new).
 std::optional<dsl::Ir> read_saved_plan(const std::string& path, std::string* error, std::string* hash = nullptr);
+// The same from the file's text (`path` only names it in errors). Text that is not UTF-8 is an
+// error at its path:line:col.
+std::optional<dsl::Ir> parse_saved_plan(const std::string& text, const std::string& path, std::string* error,
+                                        std::string* hash = nullptr);
 
 }  // namespace ferry::engine
