@@ -51,6 +51,8 @@ struct JournalContents {
 // Reads a journal. Torn lines are skipped and listed; a bad header or an unknown version is
 // an error.
 std::optional<JournalContents> read_journal(const std::string& path, std::string* error);
+// The same from the journal's text (`path` only names it in errors).
+std::optional<JournalContents> parse_journal(const std::string& text, const std::string& path, std::string* error);
 
 // Writes `text` to `path` (mode 0600) through a temp file, fsync and rename, and syncs the
 // directory: after a crash the file is either the old one or the new one, never half of it.
