@@ -264,7 +264,8 @@ std::optional<OpenedRun> open_run(const Args& args, const std::string& dir, cons
   run.dir = dir;
   run.input.ir = std::move(*ir);
   run.input.source = dsl::to_valid_utf8(dir + "/plan.json");
-  std::string run_hash = journal->header.value("ir_hash", "");
+  const engine::json& header = journal->header;
+  std::string run_hash = header.contains("ir_hash") && header["ir_hash"].is_string() ? header["ir_hash"].get<std::string>() : "";
   if (run.input.hash != run_hash) {
     return fail(dir + "/plan.json does not match the journal's plan (hash " + run_hash.substr(0, 12) + ")");
   }
