@@ -68,11 +68,12 @@ bool read_vars(const Args& args, dsl::CompileOptions* options, dsl::SourceSet* s
         *exit_status = kExitUsage;
         return false;
       }
-      if (std::string problem = dsl::utf8_problem(kv); !problem.empty()) {
-        std::string name = kv.substr(0, eq);
+      std::string name_problem = dsl::utf8_problem(kv.substr(0, eq));
+      std::string value_problem = dsl::utf8_problem(kv.substr(eq + 1));
+      if (!name_problem.empty() || !value_problem.empty()) {
         std::cerr << "ferry: error: --var "
-                  << (dsl::utf8_problem(name).empty() ? name + ": the value " + dsl::utf8_problem(kv.substr(eq + 1))
-                                                      : std::string("NAME=VALUE: the name ") + dsl::utf8_problem(name))
+                  << (name_problem.empty() ? kv.substr(0, eq) + ": the value " + value_problem
+                                           : "NAME=VALUE: the name " + name_problem)
                   << "\n";
         *exit_status = kExitUsage;
         return false;

@@ -108,6 +108,10 @@ for cmd in "check" "check --emit ir" "plan"; do
   expect "utf8-var-$cmd" 2 "$ferry" $cmd "$work/city.ferry" --var $'city=Montr\351al'
   contains "utf8-var-$cmd" "--var city: the value is not valid UTF-8 (byte 0xe9 at position 6)" "$err"
 done
+printf 'plan "u" {\n  param token : secret string\n  phase p { step s = shell { argv = ["echo", token] } }\n}\n' >"$work/secret.ferry"
+expect utf8-secret-env 2 env $'token=s\351cret' "$ferry" plan "$work/secret.ferry"
+contains utf8-secret-env "secret param 'token': the environment variable token is not valid UTF-8 (byte 0xe9 at position 2)" "$err"
+lacks utf8-secret-env $'s\351cret' "$err"
 printf 'plan "u" {\n  let c = env("CITY")\n  phase p { step s = shell { argv = ["echo", c] } }\n}\n' >"$work/env.ferry"
 expect utf8-env 1 env $'CITY=Montr\351al' "$ferry" check "$work/env.ferry"
 contains utf8-env "env.ferry:2:11: error: environment variable 'CITY' is not valid UTF-8 (byte 0xe9 at position 6)" "$err"
