@@ -78,7 +78,7 @@ void apply_event(const json& e, RunState* state) {
     r.error.clear();
     r.error_class.clear();
   } else if (event == "undo") {
-    if (!r.undo) r.undo = e["undo"];
+    if (auto undo = e.find("undo"); !r.undo && undo != e.end()) r.undo = *undo;
   } else if (event == "attempt_failed") {
     r.error_class = text(e, "class");
     r.error = text(e, "message");
