@@ -66,9 +66,10 @@ std::optional<dsl::Ir> parse_saved_plan(const std::string& text, const std::stri
     return std::nullopt;
   }
   std::string hash = dsl::ir_hash(*ir);
-  if (hash != j.value("ir_hash", "")) {
+  std::string saved_hash = j["ir_hash"].is_string() ? j["ir_hash"].get<std::string>() : "";
+  if (hash != saved_hash) {
     *error = path + " was changed after it was saved (its IR hash is " + hash.substr(0, 12) + ", the file says " +
-             j.value("ir_hash", "").substr(0, 12) + "); run `ferry plan -out` again and review it";
+             saved_hash.substr(0, 12) + "); run `ferry plan -out` again and review it";
     return std::nullopt;
   }
   if (hash_out) *hash_out = hash;
