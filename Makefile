@@ -27,7 +27,7 @@ asan: deps
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS)
 
-# libFuzzer on the .ferry parser, seeded with every plan in the tree.
+# Every libFuzzer target (tests/fuzz/), FUZZ_SECONDS each, seeded from the tree.
 fuzz: deps
 	scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 

@@ -6,6 +6,7 @@
 
 #include "dsl/check_value.h"
 #include "dsl/spelling.h"
+#include "dsl/utf8.h"
 
 namespace ferry::dsl {
 namespace {
@@ -246,7 +247,13 @@ std::optional<json> Evaluator::eval_call(const Expr& expr, Scope* scope) {
     if (!arity(1, 2, "a variable name and an optional default")) return std::nullopt;
     auto name = string_arg(0, "the variable name");
     if (!name) return std::nullopt;
-    if (auto value = read_env(*name)) return json(*value);
+    if (auto value = read_env(*name)) {
+      if (std::string problem = utf8_problem(*value); !problem.empty()) {
+        ctx_.diags->error(expr.span, "environment variable '" + *name + "' " + problem);
+        return std::nullopt;
+      }
+      return json(*value);
+    }
     if (args.size() == 2) return args[1];
     ctx_.diags->error(expr.span, "environment variable '" + *name + "' is not set; pass --var " + *name +
                                      "=... or --vars-file, or give env() a default");
@@ -265,6 +272,12 @@ std::optional<json> Evaluator::eval_call(const Expr& expr, Scope* scope) {
     }
     std::stringstream content;
     content << in.rdbuf();
+    if (invalid_utf8_at(content.str()) != std::string_view::npos) {
+      // Reported in the file read, where it is to be fixed.
+      const SourceFile* read = ctx_.sources->add(p.string(), content.str());
+      check_utf8(*read, ctx_.diags)->notes.push_back({expr.span, "read by file() here"});
+      return std::nullopt;
+    }
     return json(content.str());
   }
   if (expr.text == "exponential") {

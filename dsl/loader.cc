@@ -7,19 +7,27 @@
 #include "dsl/ferry_parser.h"
 #include "dsl/spelling.h"
 #include "dsl/toml_loader.h"
+#include "dsl/utf8.h"
 
 namespace ferry::dsl {
 namespace fs = std::filesystem;
 
 std::optional<File> load_file(const std::string& path, SourceSet* sources, Diagnostics* diags, Span requested_at) {
   std::ifstream in(path, std::ios::binary);
-  if (!in || fs::is_directory(path)) {
-    diags->error(requested_at, "cannot read '" + path + "'" + (fs::exists(path) ? "" : ": no such file"));
+  std::error_code ec;
+  fs::file_status status = fs::status(path, ec);
+  if (!in || fs::is_directory(status)) {
+    std::string why = fs::is_directory(status) ? ": it is a directory"
+                      : status.type() == fs::file_type::not_found ? ": no such file"
+                      : ec                                     ? ": " + ec.message()
+                                                               : "";
+    diags->error(requested_at, "cannot read '" + path + "'" + why);
     return std::nullopt;
   }
   std::stringstream text;
   text << in.rdbuf();
   const SourceFile* source = sources->add(path, text.str());
+  if (check_utf8(*source, diags)) return std::nullopt;
   if (fs::path(path).extension() == ".toml") return load_toml(*source, diags);
   return parse_ferry(*source, diags);
 }
@@ -39,16 +47,17 @@ std::string display_path(const std::string& path) {
 // NAME.ferry (or NAME.toml) in the module path.
 std::string find_module(const std::string& name, const std::string& from_file, const std::vector<std::string>& path,
                         std::vector<std::string>* searched) {
+  std::error_code ec;  // a path that cannot be looked at (too long, no permission) is not there
   bool path_like = name.find('/') != std::string::npos || name.ends_with(".ferry") || name.ends_with(".toml");
   if (path_like) {
     fs::path p = fs::path(name).is_absolute() ? fs::path(name) : fs::path(from_file).parent_path() / name;
     searched->push_back(p.string());
-    return fs::is_regular_file(p) ? p.string() : "";
+    return fs::is_regular_file(p, ec) ? p.string() : "";
   }
   for (const std::string& dir : path) {
     for (const char* ext : {".ferry", ".toml"}) {
       fs::path p = fs::path(dir) / (name + ext);
-      if (fs::is_regular_file(p)) return p.string();
+      if (fs::is_regular_file(p, ec)) return p.string();
     }
     searched->push_back(dir);
   }
@@ -59,9 +68,10 @@ std::vector<std::string> available_modules(const std::vector<std::string>& path)
   std::vector<std::string> names;
   for (const std::string& dir : path) {
     std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(dir, ec)) {
-      auto ext = entry.path().extension();
-      if (ext == ".ferry" || ext == ".toml") names.push_back(entry.path().stem().string());
+    // increment(ec): the range-for's ++ throws when a directory cannot be read on.
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      auto ext = it->path().extension();
+      if (ext == ".ferry" || ext == ".toml") names.push_back(it->path().stem().string());
     }
   }
   return names;
@@ -102,7 +112,9 @@ void load_uses(CompileContext& ctx, const File& file) {
       ctx.failed_modules.insert(use.path);
       continue;
     }
-    std::string canonical = fs::weakly_canonical(path).string();
+    std::error_code ec;
+    fs::path canonical_path = fs::weakly_canonical(path, ec);
+    std::string canonical = ec ? path : canonical_path.string();
     if (!ctx.module_paths_loaded.insert(canonical).second) continue;
     auto module = load_file(path, ctx.sources, ctx.diags, use.span);
     if (!module || module->kind != File::Kind::Module) {

@@ -4,6 +4,8 @@
 #include <map>
 #include <set>
 
+#include "dsl/utf8.h"
+
 namespace ferry::dsl {
 namespace {
 
@@ -45,7 +47,7 @@ class Parser {
   bool parse_double_quoted(bool live, std::string* value);
   bool parse_dollar(bool live, std::string* value);
   bool parse_braced(size_t dollar, bool live, std::string* value);
-  bool lookup(std::string_view name, std::optional<std::string>* found) const;
+  bool lookup(std::string_view name, size_t pos, std::optional<std::string>* found);
 
   bool at_end() const { return pos_ >= line_.size(); }
   char peek() const { return line_[pos_]; }
@@ -101,7 +103,7 @@ bool Parser::parse_line(uint32_t number, std::vector<VarsFileEntry>* out) {
   // sh expands a leading unquoted `~` of an assignment to $HOME: `KUBECONFIG=~/.kube/config`.
   if (!at_end() && peek() == '~' && (pos_ + 1 == line_.size() || line_[pos_ + 1] == '/' || is_blank(line_[pos_ + 1]))) {
     std::optional<std::string> home;
-    if (!lookup("HOME", &home) || !home) {
+    if (!lookup("HOME", pos_, &home) || !home) {
       fail(pos_, not_set("HOME"));
       return abandon();
     }
@@ -205,7 +207,7 @@ bool Parser::parse_dollar(bool live, std::string* value) {
   }
   if (!live) return true;
   std::optional<std::string> found;
-  if (!lookup(name, &found)) return false;
+  if (!lookup(name, dollar, &found)) return false;
   if (!found) return fail(dollar, not_set(name));
   *value += *found;
   return true;
@@ -233,7 +235,7 @@ bool Parser::parse_braced(size_t dollar, bool live, std::string* value) {
   }
 
   std::optional<std::string> found;
-  if (live && !lookup(name, &found)) return false;
+  if (live && !lookup(name, dollar, &found)) return false;
   bool use_default = !found || (empty_is_unset && found->empty());
   std::string fallback;
   if (has_default && !parse_word(Until::kBrace, live && use_default, &fallback)) return false;
@@ -247,14 +249,18 @@ bool Parser::parse_braced(size_t dollar, bool live, std::string* value) {
 }
 
 // Names defined earlier in the file win over the environment, as they would in sh. Returns false
-// for a broken name (see `broken_`).
-bool Parser::lookup(std::string_view name, std::optional<std::string>* found) const {
+// for a broken name (see `broken_`) and for an environment value that is not UTF-8 (reported at
+// `pos`, where it is used).
+bool Parser::lookup(std::string_view name, size_t pos, std::optional<std::string>* found) {
   if (auto it = defined_.find(name); it != defined_.end()) {
     *found = it->second;
     return true;
   }
   if (broken_.contains(name)) return false;
   *found = environment_(name);
+  if (std::string problem = *found ? utf8_problem(**found) : ""; !problem.empty()) {
+    return fail(pos, "environment variable '" + std::string(name) + "' " + problem);
+  }
   return true;
 }
 
@@ -274,6 +280,7 @@ bool Parser::fail(size_t pos, std::string message) {
 
 bool parse_vars_file(const SourceFile& file, const Environment& environment,
                      std::vector<VarsFileEntry>* out, Diagnostics* diags) {
+  if (check_utf8(file, diags)) return false;
   Parser parser(file, environment, diags);
   size_t lines = std::count(file.text().begin(), file.text().end(), '\n') + 1;
   bool ok = true;

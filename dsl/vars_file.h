@@ -24,7 +24,9 @@ struct VarsFileEntry {
 // HyperShift procedure). `environment` answers for names the file has not defined (HOME, USER, ...).
 // Appends one entry per assignment in file order (a later assignment of the same name is another
 // entry; the caller takes the last). Returns false (and reports each problem to `diags` with its
-// line:col) if any line is malformed; well-formed lines are still returned.
+// line:col) if any line is malformed; well-formed lines are still returned. A file that is not
+// UTF-8, or that expands an environment value that is not, is an error too (dsl/utf8.h); for the
+// former nothing is returned.
 bool parse_vars_file(const SourceFile& file,
                      const std::function<std::optional<std::string>(std::string_view)>& environment,
                      std::vector<VarsFileEntry>* out, Diagnostics* diags);

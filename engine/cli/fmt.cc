@@ -13,8 +13,9 @@ namespace {
 
 int run_fmt(const Args& args) {
   const std::string& path = args.positionals[0];
-  if (!std::filesystem::is_regular_file(path)) {
-    std::cerr << "ferry fmt: error: cannot read '" << path << "'\n";
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    std::cerr << "ferry fmt: error: cannot read '" << path << "'" << (ec ? ": " + ec.message() : "") << "\n";
     return kExitUsage;
   }
   dsl::SourceSet sources;

@@ -1,5 +1,6 @@
 // ferry: a declarative plan engine. This file only dispatches to the subcommands.
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 
 #include "dsl/spelling.h"
@@ -89,4 +90,17 @@ int run(int argc, char** argv) {
 }  // namespace
 }  // namespace ferry::cli
 
-int main(int argc, char** argv) { return ferry::cli::run(argc, argv); }
+// Every error is meant to be reported where it happens, with what and where; an exception that
+// gets here is a bug, but still ends ferry with a message rather than an abort.
+int main(int argc, char** argv) {
+  try {
+    return ferry::cli::run(argc, argv);
+  } catch (const std::filesystem::filesystem_error& e) {
+    std::cerr << "ferry: error: " << e.what() << "\n";
+  } catch (const std::exception& e) {
+    std::cerr << "ferry: internal error (please report it): " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "ferry: internal error (please report it): an unknown exception\n";
+  }
+  return ferry::cli::kExitUsage;
+}

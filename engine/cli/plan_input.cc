@@ -8,6 +8,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "dsl/utf8.h"
 #include "dsl/vars_file.h"
 #include "engine/cli/command.h"
 
@@ -66,6 +67,16 @@ bool read_vars(const Args& args, dsl::CompileOptions* options, dsl::SourceSet* s
         *exit_status = kExitUsage;
         return false;
       }
+      std::string name_problem = dsl::utf8_problem(kv.substr(0, eq));
+      std::string value_problem = dsl::utf8_problem(kv.substr(eq + 1));
+      if (!name_problem.empty() || !value_problem.empty()) {
+        std::cerr << "ferry: error: --var "
+                  << (name_problem.empty() ? kv.substr(0, eq) + ": the value " + value_problem
+                                           : "NAME=VALUE: the name " + name_problem)
+                  << "\n";
+        *exit_status = kExitUsage;
+        return false;
+      }
       options->vars[kv.substr(0, eq)] = kv.substr(eq + 1);
       options->explicit_vars.insert(kv.substr(0, eq));
     }
@@ -92,9 +103,16 @@ dsl::json diagnostics_json(const dsl::Diagnostics& diags) {
   return errors;
 }
 
+// Diagnostics as JSON. A path is bytes and may not be UTF-8 (file contents are checked as they are
+// read): its bad bytes are replaced, as JSON cannot hold them.
+std::string errors_json(const dsl::Diagnostics& diags) {
+  return dsl::json{{"ok", false}, {"errors", diagnostics_json(diags)}}.dump(2, ' ', false,
+                                                                           dsl::json::error_handler_t::replace);
+}
+
 void report(const dsl::Diagnostics& diags, const Args& args) {
   if (args.get("--output") == "json") {
-    std::cout << dsl::json{{"ok", false}, {"errors", diagnostics_json(diags)}}.dump(2) << "\n";
+    std::cout << errors_json(diags) << "\n";
     return;
   }
   std::cerr << diags.render();
@@ -131,7 +149,7 @@ void report_as(const dsl::Diagnostics& diags, const Args& args, const std::strin
     return text;
   };
   if (args.get("--output") == "json") {
-    std::cout << replace_all(dsl::json{{"ok", false}, {"errors", diagnostics_json(diags)}}.dump(2)) << "\n";
+    std::cout << replace_all(errors_json(diags)) << "\n";
     return;
   }
   std::cerr << replace_all(diags.render()) << diags.size() << (diags.size() == 1 ? " error\n" : " errors\n");
@@ -141,8 +159,13 @@ void report_as(const dsl::Diagnostics& diags, const Args& args, const std::strin
 
 std::unique_ptr<CompiledPlan> compile_plan_at(const std::string& path, const Args& args, int* exit_status,
                                               const std::string& shown_as, bool vars_for_this_plan) {
-  if (!fs::is_regular_file(path)) {
-    std::cerr << "ferry: error: cannot read plan '" << path << "': " << (fs::exists(path) ? "not a file" : "no such file")
+  std::error_code ec;
+  fs::file_status status = fs::status(path, ec);
+  if (!fs::is_regular_file(status)) {
+    std::cerr << "ferry: error: cannot read plan '" << path << "': "
+              << (status.type() == fs::file_type::not_found ? "no such file"
+                  : ec                                       ? ec.message()
+                                                             : "not a file")
               << "\n";
     *exit_status = kExitUsage;
     return nullptr;

@@ -12,6 +12,7 @@
 #include <iostream>
 #include <thread>
 
+#include "dsl/utf8.h"
 #include "engine/cli/command.h"
 #include "engine/run/preflight.h"
 #include "engine/run/saved_plan.h"
@@ -82,6 +83,12 @@ bool fill_secrets(const Args& args, RunInput* input, int* exit_status) {
     if (auto it = vars->find(name); it != vars->end()) value = it->second;
     if (!value) {
       if (const char* env = std::getenv(name.c_str())) value = env;
+      if (std::string problem = value ? dsl::utf8_problem(*value) : ""; !problem.empty()) {
+        std::cerr << "ferry: error: secret param '" << name << "': the environment variable " << name << " " << problem
+                  << "\n";
+        *exit_status = kExitUsage;
+        return false;
+      }
     }
     if (value) {
       input->secrets[name] = *value;
@@ -102,7 +109,7 @@ bool fill_secrets(const Args& args, RunInput* input, int* exit_status) {
 
 std::optional<RunInput> load_run_input(const Args& args, const std::string& path, int* exit_status) {
   RunInput input;
-  input.source = path;
+  input.source = dsl::to_valid_utf8(path);  // shown in JSON (the saved plan, the journal's header)
   if (engine::is_saved_plan(path)) {
     std::string error;
     engine::SavedPlanProblem problem;
@@ -204,12 +211,12 @@ std::optional<std::string> create_run_dir(const Args& args, const std::string& p
     chmod(".ferry", 0700);
     chmod(".ferry/runs", 0700);
   }
-  if (fs::exists(dir) && !fs::is_empty(dir)) {
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
     *error = "the run directory " + dir + " already holds a run; resume it with `ferry resume " + dir +
              "`, or choose another --run-dir";
     return std::nullopt;
   }
-  std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec || chmod(dir.c_str(), 0700) != 0) {
     *error = "cannot create the run directory " + dir + ": " + (ec ? ec.message() : std::strerror(errno));
@@ -264,7 +271,8 @@ std::optional<OpenedRun> open_run(const Args& args, const std::string& dir, cons
     *exit_status = kExitUsage;
     return std::nullopt;
   };
-  if (!fs::is_directory(dir)) return fail("no run directory at " + dir);
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return fail("no run directory at " + dir + (ec ? ": " + ec.message() : ""));
   OpenedRun run;
   std::string error;
   if (purpose == OpenFor::kRunning && !(run.lock = RunLock::acquire(dir, &error))) return fail(error);
@@ -285,7 +293,7 @@ std::optional<OpenedRun> open_run(const Args& args, const std::string& dir, cons
   }
   run.dir = dir;
   run.input.ir = std::move(*ir);
-  run.input.source = dir + "/plan.json";
+  run.input.source = dsl::to_valid_utf8(dir + "/plan.json");
   if (run.input.hash != run_hash) {
     auto [plan_hash, journal_hash] = engine::short_hashes(run.input.hash, run_hash);
     return fail(dir + "/plan.json is a plan with IR hash " + plan_hash + ", not the journal's " + journal_hash +

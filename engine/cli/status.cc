@@ -2,6 +2,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "dsl/utf8.h"
 #include "engine/cli/command.h"
 #include "engine/cli/run_setup.h"
 
@@ -40,7 +41,9 @@ int run_status(const Args& args) {
     // The journal is redacted as it is written; the redactor's URL patterns also cover a
     // journal an older ferry wrote.
     engine::Redactor redactor;
-    std::cout << redactor.redact_json(engine::json{{"dir", run->dir}, {"plan", ir.plan}, {"result", result}, {"steps", steps}})
+    std::cout << redactor
+                     .redact_json(engine::json{
+                         {"dir", dsl::to_valid_utf8(run->dir)}, {"plan", ir.plan}, {"result", result}, {"steps", steps}})
                      .dump(2)
               << "\n";
     return kExitOk;

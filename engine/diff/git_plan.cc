@@ -2,6 +2,8 @@
 
 #include <stdlib.h>
 
+#include <cerrno>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <set>
@@ -70,9 +72,12 @@ bool GitPlanCopy::open(const std::string& spec, std::string* error) {
   in_repo = in_repo.lexically_normal();
   std::string text;
   if (!git_show(spec, &text, error)) return false;
-  std::string pattern = (fs::temp_directory_path() / "ferry-diff-XXXXXX").string();
-  if (!mkdtemp(pattern.data())) {
-    *error = "cannot create a temporary directory for '" + spec + "'";
+  std::error_code ec;
+  fs::path temp = fs::temp_directory_path(ec);
+  std::string pattern = (temp / "ferry-diff-XXXXXX").string();
+  if (ec || !mkdtemp(pattern.data())) {
+    *error = "cannot create a temporary directory for '" + spec + "' in " + (ec ? "$TMPDIR" : temp.string()) + ": " +
+             (ec ? ec.message() : std::strerror(errno));
     return false;
   }
   dir_ = pattern;

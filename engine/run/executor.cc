@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "dsl/step_types.h"
+#include "dsl/utf8.h"
 #include "engine/run/resolve.h"
 #include "engine/run/retry_policy.h"
 
@@ -342,6 +343,9 @@ struct Executor::Impl {
 
   void succeed(const dsl::IrStep& step, json outputs, int attempts, bool quiet) {
     if (outputs.is_null()) outputs = json::object();
+    // A command's output need not be UTF-8; every output becomes JSON (the journal, the
+    // arguments of later steps), so bad bytes are replaced here, the one way into the run.
+    dsl::make_valid_utf8(&outputs);
     json journaled = json::object();
     std::vector<std::string> secret;
     const dsl::StepSchema* schema = dsl::find_step_schema(step.type);

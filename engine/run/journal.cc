@@ -39,7 +39,8 @@ bool drop_torn_tail(int fd, const std::string& path, const json& header, const R
 
 std::unique_ptr<JournalWriter> JournalWriter::open(const std::string& path, const json& header,
                                                    const Redactor* redactor, std::string* error) {
-  bool exists = std::filesystem::exists(path);
+  std::error_code ec;
+  bool exists = std::filesystem::exists(path, ec);
   int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
     *error = "cannot open the journal " + path + ": " + std::strerror(errno);
@@ -80,6 +81,10 @@ std::optional<JournalContents> read_journal(const std::string& path, std::string
     return std::nullopt;
   }
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return parse_journal(text, path, error);
+}
+
+std::optional<JournalContents> parse_journal(const std::string& text, const std::string& path, std::string* error) {
   std::vector<std::string> lines;
   std::istringstream stream(text);
   for (std::string line; std::getline(stream, line);) lines.push_back(line);

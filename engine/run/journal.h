@@ -51,5 +51,7 @@ struct JournalContents {
 // Reads a journal. A torn last line is skipped and listed; a bad header, an unknown version,
 // or a bad line before the last (corruption, not a crash) is an error naming the line.
 std::optional<JournalContents> read_journal(const std::string& path, std::string* error);
+// The same from the journal's text (`path` only names it in errors).
+std::optional<JournalContents> parse_journal(const std::string& text, const std::string& path, std::string* error);
 
 }  // namespace ferry::engine

@@ -1,5 +1,7 @@
 #include "engine/run/run_state.h"
 
+#include <cstdint>
+
 namespace ferry::engine {
 
 std::string_view step_state_name(StepState s) {
@@ -25,53 +27,89 @@ std::string_view undo_state_name(UndoState s) {
   return "";
 }
 
+namespace {
+
+// A journal is input like any other (a crash, a disk error or a hand edit may have made it):
+// a field of another type than ferry writes reads as absent, rather than throwing or (a huge
+// float read as an integer) overflowing.
+std::string text(const json& e, const char* key) {
+  auto it = e.find(key);
+  return it != e.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+int64_t integer(const json& e, const char* key, int64_t absent) {
+  auto it = e.find(key);
+  return it != e.end() && it->is_number_integer() ? it->get<int64_t>() : absent;
+}
+
+// Outputs are an object wherever ferry writes them; what reads them (a step's `${s.out}`, a
+// step's retaint on resume) may rely on it.
+json object(const json& e, const char* key) {
+  auto it = e.find(key);
+  return it != e.end() && it->is_object() ? *it : json::object();
+}
+
+std::vector<std::string> texts(const json& e, const char* key) {
+  std::vector<std::string> out;
+  auto it = e.find(key);
+  if (it == e.end() || !it->is_array()) return out;
+  for (const json& item : *it) {
+    if (item.is_string()) out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+}  // namespace
+
 void apply_event(const json& e, RunState* state) {
-  std::string event = e.value("event", "");
-  int64_t t = e.value("t", int64_t{0});
+  if (!e.is_object()) return;
+  std::string event = text(e, "event");
+  int64_t t = integer(e, "t", 0);
   if (event == "run_started") {
     if (!state->started_ms) state->started_ms = t;
     state->result.clear();
     return;
   }
   if (event == "run_ended") {
-    state->result = e.value("result", "");
+    state->result = text(e, "result");
     state->ended_ms = t;
     return;
   }
-  if (!e.contains("step")) return;
+  if (!e.contains("step") || !e["step"].is_string()) return;
   StepRecord& r = state->steps[e["step"].get<std::string>()];
   if (event == "step_started") {
     r.state = StepState::kRunning;
-    r.attempts = e.value("attempt", r.attempts + 1);
+    int64_t attempt = integer(e, "attempt", r.attempts + 1);
+    r.attempts = attempt > 0 && attempt <= INT32_MAX ? static_cast<int>(attempt) : r.attempts + 1;
     if (!r.started_ms) r.started_ms = t;
     r.error.clear();
     r.error_class.clear();
   } else if (event == "undo") {
-    if (!r.undo) r.undo = e["undo"];
+    if (auto undo = e.find("undo"); !r.undo && undo != e.end()) r.undo = *undo;
   } else if (event == "attempt_failed") {
-    r.error_class = e.value("class", "");
-    r.error = e.value("message", "");
+    r.error_class = text(e, "class");
+    r.error = text(e, "message");
   } else if (event == "step_succeeded") {
     r.state = StepState::kSucceeded;
-    r.outputs = e.value("outputs", json::object());
-    r.secret_outputs = e.value("secret_outputs", std::vector<std::string>{});
+    r.outputs = object(e, "outputs");
+    r.secret_outputs = texts(e, "secret_outputs");
     r.finished_ms = t;
     r.completed_seq = state->next_seq++;
     r.error.clear();
     r.error_class.clear();
   } else if (event == "step_failed") {
     r.state = StepState::kFailed;
-    r.error_class = e.value("class", "");
-    r.error = e.value("message", "");
+    r.error_class = text(e, "class");
+    r.error = text(e, "message");
     r.finished_ms = t;
     r.completed_seq = state->next_seq++;
   } else if (event == "step_cancelled") {
     r.state = StepState::kCancelled;
-    r.error = e.value("message", "");
+    r.error = text(e, "message");
     r.finished_ms = t;
   } else if (event == "step_skipped") {
     r.state = StepState::kSkipped;
-    r.skip_reason = e.value("reason", "");
+    r.skip_reason = text(e, "reason");
     r.finished_ms = t;
   } else if (event == "step_assumed_done") {
     r.state = StepState::kSucceeded;
@@ -84,10 +122,10 @@ void apply_event(const json& e, RunState* state) {
     r.undo_state = UndoState::kDone;
   } else if (event == "compensation_failed") {
     r.undo_state = UndoState::kFailed;
-    r.undo_error = e.value("message", "");
+    r.undo_error = text(e, "message");
   } else if (event == "compensation_skipped") {
     r.undo_state = UndoState::kSkipped;
-    r.undo_error = e.value("reason", "");
+    r.undo_error = text(e, "reason");
   }
 }
 

@@ -3,6 +3,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "dsl/utf8.h"
+
 namespace ferry::engine {
 
 using json = nlohmann::json;
@@ -13,7 +15,7 @@ SavedPlanText saved_plan_text(const dsl::Ir& ir, const std::string& source) {
   json j = {{"ferry_saved_plan", kSavedPlanVersion},
             {"plan", ir.plan},
             {"ir_hash", hash},
-            {"source", source},
+            {"source", dsl::to_valid_utf8(source)},  // a path: bytes, which JSON cannot hold
             {"ir", std::move(ir_json)}};
   return {hash, j.dump(2) + "\n"};
 }
@@ -35,6 +37,19 @@ std::pair<std::string, std::string> short_hashes(const std::string& a, const std
 
 std::optional<dsl::Ir> read_saved_plan(const std::string& path, std::string* error, std::string* hash_out,
                                        SavedPlanProblem* problem) {
+  std::ifstream in(path);
+  if (!in) {
+    if (problem) *problem = SavedPlanProblem::kUnreadable;
+    *error = "cannot read the saved plan " + path;
+    return std::nullopt;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_saved_plan(text.str(), path, error, hash_out, problem);
+}
+
+std::optional<dsl::Ir> parse_saved_plan(const std::string& text, const std::string& path, std::string* error,
+                                        std::string* hash_out, SavedPlanProblem* problem) {
   SavedPlanProblem ignored;
   if (!problem) problem = &ignored;
   *problem = SavedPlanProblem::kNone;
@@ -43,11 +58,12 @@ std::optional<dsl::Ir> read_saved_plan(const std::string& path, std::string* err
     *error = message;
     return std::nullopt;
   };
-  std::ifstream in(path);
-  if (!in) return fail(SavedPlanProblem::kUnreadable, "cannot read the saved plan " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  json j = json::parse(text.str(), nullptr, false);
+  dsl::SourceFile source(path, text);
+  dsl::Diagnostics diags;
+  if (const dsl::Diagnostic* bad = dsl::check_utf8(source, &diags, /*how_to_convert=*/false)) {
+    return fail(SavedPlanProblem::kDamaged, bad->span.str() + ": a damaged saved plan: " + bad->message);
+  }
+  json j = json::parse(text, nullptr, false);
   if (j.is_discarded()) {
     return fail(SavedPlanProblem::kDamaged, path + " is a damaged saved plan: not whole JSON (cut short?)");
   }

@@ -30,6 +30,10 @@ enum class SavedPlanProblem { kNone, kUnreadable, kDamaged, kTooNew, kEdited };
 // or a run directory's plan.json): the caller adds it, knowing *problem.
 std::optional<dsl::Ir> read_saved_plan(const std::string& path, std::string* error, std::string* hash = nullptr,
                                        SavedPlanProblem* problem = nullptr);
+// The same from the file's text (`path` only names it in errors). Text that is not UTF-8 is a
+// damaged plan, the error at its path:line:col.
+std::optional<dsl::Ir> parse_saved_plan(const std::string& text, const std::string& path, std::string* error,
+                                        std::string* hash = nullptr, SavedPlanProblem* problem = nullptr);
 
 // The two hashes cut to the shortest length (at least 12) at which they differ, for messages:
 // prefixes that look equal would say nothing.

@@ -86,6 +86,9 @@ expect git-bad-rev 2 "$ferry" diff nosuchrev:plans/g.ferry plans/g.ferry
 contains git-bad-rev "cannot read 'nosuchrev:plans/g.ferry' from git" "$err"
 expect git-bad-path 2 "$ferry" diff HEAD:plans/missing.ferry plans/g.ferry
 contains git-bad-path "cannot read 'HEAD:plans/missing.ferry' from git" "$err"
+# A $TMPDIR that is not there: an error naming it, not an uncaught std::filesystem exception.
+expect git-bad-tmpdir 2 env TMPDIR="$work/no-such-tmp" "$ferry" diff HEAD:plans/g.ferry plans/g.ferry
+contains git-bad-tmpdir "cannot create a temporary directory for 'HEAD:plans/g.ferry' in \$TMPDIR" "$err"
 expect git-not-a-plan 2 "$ferry" diff HEAD:plans plans/g.ferry
 contains git-not-a-plan "neither a file nor REV:path of a .ferry or .toml plan" "$err"
 expect git-broken 2 "$ferry" diff HEAD:plans/broken.ferry plans/g.ferry

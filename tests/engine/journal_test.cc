@@ -165,5 +165,19 @@ TEST(RunState, ReplayKeepsTheFirstUndoAndTheCompletionOrder) {
   EXPECT_EQ(s.result, "");
 }
 
+// Outputs are read by `${s.out}` and by a step's retaint on resume (a backup's `files`): ones
+// that are not an object (a damaged or edited journal) read as none.
+TEST(RunState, ReplayReadsOutputsThatAreNotAnObjectAsNone) {
+  JournalContents j;
+  j.header = {{"ferry_journal", 1}};
+  j.events = {
+      {{"event", "step_succeeded"}, {"step", "a"}, {"outputs", 5}},
+      {{"event", "step_succeeded"}, {"step", "b"}, {"outputs", json::array({"x"})}},
+  };
+  RunState s = replay(j);
+  EXPECT_EQ(s.steps["a"].outputs, json::object());
+  EXPECT_EQ(s.steps["b"].outputs, json::object());
+}
+
 }  // namespace
 }  // namespace ferry::engine
