@@ -1,12 +1,15 @@
-// `backup`: objects of one kind, chosen by names, a name prefix or regex, a label selector or
-// an owner, minus excluded names and Secret types, written one JSON file per object under
-// RUN_DIR/backups/STEP/ (0600 in 0700 directories), cleaned of status and of the metadata the
-// server sets, so `restore` can create them elsewhere. A Secret's data is tainted as it is read.
+// `backup`: objects of one kind, chosen by names, a name prefix or regex, a label selector, an
+// owner, or the names other backed-up objects reference (`referenced_from` + `references`),
+// minus excluded names and Secret types, written one JSON file per object under
+// RUN_DIR/backups/STEP/ (0600 in 0700 directories), cleaned of status, of the metadata the server
+// sets, of owner references and of finalizers, so `restore` can create them on another cluster.
+// A Secret's data is tainted as it is read.
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <set>
 
 #include "engine/run/durable_file.h"
 #include "engine/steps/kube_steps.h"
@@ -16,10 +19,6 @@ namespace {
 
 using kube_step::kubectl_for;
 using kube_step::str;
-
-// Set by the server; meaningless (or refused) on another cluster.
-constexpr const char* kServerMetadata[] = {"uid", "resourceVersion", "creationTimestamp", "generation", "managedFields",
-                                           "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds"};
 
 std::vector<std::string> list_args(const StepContext& ctx) {
   std::vector<std::string> args = {"get", str(ctx, "kind")};
@@ -42,6 +41,21 @@ bool owned_by(const json& o, const std::string& owner) {  // owner: "Kind/name"
   return false;
 }
 
+// With `referenced_from`: the names the backed-up objects hold at the `references` paths
+// (the Secrets a HostedCluster's spec names, say), each once.
+Status referenced_names(StepContext& ctx, std::set<std::string>* names) {
+  std::vector<json> referrers;
+  if (Status s = kube_step::read_backup_objects(ctx, ctx.arg("referenced_from", json::array()), &referrers); !s.ok()) {
+    return Status::Error(s.error_class(), "referenced_from: " + s.message());
+  }
+  for (const json& o : referrers) {
+    for (const json& path : ctx.arg("references", json::array())) {
+      for (std::string& v : kube_step::values_at(o, path.get<std::string>())) names->insert(std::move(v));
+    }
+  }
+  return Status::Ok();
+}
+
 bool chosen(const StepContext& ctx, const json& o) {
   const std::string name = o["metadata"].value("name", "");
   if (std::string p = str(ctx, "name_prefix"); !p.empty() && name.rfind(p, 0) != 0) return false;
@@ -55,11 +69,7 @@ bool chosen(const StepContext& ctx, const json& o) {
 }
 
 json cleaned(const StepContext& ctx, json o) {
-  for (const char* k : kServerMetadata) o["metadata"].erase(k);
-  if (o["metadata"].contains("annotations")) {
-    o["metadata"]["annotations"].erase("kubectl.kubernetes.io/last-applied-configuration");
-    if (o["metadata"]["annotations"].empty()) o["metadata"].erase("annotations");
-  }
+  kube_step::drop_foreign_metadata(&o);
   if (ctx.arg("keep_status", false) != json(true)) o.erase("status");
   for (const json& path : ctx.arg("drop", json::array())) {
     json::json_pointer p = kube_step::dotted_path(path.get<std::string>());
@@ -87,7 +97,12 @@ std::vector<Action> render(const StepContext& ctx) {
   std::vector<std::string> args = list_args(ctx);
   args.insert(args.end(), {"-o", "json"});
   Action a = kubectl_for(ctx).action(args);
-  a.note = "one file per chosen object under " + backup_dir(ctx) + "/, without status and server-set metadata";
+  a.note = "one file per chosen object under " + backup_dir(ctx) +
+           "/, without status, server-set metadata, owner references and finalizers";
+  if (!ctx.arg("referenced_from").is_null()) {
+    a.note += "; only those whose names the backed-up objects of referenced_from hold at " +
+              ctx.arg("references", json::array()).dump();
+  }
   return {a};
 }
 
@@ -100,6 +115,11 @@ StepResult run(StepContext& ctx) {
   StepResult r;
   kube::Kubectl k = kubectl_for(ctx);
   const std::string kind = str(ctx, "kind");
+  const bool by_reference = !ctx.arg("referenced_from").is_null();
+  std::set<std::string> wanted;
+  if (by_reference) {
+    if (r.status = referenced_names(ctx, &wanted); !r.status.ok()) return r;
+  }
   json listed;
   if (r.status = k.run_json(list_args(ctx), ctx.cancel, "list the " + kind + " to back up" + k.where(), &listed);
       !r.status.ok()) {
@@ -120,10 +140,12 @@ StepResult run(StepContext& ctx) {
     taint_secret_data(ctx, o);  // even the ones left out: they passed through ferry
     try {
       if (!chosen(ctx, o)) continue;
+      if (by_reference && !wanted.count(o["metadata"].value("name", ""))) continue;
     } catch (const std::regex_error& e) {
       r.status = Status::Invalid("name_regex or exclude_names: not a valid regular expression: " + std::string(e.what()));
       return r;
     }
+    wanted.erase(o["metadata"].value("name", ""));
     json c = cleaned(ctx, o);
     const std::string name = c["metadata"].value("name", "");
     const std::string file = dir + "/" + kube_step::file_safe(c.value("kind", "Object") + "-" + name) + ".json";
@@ -131,6 +153,14 @@ StepResult run(StepContext& ctx) {
     files.push_back(file);
     manifest.push_back({{"file", file}, {"apiVersion", c.value("apiVersion", "")}, {"kind", c.value("kind", "")},
                         {"name", name}, {"namespace", c["metadata"].value("namespace", "")}});
+  }
+  if (by_reference && !wanted.empty()) {
+    // The operator blocks on a missing one (controllers.md §4): better to stop before anything moves.
+    std::string missing;
+    for (const std::string& n : wanted) missing += (missing.empty() ? "" : ", ") + n;
+    r.status = Status::NotFound("the backed-up objects reference " + kind + " that do not exist" + k.where() + ": " +
+                                missing + " (a restored cluster would wait for them forever)");
+    return r;
   }
   const std::string manifest_file = dir + "/manifest.json";
   if (r.status = write_private(manifest_file, manifest.dump(2) + "\n"); !r.status.ok()) return r;

@@ -1,8 +1,9 @@
 // `delete`: objects of one kind by names, a label selector, or all in the namespace. The step
 // first lists what it will delete (so `deleted` names exactly those, and a selector or `all`
-// cannot catch an object created meanwhile), optionally strips finalizers (the procedure's
-// teardown: the controllers that would remove them are stopped), then deletes and waits until
-// the objects are gone.
+// cannot catch an object created meanwhile), then deletes and waits until the objects are gone.
+// With `strip_finalizers` (the procedure's teardown, whose controllers are stopped), each object
+// that has finalizers goes through kube_step::delete_without_finalizers: no controller that
+// still runs ever sees it being deleted with its finalizer on, so none runs its delete path.
 #include "engine/steps/kube_steps.h"
 
 namespace ferry::engine {
@@ -44,8 +45,6 @@ std::vector<std::string> delete_args(const StepContext& ctx, const std::vector<s
   return args;
 }
 
-const char* kStrip = R"({"metadata":{"finalizers":null}})";
-
 std::vector<Action> render(const StepContext& ctx) {
   kube::Kubectl k = kubectl_for(ctx);
   std::vector<std::string> list = list_args(ctx);
@@ -54,8 +53,7 @@ std::vector<Action> render(const StepContext& ctx) {
   read.note = "lists the objects to delete";
   std::vector<Action> actions = {read};
   if (flag(ctx, "strip_finalizers", false)) {
-    Action strip = k.action({"patch", str(ctx, "kind"), "<each listed object with finalizers>", "--type", "merge", "-p", kStrip});
-    actions.push_back(strip);
+    actions.push_back(kube_step::render_delete_without_finalizers(k, "each listed object with finalizers"));
   }
   actions.push_back(k.action(delete_args(ctx, {"<each listed object>"})));
   return actions;
@@ -75,11 +73,8 @@ StepResult run(StepContext& ctx) {
     names.push_back(name);
     deleted.push_back(kind + "/" + name);
     if (!flag(ctx, "strip_finalizers", false) || o["metadata"].value("finalizers", json::array()).empty()) continue;
-    Status s = k.run({"patch", kind, name, "--type", "merge", "-p", kStrip}, ctx.cancel,
-                     "remove the finalizers of " + kind + "/" + name + k.where())
-                   .status;
-    if (!s.ok() && s.error_class() != ErrorClass::kNotFound) {
-      r.status = s;
+    if (r.status = kube_step::delete_without_finalizers(k, kube_step::ref_of(o, k.target().ns), ctx.cancel);
+        !r.status.ok()) {
       return r;
     }
   }

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 
 namespace ferry::engine::kube_step {
 namespace {
@@ -58,16 +61,109 @@ std::string str(const StepContext& ctx, const std::string& name) {
   return v.is_string() ? v.get<std::string>() : v.dump();
 }
 
+namespace {
+
+// A path's keys: `a.b["c.d/e"][*]` -> a, b, c.d/e, * (a wildcard over a list's elements).
+std::vector<std::string> path_keys(const std::string& path) {
+  std::vector<std::string> keys;
+  std::string key;
+  for (size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '.') {
+      if (!key.empty()) keys.push_back(key);
+      key.clear();
+    } else if (path[i] == '[') {
+      if (!key.empty()) keys.push_back(key);
+      key.clear();
+      size_t close = path.find(']', i);
+      if (close == std::string::npos) close = path.size();
+      std::string inside = path.substr(i + 1, close - i - 1);
+      if (inside.size() >= 2 && (inside.front() == '"' || inside.front() == '\'') && inside.back() == inside.front()) {
+        inside = inside.substr(1, inside.size() - 2);
+      }
+      keys.push_back(inside);
+      i = close;
+    } else {
+      key.push_back(path[i]);
+    }
+  }
+  if (!key.empty()) keys.push_back(key);
+  return keys;
+}
+
+void collect_values(const json& node, const std::vector<std::string>& keys, size_t at, std::vector<std::string>* out) {
+  if (at == keys.size()) {
+    if (node.is_string() && !node.get<std::string>().empty()) out->push_back(node.get<std::string>());
+    return;
+  }
+  const std::string& key = keys[at];
+  if (key == "*" && node.is_array()) {
+    for (const json& e : node) collect_values(e, keys, at + 1, out);
+  } else if (node.is_object() && node.contains(key)) {
+    collect_values(node[key], keys, at + 1, out);
+  } else if (node.is_array() && !key.empty() && key.find_first_not_of("0123456789") == std::string::npos) {
+    size_t i = std::stoul(key);
+    if (i < node.size()) collect_values(node[i], keys, at + 1, out);
+  }
+}
+
+}  // namespace
+
 json::json_pointer dotted_path(const std::string& path) {
   json::json_pointer p;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t dot = path.find('.', start);
-    if (dot == std::string::npos) dot = path.size();
-    if (dot > start) p /= path.substr(start, dot - start);
-    start = dot + 1;
-  }
+  for (const std::string& key : path_keys(path)) p /= key;
   return p;
+}
+
+std::vector<std::string> values_at(const json& object, const std::string& path) {
+  std::vector<std::string> out;
+  collect_values(object, path_keys(path), 0, &out);
+  return out;
+}
+
+void drop_foreign_metadata(json* object) {
+  static const char* const kForeign[] = {"uid", "resourceVersion", "creationTimestamp", "generation",
+                                         "managedFields", "selfLink", "deletionTimestamp",
+                                         "deletionGracePeriodSeconds", "ownerReferences", "finalizers"};
+  if (!object->is_object() || !object->contains("metadata") || !(*object)["metadata"].is_object()) return;
+  json& md = (*object)["metadata"];
+  for (const char* k : kForeign) md.erase(k);
+  if (md.contains("annotations") && md["annotations"].is_object()) {
+    md["annotations"].erase("kubectl.kubernetes.io/last-applied-configuration");
+    if (md["annotations"].empty()) md.erase("annotations");
+  }
+}
+
+namespace {
+
+// `from` is a backup step (its outputs or its files), a file, or a list of those, nested.
+void collect_files(const json& from, std::vector<std::string>* files) {
+  if (from.is_string()) {
+    files->push_back(from.get<std::string>());
+  } else if (from.is_object() && from.contains("files")) {
+    collect_files(from["files"], files);
+  } else if (from.is_array()) {
+    for (const json& f : from) collect_files(f, files);
+  }
+}
+
+}  // namespace
+
+Status read_backup_objects(StepContext& ctx, const json& from, std::vector<json>* objects) {
+  std::vector<std::string> files;
+  collect_files(from, &files);
+  for (const std::string& file : files) {
+    std::ifstream in(file);
+    if (!in) return Status::NotFound("cannot read the backup file " + file);
+    json o = json::parse(in, nullptr, false);
+    if (!o.is_object() || !o.contains("kind")) return Status::Invalid(file + " holds no object");
+    if (o.value("kind", "") == "Secret" && o.contains("data") && o["data"].is_object()) {
+      for (const auto& [k, v] : o["data"].items()) {
+        if (v.is_string()) ctx.taint(v.get<std::string>());
+      }
+    }
+    objects->push_back(std::move(o));
+  }
+  return Status::Ok();
 }
 
 std::string file_safe(const std::string& id) {
@@ -139,9 +235,73 @@ Status absent_objects(const kube::Kubectl& k, const std::vector<json>& refs, con
 }
 
 namespace {
+
 constexpr const char* kStripFinalizers = R"({"metadata":{"finalizers":null}})";
 const std::vector<std::string> kDeleteArgs = {"delete", "-f", "-", "--ignore-not-found", "--wait=true", "--timeout=5m"};
+constexpr int kStripDeleteRounds = 5;
+
+// The API path of the object `ref` names (`/apis/G/V/namespaces/NS/PLURAL/NAME`): the plural
+// comes from the cluster's discovery (`kubectl api-resources`), as kubectl finds it itself.
+Status api_path_of(const kube::Kubectl& k, const json& ref, const CancelToken& cancel, std::string* path) {
+  const std::string api_version = ref.value("apiVersion", "");
+  const std::string kind = ref.value("kind", "");
+  const size_t slash = api_version.find('/');
+  const std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
+  kube::CallResult c = k.run({"api-resources", "--api-group=" + group, "--no-headers"}, cancel,
+                             "look up the resource of kind " + kind + k.where());
+  if (!c.status.ok()) return c.status;
+  std::istringstream lines(c.out);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::vector<std::string> w{std::istream_iterator<std::string>(words), std::istream_iterator<std::string>()};
+    // NAME [SHORTNAMES] APIVERSION NAMESPACED KIND
+    if (w.size() < 4 || w.back() != kind || w[w.size() - 3] != api_version) continue;
+    const json md = ref.value("metadata", json::object());
+    *path = (group.empty() ? "/api/" : "/apis/") + api_version;
+    if (w[w.size() - 2] == "true") *path += "/namespaces/" + md.value("namespace", k.target().ns);
+    *path += "/" + w.front() + "/" + md.value("name", "");
+    return Status::Ok();
+  }
+  return Status::NotFound("the cluster serves no " + kind + " in " + api_version + k.where());
+}
+
 }  // namespace
+
+Status delete_without_finalizers(const kube::Kubectl& k, const json& ref, const CancelToken& cancel) {
+  const std::string what = label(ref) + k.where();
+  std::string path;
+  for (int round = 1; round <= kStripDeleteRounds; ++round) {
+    json stripped;
+    Status s = k.run_json({"patch", "-f", "-", "--type", "merge", "-p", kStripFinalizers, "-o", "json"}, cancel,
+                          "remove the finalizers of " + what, &stripped, ref.dump());
+    if (s.error_class() == ErrorClass::kNotFound) return Status::Ok();
+    if (!s.ok()) return s;
+    if (path.empty()) {
+      if (s = api_path_of(k, ref, cancel, &path); !s.ok()) return s;
+    }
+    const json md = stripped.value("metadata", json::object());
+    const json options = {{"kind", "DeleteOptions"},
+                          {"apiVersion", "v1"},
+                          {"preconditions", {{"uid", md.value("uid", "")}, {"resourceVersion", md.value("resourceVersion", "")}}}};
+    s = k.run({"delete", "--raw", path, "-f", "-"}, cancel, "delete " + what + " unless it changed", options.dump())
+            .status;
+    if (s.ok() || s.error_class() == ErrorClass::kNotFound) return Status::Ok();
+    if (s.error_class() != ErrorClass::kConflict) return s;
+  }
+  return Status::Error(ErrorClass::kConflict,
+                       what + " changed between removing its finalizers and deleting it, " +
+                           std::to_string(kStripDeleteRounds) +
+                           " times: a controller still acts on it (it puts a finalizer back); stop that controller "
+                           "(scale its Deployment to 0 and wait until its pods are gone), then run again");
+}
+
+Action render_delete_without_finalizers(const kube::Kubectl& k, const std::string& what) {
+  Action a = k.action({"delete", "--raw", "<API path>", "-f", "-"}, what);
+  a.note = "after `patch --type merge -p " + std::string(kStripFinalizers) +
+           "`, a DeleteOptions whose preconditions are the stripped object's uid and resourceVersion: a controller "
+           "that put a finalizer back makes it fail, and both are done again";
+  return a;
+}
 
 Status delete_created(const StepContext& ctx, const json& undo, bool strip_finalizers) {
   const json refs = undo.is_object() ? undo.value("created", json::array()) : json::array();
@@ -150,10 +310,7 @@ Status delete_created(const StepContext& ctx, const json& undo, bool strip_final
   std::vector<json> newest_first(refs.rbegin(), refs.rend());
   if (strip_finalizers) {
     for (const json& ref : newest_first) {
-      const std::string what = "remove the finalizers of " + label(ref) + k.where();
-      Status s = k.run({"patch", "-f", "-", "--type", "merge", "-p", kStripFinalizers}, ctx.cancel, what, ref.dump())
-                     .status;
-      if (!s.ok() && s.error_class() != ErrorClass::kNotFound) return s;
+      if (Status s = delete_without_finalizers(k, ref, ctx.cancel); !s.ok()) return s;
     }
   }
   return k.run(kDeleteArgs, ctx.cancel, "delete the objects the step created" + k.where(), as_list(newest_first).dump())
@@ -164,9 +321,7 @@ std::vector<Action> render_delete_created(const StepContext& ctx, bool strip_fin
   kube::Kubectl k = kubectl_for(ctx);
   std::vector<Action> actions;
   if (strip_finalizers) {
-    Action strip = k.action({"patch", "-f", "-", "--type", "merge", "-p", kStripFinalizers}, "each object the step created");
-    strip.note = "so no controller acts on the deletion";
-    actions.push_back(strip);
+    actions.push_back(render_delete_without_finalizers(k, "each object the step created, newest first"));
   }
   actions.push_back(k.action(kDeleteArgs, "the objects that did not exist before the step, newest first, as a JSON List"));
   return actions;

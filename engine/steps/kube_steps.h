@@ -16,6 +16,7 @@ StepImpl snapshot_step();  // snapshot.cc
 StepImpl apply_step();     // apply.cc
 StepImpl backup_step();    // backup.cc
 StepImpl restore_step();   // restore.cc
+StepImpl assert_step();    // assert.cc
 
 namespace kube_step {
 
@@ -24,8 +25,21 @@ namespace kube_step {
 kube::Kubectl kubectl_for(const StepContext& ctx);
 // The string field `name`, or "" when unset.
 std::string str(const StepContext& ctx, const std::string& name);
-// `spec.etcd.managed` as a JSON pointer (`/spec/etcd/managed`); a plan names paths with dots.
+// `spec.etcd.managed` as a JSON pointer (`/spec/etcd/managed`); a plan names paths with dots,
+// and a key that holds dots in brackets and quotes: `metadata.annotations["example.com/x"]`.
 json::json_pointer dotted_path(const std::string& path);
+// The strings found at `path` in `object`, where `[*]` stands for every element of a list
+// (`spec.configuration.oauth.identityProviders[*].openID.clientSecret.name`); a path that leads
+// nowhere finds nothing.
+std::vector<std::string> values_at(const json& object, const std::string& path);
+// Removes what ties an object to the cluster it was read from: the metadata the server sets,
+// owner references (the owners' UIDs are the source's, so on another cluster the garbage
+// collector would delete the object) and finalizers (their controllers would act on cloud
+// resources that are still the source's). One rule for backup and restore.
+void drop_foreign_metadata(json* object);
+// The objects of backup steps: `from` is a backup step (its outputs), a file, or a list of
+// those, nested. A Secret's data is tainted as it is read.
+Status read_backup_objects(StepContext& ctx, const json& from, std::vector<json>* objects);
 // Where an object the plan gives differs from the existing one ("data.from"), or "" when every
 // field the plan gives (labels and annotations included) has that value there: the server's
 // defaults, status and metadata are not differences.
@@ -51,10 +65,20 @@ json as_list(const std::vector<json>& objects);
 // Those of `refs` that do not exist yet (one `kubectl get -f - --ignore-not-found`): what a step
 // that creates them journals for its inverse.
 Status absent_objects(const kube::Kubectl& k, const std::vector<json>& refs, const CancelToken& cancel, json* absent);
+// Deletes the object `ref` names so that no controller ever sees it being deleted while a
+// finalizer is on it (a running controller's delete path would act on the deletion even when
+// paused, controllers.md §3): its finalizers are removed, then it is deleted on the
+// precondition that it has not changed since; a controller that put a finalizer back in between
+// makes the delete fail with Conflict, and both are done again (a few times, then it fails and
+// says a controller still runs). Without finalizers the deletion is immediate. A missing object
+// is fine.
+Status delete_without_finalizers(const kube::Kubectl& k, const json& ref, const CancelToken& cancel);
+Action render_delete_without_finalizers(const kube::Kubectl& k, const std::string& what);
+
 // The inverse of a step that journaled `{"created": [refs]}` (absent_objects' answer): deletes
 // those, the last created first, and waits until they are gone (up to 5 minutes: a stuck
 // finalizer fails the compensation instead of hanging the rollback). With `strip_finalizers`,
-// each object's finalizers are removed first, so no controller acts on the deletion.
+// each goes through delete_without_finalizers, so no controller acts on the deletion.
 Status delete_created(const StepContext& ctx, const json& undo, bool strip_finalizers);
 std::vector<Action> render_delete_created(const StepContext& ctx, bool strip_finalizers);
 

@@ -3,7 +3,8 @@
 // inverse puts back exactly those and leaves fields others changed since alone. Its output is
 // those paths' values after the patch, never the whole object read back: the rest of the object
 // may hold what an earlier process of the run made secret (a HostedCluster's
-// restoreSnapshotURL), which this process's redactor may not know.
+// restoreSnapshotURL), which this process's redactor may not know. With `ignore_not_found`, a
+// missing object is nothing to do (a rollback that pauses what may be gone).
 #include "engine/kube/patch_undo.h"
 #include "engine/steps/kube_steps.h"
 
@@ -65,9 +66,14 @@ StepResult run(StepContext& ctx) {
   PatchArgs a = args_of(ctx);
   const std::string what = "patch " + a.object + k.where();
   json prior;
-  if (r.status = k.run_json({"get", a.object}, ctx.cancel, "read " + a.object + k.where(), &prior); !r.status.ok()) {
+  r.status = k.run_json({"get", a.object}, ctx.cancel, "read " + a.object + k.where(), &prior);
+  if (r.status.error_class() == ErrorClass::kNotFound && ctx.arg("ignore_not_found", false) == json(true)) {
+    ctx.log(a.object + k.where() + " is not there: nothing to patch (ignore_not_found)");
+    r.status = Status::Ok();
+    r.outputs["patched"] = json::object();
     return r;
   }
+  if (!r.status.ok()) return r;
   json paths = kube::touched_paths(prior, a.type == "merge" ? a.body : json(), a.type == "json" ? a.body : json());
   ctx.save_undo({{"object", a.object}, {"paths", paths}});
   std::vector<std::string> args = patch_args(a.object, a.type, a.body);

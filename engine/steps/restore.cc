@@ -4,13 +4,14 @@
 // object that already exists gets: `skip`, `fail` (unless it is what this step restores, so a
 // re-run after a crash goes on), or `replace` (server-side apply, forced).
 //
-// Before creating anything the step journals which objects do not exist yet; the inverse deletes
-// those and only those, finalizers removed first. The restored objects are copies: the cloud
+// Owner references, finalizers and server-set metadata never carry over (kube_step::
+// drop_foreign_metadata). Before creating anything the step journals which objects do not exist
+// yet; the inverse deletes those and only those, each without its finalizers and only if no
+// controller put one back meanwhile (kube_step::delete_without_finalizers). The restored objects are copies: the cloud
 // resources they name (instances, load balancers, DNS) still belong to the source, and a
 // controller on the destination acting on their deletion would tear those down.
 #include <algorithm>
-#include <fstream>
-#include <sstream>
+#include <ctime>
 
 #include "engine/steps/kube_steps.h"
 
@@ -21,36 +22,8 @@ using kube_step::kubectl_for;
 using kube_step::label;
 using kube_step::str;
 
-// `from` is a backup step (its outputs or its files), a file, or a list of those, nested.
-void collect_files(const json& from, std::vector<std::string>* files) {
-  if (from.is_string()) {
-    files->push_back(from.get<std::string>());
-  } else if (from.is_object() && from.contains("files")) {
-    collect_files(from["files"], files);
-  } else if (from.is_array()) {
-    for (const json& f : from) collect_files(f, files);
-  }
-}
-
-Status read_objects(StepContext& ctx, std::vector<json>* objects) {
-  std::vector<std::string> files;
-  collect_files(ctx.arg("from", json::array()), &files);
-  for (const std::string& file : files) {
-    std::ifstream in(file);
-    if (!in) return Status::NotFound("restore: cannot read the backup file " + file);
-    json o = json::parse(in, nullptr, false);
-    if (!o.is_object() || !o.contains("kind")) return Status::Invalid("restore: " + file + " holds no object");
-    if (o.value("kind", "") == "Secret" && o.contains("data")) {
-      for (const auto& [k, v] : o["data"].items()) {
-        if (v.is_string()) ctx.taint(v.get<std::string>());
-      }
-    }
-    objects->push_back(std::move(o));
-  }
-  return Status::Ok();
-}
-
 void transform(const StepContext& ctx, json* o) {
+  kube_step::drop_foreign_metadata(o);  // a backup from before that rule, or one made by hand
   if (std::string ns = str(ctx, "namespace"); !ns.empty()) (*o)["metadata"]["namespace"] = ns;
   const json set = ctx.arg("set", json::object());  // items() of a temporary would dangle
   for (const auto& [path, value] : set.items()) (*o)[kube_step::dotted_path(path)] = value;
@@ -58,6 +31,16 @@ void transform(const StepContext& ctx, json* o) {
     json::json_pointer p = kube_step::dotted_path(path.get<std::string>());
     if (!p.empty() && o->contains(p)) o->at(p.parent_pointer()).erase(p.back());
   }
+}
+
+// Now, as the API server writes times: what a later step compares a heartbeat with.
+std::string utc_now_rfc3339() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 // Kinds in `kind_order` first, in that order; the rest after, as they came.
@@ -86,7 +69,11 @@ StepResult run(StepContext& ctx) {
   StepResult r;
   kube::Kubectl k = kubectl_for(ctx);
   std::vector<json> objects;
-  if (r.status = read_objects(ctx, &objects); !r.status.ok()) return r;
+  if (r.status = kube_step::read_backup_objects(ctx, ctx.arg("from", json::array()), &objects); !r.status.ok()) {
+    r.status = Status::Error(r.status.error_class(), "restore: " + r.status.message());
+    return r;
+  }
+  const std::string restored_at = utc_now_rfc3339();
   for (json& o : objects) transform(ctx, &o);
   order(ctx, &objects);
   const std::string on_exists = str(ctx, "on_exists").empty() ? "fail" : str(ctx, "on_exists");
@@ -123,6 +110,7 @@ StepResult run(StepContext& ctx) {
     applied.push_back(label(o));
   }
   r.outputs["applied"] = applied;
+  r.outputs["restored_at"] = restored_at;
   return r;
 }
 
