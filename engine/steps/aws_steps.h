@@ -1,4 +1,4 @@
-// Step types over the AWS backend (engine/aws): `upload`, `presign`, `dns_wait`, and what they
+// Step types over the AWS backend (engine/aws): `upload`, `presign`, `dns_wait`, `s3_check`, and what they
 // share: settings from the run and the step, credentials tainted as secrets, AWS errors as the
 // engine's error classes, retries that sleep on the run's clock and stop on its cancel token.
 #pragma once
@@ -16,6 +16,7 @@ namespace ferry::engine {
 StepImpl upload_step();    // upload.cc
 StepImpl presign_step();   // presign.cc
 StepImpl dns_wait_step();  // dns_wait.cc
+StepImpl s3_check_step();  // s3_check.cc
 
 namespace aws_step {
 

@@ -77,6 +77,14 @@ StepResult run(StepContext& ctx) {
                           std::chrono::system_clock::now().time_since_epoch()).count();
   std::string url;
   if (r.status = sign(ctx, a, config, now, &url); !r.status.ok()) return r;
+  if (const int64_t max = ctx.arg("max_length", 0).get<int64_t>(); max > 0 && static_cast<int64_t>(url.size()) > max) {
+    r.status = Status::Failed("the presigned URL for " + aws::s3_url(a.loc) + " is " + std::to_string(url.size()) +
+                              " characters, over max_length " + std::to_string(max) +
+                              (config.credentials.session_token.empty()
+                                   ? std::string()
+                                   : " (the session token makes it long: presign with long-lived credentials)"));
+    return r;
+  }
   if (url.size() > aws::kRestoreSnapshotUrlMax) {
     ctx.log("warning: the presigned URL for " + aws::s3_url(a.loc) + " is " + std::to_string(url.size()) +
             " characters; a HostedCluster's restoreSnapshotURL takes at most 1024" +

@@ -17,6 +17,7 @@ const StepImpl* find_step_impl(const std::string& type) {
       upload_step(),
       presign_step(),
       dns_wait_step(),
+      s3_check_step(),
       patch_step(),
       scale_step(),
       create_step(),
@@ -26,6 +27,7 @@ const StepImpl* find_step_impl(const std::string& type) {
       apply_step(),
       backup_step(),
       restore_step(),
+      assert_step(),
   };
   for (const StepImpl& impl : impls) {
     if (impl.type == type) return &impl;

@@ -1,7 +1,13 @@
 // `wait`: poll until a condition holds, every `interval`, on the run's clock (so the step's
-// timeout and Ctrl-C end it). Three forms: `probe` (a local command that exits 0 when done),
-// `object` (a JSONPath equals a value, a condition is True, the object exists or is gone) and
-// `count` (at least N objects of a kind match). JSONPaths are kubectl's own (`-o jsonpath`).
+// timeout and Ctrl-C end it). Four forms: `probe` (a local command that exits 0 when done),
+// `object` (a JSONPath equals a value, a condition is True, the object exists or is gone),
+// `count` (at least N objects of a kind match) and `max_count` (at most N match: 0 waits until
+// the pods of a stopped Deployment are gone). Counted objects can be required to carry a time
+// (`time_jsonpath`) later than `newer_than`: a Node's heartbeat newer than a restore, not the
+// stale Ready a restored etcd still holds. JSONPaths are kubectl's own (`-o jsonpath`).
+#include <ctime>
+#include <optional>
+
 #include "engine/run/subprocess.h"
 #include "engine/steps/kube_steps.h"
 #include "engine/steps/local_steps.h"
@@ -24,13 +30,30 @@ std::string expected(const StepContext& ctx) {
   return v.is_string() ? v.get<std::string>() : v.dump();
 }
 
-bool counting(const StepContext& ctx) { return !ctx.arg("count").is_null(); }
+bool at_most(const StepContext& ctx) { return !ctx.arg("max_count").is_null(); }
+bool counting(const StepContext& ctx) { return !ctx.arg("count").is_null() || at_most(ctx); }
+bool timed(const StepContext& ctx) { return !str(ctx, "time_jsonpath").empty(); }
+
+// Seconds since the epoch of an RFC 3339 UTC time ("2026-12-06T16:10:37Z", fractions allowed);
+// nullopt for anything else.
+std::optional<std::time_t> utc_seconds(const std::string& text) {
+  std::tm tm{};
+  const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (end == nullptr) return std::nullopt;
+  if (*end == '.') {
+    ++end;
+    while (*end >= '0' && *end <= '9') ++end;
+  }
+  if (std::string(end) != "Z") return std::nullopt;
+  return timegm(&tm);
+}
 
 std::vector<std::string> poll_args(const StepContext& ctx) {
   if (counting(ctx)) {
     std::vector<std::string> args = {"get", str(ctx, "kind")};
     if (std::string sel = str(ctx, "selector"); !sel.empty()) args.insert(args.end(), {"-l", sel});
     std::string each = str(ctx, "jsonpath").empty() ? "{.metadata.name}" : braced(str(ctx, "jsonpath"));
+    if (timed(ctx)) each += "{\"\\t\"}" + braced(str(ctx, "time_jsonpath"));
     args.push_back("-o=jsonpath={range .items[*]}" + each + "{\"\\n\"}{end}");
     return args;
   }
@@ -45,9 +68,11 @@ std::vector<std::string> poll_args(const StepContext& ctx) {
 
 std::string goal(const StepContext& ctx) {
   if (counting(ctx)) {
-    std::string g = "at least " + ctx.arg("count").dump() + " " + str(ctx, "kind");
+    std::string g = at_most(ctx) ? "at most " + ctx.arg("max_count").dump() : "at least " + ctx.arg("count").dump();
+    g += " " + str(ctx, "kind");
     if (!str(ctx, "selector").empty()) g += " matching " + str(ctx, "selector");
     if (!str(ctx, "jsonpath").empty()) g += " with " + str(ctx, "jsonpath") + " = " + expected(ctx);
+    if (timed(ctx)) g += " and " + str(ctx, "time_jsonpath") + " later than " + str(ctx, "newer_than");
     return g;
   }
   const std::string object = str(ctx, "object");
@@ -60,16 +85,31 @@ std::string goal(const StepContext& ctx) {
 bool holds(const StepContext& ctx, const std::string& out, std::string* seen) {
   if (counting(ctx)) {
     int64_t n = 0;
+    int64_t stale = 0;
     size_t start = 0;
     const bool filter = !str(ctx, "jsonpath").empty();
+    const std::optional<std::time_t> since = utc_seconds(str(ctx, "newer_than"));
     while (start < out.size()) {
       size_t nl = out.find('\n', start);
       if (nl == std::string::npos) nl = out.size();
-      if (!filter || out.substr(start, nl - start) == expected(ctx)) ++n;
+      std::string value = out.substr(start, nl - start);
       start = nl + 1;
+      if (timed(ctx)) {
+        const size_t tab = value.find('\t');
+        const std::optional<std::time_t> at = utc_seconds(tab == std::string::npos ? "" : value.substr(tab + 1));
+        value = value.substr(0, tab);
+        if (filter && value != expected(ctx)) continue;
+        if (!at || !since || *at <= *since) {
+          ++stale;
+          continue;
+        }
+      } else if (filter && value != expected(ctx)) {
+        continue;
+      }
+      ++n;
     }
-    *seen = std::to_string(n) + " match";
-    return n >= ctx.arg("count").get<int64_t>();
+    *seen = std::to_string(n) + " match" + (stale ? " (" + std::to_string(stale) + " more with an older time)" : "");
+    return at_most(ctx) ? n <= ctx.arg("max_count").get<int64_t>() : n >= ctx.arg("count").get<int64_t>();
   }
   const bool absent = out.find_first_not_of(" \n") == std::string::npos;
   if (ctx.arg("exists", true) == json(false) && str(ctx, "jsonpath").empty() && str(ctx, "condition").empty()) {
@@ -144,6 +184,11 @@ std::vector<Action> render(const StepContext& ctx) {
 
 StepResult run(StepContext& ctx) {
   StepResult r;
+  if (timed(ctx) && !utc_seconds(str(ctx, "newer_than"))) {
+    r.status = Status::Invalid("newer_than: expected an RFC 3339 UTC time like 2026-12-06T16:10:37Z, got '" +
+                               str(ctx, "newer_than") + "'");
+    return r;
+  }
   if (ctx.arg("probe").is_null()) return wait_cluster(ctx);
   auto interval = dsl::parse_duration(ctx.arg("interval", "10s").get<std::string>()).value_or(10'000);
   ProcessSpec spec;
