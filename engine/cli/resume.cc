@@ -82,8 +82,8 @@ Command rollback_command() {
           "ferry rollback DIR [--var NAME=VALUE]... [--yes]",
           "Undoes the run in DIR, finished or not: the rollback of each completed step (automatic,\n"
           "or the plan's rollback block) runs in reverse completion order, from the undo data the\n"
-          "journal kept. A failing compensation is reported and the rest still run; run it again to\n"
-          "retry what failed.",
+          "journal kept. A failing compensation stops the rollback (what was done before it stays);\n"
+          "run it again, once the cause is fixed, to go on from there.",
           options,
           run_rollback};
 }

@@ -36,6 +36,15 @@ void maybe_crash(const std::string& where) {
   raise(SIGKILL);
 }
 
+// The same for failures: FERRY_TEST_FAIL="STEP" makes STEP's attempt fail for good once it has
+// run (it took effect, as the worst real failure does), so the e2e tests can fail a migration at
+// any step and check what the rollback leaves. Never set outside tests.
+Status maybe_fail(const std::string& id, Status s) {
+  static const char* spec = std::getenv("FERRY_TEST_FAIL");
+  if (!spec || id != spec || !s.ok()) return s;
+  return Status::Failed("injected failure (FERRY_TEST_FAIL=" + id + ")");
+}
+
 bool is_done(StepState s) { return s == StepState::kSucceeded || s == StepState::kSkipped; }
 
 class RealRunner : public StepRunner {
@@ -305,6 +314,7 @@ struct Executor::Impl {
         watched.erase(id);
       }
       maybe_crash(id + ":after");
+      result.status = maybe_fail(id, result.status);
       if (result.status.ok()) {
         succeed(step, result.outputs, first + attempt - 1, quiet);
         maybe_crash(id + ":done");
@@ -710,8 +720,16 @@ struct Executor::Impl {
       }
     }
     std::sort(order.rbegin(), order.rend());
+    // A failed compensation stops the rollback: what comes after it in reverse order was done
+    // before it, and undoing it now may be unsafe (the stock plans unpause the source only after
+    // the destination is known to be inert). `ferry rollback DIR` goes on from there.
     bool all_ok = true;
+    json not_undone = json::array();
     for (const auto& [seq, id] : order) {
+      if (!all_ok) {
+        not_undone.push_back(id);
+        continue;
+      }
       const dsl::IrStep& step = ir.steps.at(id);
       std::optional<json> undo;
       {
@@ -736,7 +754,9 @@ struct Executor::Impl {
     }
     std::lock_guard lock(mu);
     RunResult result = all_ok ? RunResult::kRolledBack : RunResult::kRollbackFailed;
-    record("run_ended", {{"result", run_result_name(result)}});
+    json ended = {{"result", run_result_name(result)}};
+    if (!not_undone.empty()) ended["not_undone"] = not_undone;
+    record("run_ended", ended);
     return result;
   }
 };

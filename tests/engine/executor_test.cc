@@ -46,6 +46,16 @@ struct Harness {
     return r;
   }
 
+  // `ferry rollback` of the run so far: an executor that starts from its state.
+  RunResult rollback(const dsl::Ir& ir) {
+    auto runner = real_runner();
+    Executor ex(ir, options, services, real_clock(), redactor, *runner, nullptr,
+                [this](const std::string& e, const json& f) { events.emplace_back(e, f); }, state);
+    RunResult r = ex.rollback(CancelToken{}, "rollback asked for");
+    state = ex.state();
+    return r;
+  }
+
   size_t index_of(const std::vector<std::string>& v, const std::string& id) {
     return std::find(v.begin(), v.end(), id) - v.begin();
   }
@@ -247,7 +257,7 @@ TEST(Executor, RollsBackCompletedStepsInReverseCompletionOrder) {
   EXPECT_EQ(h.state.steps["a"].undo_state, UndoState::kDone);
 }
 
-TEST(Executor, AFailingCompensationIsReportedAndTheRestStillRun) {
+TEST(Executor, AFailingCompensationStopsTheRollbackAndARollbackGoesOnFromThere) {
   Harness h;
   dsl::Ir ir = compile_text(R"(plan "p" {
     on_failure = "rollback"
@@ -261,11 +271,22 @@ TEST(Executor, AFailingCompensationIsReportedAndTheRestStillRun) {
   h.script.failures["boom"] = {ErrorClass::kFailed};
   h.script.inverse_fails["b"] = ErrorClass::kConflict;
   ASSERT_EQ(h.run(ir), RunResult::kRollbackFailed);
-  EXPECT_EQ(h.script.compensated, (std::vector<std::string>{"c", "a"}));
+  // `a` was done before `b`: it is not undone while `b` is not.
+  EXPECT_EQ(h.script.compensated, (std::vector<std::string>{"c"}));
   EXPECT_EQ(h.state.steps["b"].undo_state, UndoState::kFailed);
+  EXPECT_NE(h.state.steps["a"].undo_state, UndoState::kDone);
   auto failed = h.events_named("compensation_failed");
   ASSERT_EQ(failed.size(), 1u);
   EXPECT_EQ(failed[0]["class"], "conflict");
+  auto ended = h.events_named("run_ended");
+  ASSERT_FALSE(ended.empty());
+  EXPECT_EQ(ended.back()["not_undone"], json::array({"a"})) << ended.back().dump();
+
+  // Once the cause is fixed, a rollback of the same run undoes `b`, then `a`.
+  h.script.inverse_fails.clear();
+  h.script.compensated.clear();
+  ASSERT_EQ(h.rollback(ir), RunResult::kRolledBack);
+  EXPECT_EQ(h.script.compensated, (std::vector<std::string>{"b", "a"}));
 }
 
 TEST(Executor, OnFailureStopLeavesCompletedStepsAlone) {
