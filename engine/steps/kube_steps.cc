@@ -254,15 +254,19 @@ Status api_path_of(const kube::Kubectl& k, const json& ref, const CancelToken& c
   for (std::string line; std::getline(lines, line);) {
     std::istringstream words(line);
     std::vector<std::string> w{std::istream_iterator<std::string>(words), std::istream_iterator<std::string>()};
-    // NAME [SHORTNAMES] APIVERSION NAMESPACED KIND
-    if (w.size() < 4 || w.back() != kind || w[w.size() - 3] != api_version) continue;
+    // NAME [SHORTNAMES] APIVERSION NAMESPACED KIND; the object's own version goes in the path
+    // (any version the server serves will do, and it may not be the preferred one listed).
+    if (w.size() < 4 || w.back() != kind || w[w.size() - 3].substr(0, w[w.size() - 3].rfind('/') + 1) !=
+                                                 api_version.substr(0, api_version.rfind('/') + 1)) {
+      continue;
+    }
     const json md = ref.value("metadata", json::object());
     *path = (group.empty() ? "/api/" : "/apis/") + api_version;
     if (w[w.size() - 2] == "true") *path += "/namespaces/" + md.value("namespace", k.target().ns);
     *path += "/" + w.front() + "/" + md.value("name", "");
     return Status::Ok();
   }
-  return Status::NotFound("the cluster serves no " + kind + " in " + api_version + k.where());
+  return Status::NotFound("the cluster serves no " + kind + " in API group " + (group.empty() ? "core" : group) + k.where());
 }
 
 }  // namespace
