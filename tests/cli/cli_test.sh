@@ -30,7 +30,7 @@ expect missing-vars-file 2 "$ferry" check "$plan" --vars-file "$work/nope.env"
 expect bad-var 2 "$ferry" check "$plan" "${vars[@]}" --var novalue
 
 expect check-ok 0 "$ferry" check "$plan" "${vars[@]}"
-contains check-ok "ok: plan 'controlplane': 28 steps in 3 phases" "$out"
+contains check-ok "ok: plan 'controlplane': 49 steps in 4 phases" "$out"
 expect check-json 0 "$ferry" check "$plan" "${vars[@]}" --output json
 contains check-json '"ok": true' "$out"
 contains check-json '"hash": "' "$out"
@@ -52,7 +52,7 @@ contains check-var-value "'Huge' is not one of \"SingleReplica\", \"HighlyAvaila
 
 expect graph-dot 0 "$ferry" graph "$plan" "${vars[@]}"
 contains graph-dot 'subgraph "cluster_0"' "$out"
-contains graph-dot '"pause.hostedcluster" -> "pause.control_plane";' "$out"
+contains graph-dot '"pause.hostedcontrolplane_paused" -> "pause.control_plane";' "$out"
 expect graph-mermaid 0 "$ferry" graph "$plan" "${vars[@]}" --format mermaid
 contains graph-mermaid "flowchart LR" "$out"
 expect graph-bad-format 2 "$ferry" graph "$plan" "${vars[@]}" --format png

@@ -35,13 +35,13 @@ contains twin "no semantic difference" "$out"
 
 # The two stock plans: the NodePool variant adds steps, params and deletes.
 expect stock 1 "$ferry" diff "$cp" "$np" "${vars[@]}"
-contains stock "+ nodes.ready (wait, phase restore, from template hypershift.wait_for_nodes)" "$out"
+contains stock "+ restored.restored_nodepools (restore, phase restore, from template hypershift.restore)" "$out"
 contains stock "+ nodepools: list(string) = [\"jdoe-hosted-workers\"]" "$out"
 contains stock "! new destructive step 'removed.nodepool[jdoe-hosted-workers]'" "$out"
 lacks stock "$(printf '\033[')" "$out"  # not a terminal: no colors
 expect stock-markdown 1 "$ferry" diff "$cp" "$np" "${vars[@]}" --output markdown
 contains stock-markdown "<summary>Details</summary>" "$out"
-contains stock-markdown "| + | \`nodes.ready\` | wait | restore |" "$out"
+contains stock-markdown "| + | \`restored.restored_nodepools\` | restore | restore |" "$out"
 expect stock-json 1 "$ferry" diff "$cp" "$np" "${vars[@]}" --output json
 contains stock-json '"ferry_diff": 1' "$out"
 contains stock-json '"equal": false' "$out"

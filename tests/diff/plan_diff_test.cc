@@ -48,7 +48,7 @@ TEST(PlanDiff, NodePoolPlanAddsToTheControlPlanePlan) {
     EXPECT_EQ(p.kind, NamedChange::Kind::Added) << p.name;
     params.insert(p.name);
   }
-  EXPECT_EQ(params, (std::set<std::string>{"node_pool_replicas", "nodepools"}));
+  EXPECT_EQ(params, (std::set<std::string>{"nodepools"}));
   ASSERT_FALSE(diff.plan.empty());
   EXPECT_EQ(diff.plan.front().path, "description");
   // The steps the templates now give NodePool work to are changed, attributed to the template.
