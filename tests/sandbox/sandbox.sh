@@ -6,7 +6,7 @@
 #   tests/sandbox/sandbox.sh start DIR     # prints the env file to source
 #   tests/sandbox/sandbox.sh stop DIR
 #
-# SANDBOX_CONTROLLERS (none by default, or all, or a comma list) runs the controller models;
+# SANDBOX_CONTROLLERS (all by default, or none, or a comma list) runs the controller models;
 # DIR/shared is what the clusters share (the fake cloud's ledger, the hosted cluster's API).
 # DIR/env then holds MGMT_KUBECONFIG, MGMT2_KUBECONFIG and HC_KUBECONFIG (the names the procedure
 # and plans/example.env use), and SOURCE_ETCDCTL_ARGS when a real etcd backs the source's etcd pods. The CRDs are read from $FERRY_CRDS, default ../shared/testdata/crds
@@ -65,7 +65,7 @@ case "$cmd" in
       # their reconcile latencies.
       role=management
       [[ "$name" == hosted ]] && role=hosted
-      extra+=(--controllers "${SANDBOX_CONTROLLERS:-none}" --cluster-role "$role")
+      extra+=(--controllers "${SANDBOX_CONTROLLERS:-all}" --cluster-role "$role")
       for l in ${SANDBOX_LATENCY:-}; do extra+=(--latency "$l"); done
       # with etcd installed: a real etcd behind the source's etcd pods, and a simulated HyperShift
       # restore (from restoreSnapshotURL) on the destination. SANDBOX_ETCD=0 turns that off;
