@@ -13,6 +13,8 @@
 #   nodepool-ha    plans/controlplane-nodepool.ferry, HighlyAvailable, a private cluster: the
 #                  same, the machines and NodePools moved with their instances untouched, every
 #                  etcd member in one cluster, the AWSEndpointServices' finalizers no obstacle
+#   preflight      the source marked for destruction (cleanup-cloud-resources): the preflight
+#                  refuses, saying what to fix, and nothing changed on any cluster or in the cloud
 #   refused        the NodePool plan with the destination refusing the HostedCluster: the saga
 #                  rolls back both clusters; the source runs as before, the destination is empty
 #   restore-faults a failure injected after each step of the restore phase (FERRY_TEST_FAIL):
@@ -98,6 +100,23 @@ case "$scenario" in
     members=$(k "$MGMT2_KUBECONFIG" -n $CP exec etcd-0 -c etcd -- env ETCDCTL_API=3 /usr/bin/etcdctl \
       "${ETCD_TLS[@]}" member list 2>&1 | grep -c started)
     check np-dest-etcd-members [ "$members" = 3 ]
+    ;;
+  preflight)
+    start_sandbox SingleReplica
+    prepare
+    k "$MGMT_KUBECONFIG" -n clusters annotate hostedcluster $HC hypershift.openshift.io/cleanup-cloud-resources=true \
+      >/dev/null || { echo "cannot annotate" >&2; exit 1; }
+    before=$(k "$MGMT_KUBECONFIG" get hostedclusters,nodepools,deployments -A -o json | jq -S '[.items[] | {kind, name: .metadata.name, spec}]')
+    run=$work/run-preflight
+    expect preflight-refuses 1 "$ferry" apply plans/controlplane.ferry --run-dir "$run" --yes --var availability=SingleReplica
+    contains preflight-says-what "cleanup-cloud-resources: its control-plane operator would delete" "$out$err"
+    lacks preflight-nothing-rolled-back "rolling back" "$out$err"
+    after=$(k "$MGMT_KUBECONFIG" get hostedclusters,nodepools,deployments -A -o json | jq -S '[.items[] | {kind, name: .metadata.name, spec}]')
+    check preflight-source-unchanged [ "$before" = "$after" ]
+    expect preflight-destination-empty 0 k "$MGMT2_KUBECONFIG" get hostedclusters,namespaces -A -o name
+    lacks preflight-destination-empty-names "clusters" "$out"
+    check preflight-ledger-empty [ ! -s "$sandbox/shared/cloud-ledger.jsonl" ]
+    check preflight-nothing-started bash -c "! jq -e 'select(.event == \"step_started\" and (.step | startswith(\"checks.\") | not))' '$run/journal.jsonl' >/dev/null"
     ;;
   refused)
     start_sandbox HighlyAvailable
