@@ -10,17 +10,12 @@ namespace {
 using kube_step::kubectl_for;
 using kube_step::str;
 
-std::string braced(std::string path) {
-  if (path.empty() || path.front() != '{') path = "{" + path + "}";
-  return path;
-}
-
 std::string as_text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
 std::vector<std::string> get_args(const StepContext& ctx) {
   std::vector<std::string> args = {"get", str(ctx, "object"), "--ignore-not-found"};
   if (!str(ctx, "jsonpath").empty()) {
-    args.push_back("-o=jsonpath=" + braced(str(ctx, "jsonpath")));
+    args.push_back("-o=jsonpath=" + kube_step::braced_jsonpath(str(ctx, "jsonpath")));
   } else {
     args.insert(args.end(), {"-o", "name"});
   }

@@ -108,6 +108,11 @@ void collect_values(const json& node, const std::vector<std::string>& keys, size
 
 }  // namespace
 
+std::string braced_jsonpath(std::string path) {
+  if (path.empty() || path.front() != '{') path = "{" + path + "}";
+  return path;
+}
+
 json::json_pointer dotted_path(const std::string& path) {
   json::json_pointer p;
   for (const std::string& key : path_keys(path)) p /= key;

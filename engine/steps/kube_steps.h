@@ -25,6 +25,8 @@ namespace kube_step {
 kube::Kubectl kubectl_for(const StepContext& ctx);
 // The string field `name`, or "" when unset.
 std::string str(const StepContext& ctx, const std::string& name);
+// A JSONPath as kubectl's `-o jsonpath` takes it: `{.status.x}` from `.status.x` or `{.status.x}`.
+std::string braced_jsonpath(std::string path);
 // `spec.etcd.managed` as a JSON pointer (`/spec/etcd/managed`); a plan names paths with dots,
 // and a key that holds dots in brackets and quotes: `metadata.annotations["example.com/x"]`.
 json::json_pointer dotted_path(const std::string& path);

@@ -18,12 +18,6 @@ namespace {
 using kube_step::kubectl_for;
 using kube_step::str;
 
-// `{.status.x}` for kubectl from `.status.x` or `{.status.x}`.
-std::string braced(std::string path) {
-  if (path.empty() || path.front() != '{') path = "{" + path + "}";
-  return path;
-}
-
 // `equals` as kubectl's jsonpath prints it.
 std::string expected(const StepContext& ctx) {
   json v = ctx.arg("equals", "");
@@ -52,14 +46,14 @@ std::vector<std::string> poll_args(const StepContext& ctx) {
   if (counting(ctx)) {
     std::vector<std::string> args = {"get", str(ctx, "kind")};
     if (std::string sel = str(ctx, "selector"); !sel.empty()) args.insert(args.end(), {"-l", sel});
-    std::string each = str(ctx, "jsonpath").empty() ? "{.metadata.name}" : braced(str(ctx, "jsonpath"));
-    if (timed(ctx)) each += "{\"\\t\"}" + braced(str(ctx, "time_jsonpath"));
+    std::string each = str(ctx, "jsonpath").empty() ? "{.metadata.name}" : kube_step::braced_jsonpath(str(ctx, "jsonpath"));
+    if (timed(ctx)) each += "{\"\\t\"}" + kube_step::braced_jsonpath(str(ctx, "time_jsonpath"));
     args.push_back("-o=jsonpath={range .items[*]}" + each + "{\"\\n\"}{end}");
     return args;
   }
   std::vector<std::string> args = {"get", str(ctx, "object"), "--ignore-not-found"};
   if (!str(ctx, "jsonpath").empty()) {
-    args.push_back("-o=jsonpath=" + braced(str(ctx, "jsonpath")));
+    args.push_back("-o=jsonpath=" + kube_step::braced_jsonpath(str(ctx, "jsonpath")));
   } else {
     args.insert(args.end(), {"-o", "json"});
   }
