@@ -243,7 +243,9 @@ namespace {
 
 constexpr const char* kStripFinalizers = R"({"metadata":{"finalizers":null}})";
 const std::vector<std::string> kDeleteArgs = {"delete", "-f", "-", "--ignore-not-found", "--wait=true", "--timeout=5m"};
-constexpr int kStripDeleteRounds = 5;
+// A controller that re-adds its finalizer reacts within its own latency; each round is a new
+// chance to be quicker, and losing them all fails safe (nothing was deleted with a finalizer on).
+constexpr int kStripDeleteRounds = 10;
 
 // The API path of the object `ref` names (`/apis/G/V/namespaces/NS/PLURAL/NAME`): the plural
 // comes from the cluster's discovery (`kubectl api-resources`), as kubectl finds it itself.

@@ -30,7 +30,7 @@ expect missing-vars-file 2 "$ferry" check "$plan" --vars-file "$work/nope.env"
 expect bad-var 2 "$ferry" check "$plan" "${vars[@]}" --var novalue
 
 expect check-ok 0 "$ferry" check "$plan" "${vars[@]}"
-contains check-ok "ok: plan 'controlplane': 49 steps in 4 phases" "$out"
+contains check-ok "ok: plan 'controlplane': 50 steps in 4 phases" "$out"
 expect check-json 0 "$ferry" check "$plan" "${vars[@]}" --output json
 contains check-json '"ok": true' "$out"
 contains check-json '"hash": "' "$out"

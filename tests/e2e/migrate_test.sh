@@ -77,6 +77,7 @@ migrate() {  # migrate TAG PLAN AVAILABILITY [FIXTURE_ARGS]
   expect "$tag-apply" 0 "$ferry" apply "$plan" --run-dir "$run" --yes --var availability="$availability"
   local printed=$out$err
   contains "$tag-apply-done" "done: every step succeeded" "$printed"
+  [[ $printed == *"every step succeeded"* ]] || tail -n 15 <<<"$err"
   check_writes
   echo "plan's downtime window (scale to 0 .. Available on the destination): $(plan_downtime "$run") s"
   check_migrated "$tag" "$pki_before"
@@ -174,6 +175,7 @@ case "$scenario" in
       check "crash[$point]-killed" [ "$status" = 137 ]
     done
     expect crash-resume-finishes 0 "$ferry" resume "$run" --yes
+    [[ $out$err == *"every step succeeded"* ]] || tail -n 15 <<<"$err"
     contains crash-done "every step succeeded" "$out$err"
     check_writes
     echo "plan's downtime window (scale to 0 .. Available, with the kills): $(plan_downtime "$run") s"
