@@ -22,6 +22,19 @@ FIXTURES = os.path.join(HERE, "fixtures")
 KUBECTL = shutil.which("kubectl")
 
 
+def poll(fn, timeout, interval=0.2):
+    """Calls fn() until it returns something truthy or `timeout` seconds pass. Returns
+    (that value, or None on a timeout; the last value fn returned), for the caller's message."""
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        last = fn()
+        if last:
+            return last, last
+        time.sleep(interval)
+    return None, last
+
+
 class Sim:
     """One apisim.py process with its own state dir, port and kubeconfig."""
 

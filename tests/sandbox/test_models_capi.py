@@ -45,13 +45,9 @@ class ModelTestCase(simtest.SimTestCase):
         return json.loads(self.ok(*args))["items"]
 
     def wait_for(self, what, fn, timeout=TIMEOUT):
-        deadline = time.time() + timeout
-        last = None
-        while time.time() < deadline:
-            last = fn()
-            if last:
-                return last
-            time.sleep(0.2)
+        got, last = simtest.poll(fn, timeout)
+        if got:
+            return got
         with open(self.sim.log.name) as f:
             tail = f.read()[-3000:]
         self.fail("timed out after %ss waiting for %s (last: %r)\n--- apisim log tail:\n%s" % (timeout, what, last, tail))

@@ -15,6 +15,7 @@ import time
 import unittest
 
 import simetcd
+import simtest
 from controllers.shared import Shared
 from simtest import CRDS, HERE, KUBECTL, Sim, needs
 
@@ -32,13 +33,9 @@ def ts(s):
 
 
 def wait_for(what, fn, timeout=TIMEOUT, interval=0.2):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(interval)
+    got, last = simtest.poll(fn, timeout, interval)
+    if got:
+        return got
     raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
 
 

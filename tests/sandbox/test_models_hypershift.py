@@ -16,10 +16,9 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import unittest
 
-from simtest import CRDS, KUBECTL, Sim, needs
+from simtest import CRDS, KUBECTL, Sim, needs, poll
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -108,13 +107,9 @@ class ModelTest(unittest.TestCase):
 
     def until(self, what, fn, timeout=60, sim=None):
         """Polls fn() until it returns something truthy; returns it."""
-        deadline = time.time() + timeout
-        last = None
-        while time.time() < deadline:
-            last = fn()
-            if last:
-                return last
-            time.sleep(0.2)
+        got, last = poll(fn, timeout)
+        if got:
+            return got
         self.fail("timed out waiting for %s (last: %r)%s" % (what, last, "\n--- apisim log:\n" + self.log(sim) if sim else ""))
 
     def wait(self, sim, *args, timeout="60s"):
