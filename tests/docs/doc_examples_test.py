@@ -21,7 +21,7 @@ checks is how a page starts to lie.
 
 Commands see a fixed environment: HOME=/home/jdoe and USER=jdoe (the page's example user), no
 FERRY_PATH, no AWS_REGION. In outputs, the temporary directory (followed by '/') is removed,
-the source tree SOURCE_DIR is shown as /work/main, the checkout the page was written in, and
+the source tree SOURCE_DIR is shown as /home/jdoe/ferry, a checkout path no machine needs to have, and
 the installed stdlib (--installed-stdlib) as /usr/local/share/ferry/stdlib, its default place.
 """
 import argparse
@@ -36,7 +36,7 @@ import tempfile
 
 MARKER = re.compile(r"^<!--\s*(file|fragment):\s*(\S+)\s*-->\s*$")
 FENCE = re.compile(r"^```(\S*)\s*$")
-DOC_ROOT = "/work/main"
+DOC_ROOT = "/home/jdoe/ferry"
 DOC_INSTALLED_STDLIB = "/usr/local/share/ferry/stdlib"
 
 # Names the phase fragments of docs/language.md use; a fragment that needs more should be a file.
@@ -207,7 +207,7 @@ class Runner:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--ferry", required=True, help="the ferry binary")
-    parser.add_argument("--root", required=True, help="the source tree (shown as /work/main)")
+    parser.add_argument("--root", required=True, help="the source tree (shown as /home/jdoe/ferry)")
     parser.add_argument("--installed-stdlib", default="", help="where ferry was built to find the installed stdlib")
     parser.add_argument("--keep", action="store_true", help="keep the example directory")
     parser.add_argument("page")
