@@ -464,10 +464,12 @@ class TestHostedAPI(ModelTest):
         entry = self.until("hosted-api entry", lambda: self.hosted_api().get("source"), sim=src)
         self.assertEqual(entry["etcd"]["endpoint"], src.info["etcd"]["endpoint"])
         self.assertIsNone(entry["restored_from"])
-        docs = self.until("OIDC documents", lambda: Cloud(Shared(self.shared_dir), "t", "t").list("oidc_document"))
-        self.assertEqual(sorted(docs), [INFRA + "/.well-known/openid-configuration", INFRA + "/openid/v1/jwks"])
+        # the operator puts the documents one at a time and adds its finalizer after the last
+        # (reconcileAWSOIDCDocuments), so the finalizer is when both must be there
         self.until("OIDC finalizer", lambda: "hypershift.io/aws-oidc-discovery" in
                    self.get(src, "-n", NS, "hc", HC)["metadata"]["finalizers"])
+        docs = Cloud(Shared(self.shared_dir), "t", "t").list("oidc_document")
+        self.assertEqual(sorted(docs), [INFRA + "/.well-known/openid-configuration", INFRA + "/openid/v1/jwks"])
         self.ok(src, "-n", NS, "patch", "hc", HC, "--type=merge", "-p", '{"spec":{"pausedUntil":"true"}}')
         self.wait(src, "-n", CP, "--for=jsonpath={.spec.pausedUntil}=true", "hcp/" + HC)
         self.ok(src, "-n", CP, "scale", "deploy/kube-apiserver", "--replicas=0")
