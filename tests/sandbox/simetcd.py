@@ -32,10 +32,17 @@ POD_FILES = {"ca.crt": ["etc/etcd/tls/etcd-ca/ca.crt", "etc/etcd/tls/client/etcd
              "client.key": ["etc/etcd/tls/client/etcd-client.key"]}
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_ports(n):
+    """n distinct free loopback ports: all bound at once (one at a time, the kernel may hand the
+    same port out twice, and two etcd members then share a peer URL)."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 class EtcdManager:
@@ -75,7 +82,7 @@ class EtcdManager:
     def start(self, name, data_dir=None, restored_from=None):
         """Starts an etcd; with restored_from, from `etcdctl snapshot restore` of that file first.
         Returns (client port, error text or None)."""
-        client, peer = free_port(), free_port()
+        client, peer = free_ports(2)
         data_dir = data_dir or os.path.join(self.dir, name)
         peer_url = "http://127.0.0.1:%d" % peer
         env = dict(os.environ, ETCDCTL_API="3")
@@ -125,6 +132,25 @@ class EtcdManager:
         rewrites.update({"localhost:2379": "localhost:%d" % port, "127.0.0.1:2379": "127.0.0.1:%d" % port})
         ann["apisim.ferry.dev/arg-rewrites"] = json.dumps(rewrites, sort_keys=True)
         ann["apisim.ferry.dev/etcd-endpoint"] = "https://localhost:%d" % port
+
+    def stop_under(self, root):
+        """Stops every etcd whose data dir is under `root` and removes `root` (a volume deleted)."""
+        with self.lock:
+            mine = [p for p in self.procs if any(str(a).startswith(root + os.sep) for a in p.args)]
+            self.procs = [p for p in self.procs if p not in mine]
+        for p in mine:
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGTERM)
+                except OSError:
+                    pass
+        for p in mine:
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+        shutil.rmtree(root, ignore_errors=True)
 
     def stop_all(self):
         with self.lock:

@@ -4,7 +4,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -120,12 +119,6 @@ def needs(condition, why):
             raise AssertionError(why)
         return failing
     return decorate
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @needs(KUBECTL, "kubectl is not installed (the sandbox tests need the real kubectl)")

@@ -13,7 +13,8 @@ import time
 import unittest
 import urllib.request
 
-from simtest import CRD_TESTS, CRDS, KUBECTL, Sim, SimTestCase, free_port, needs
+from simetcd import free_ports
+from simtest import CRD_TESTS, CRDS, KUBECTL, Sim, SimTestCase, needs
 
 HC = "jdoe-hosted"
 CP = "clusters-jdoe-hosted"
@@ -603,7 +604,7 @@ class TestExecEtcd(SimTestCase):
 
     @classmethod
     def start_etcd(cls, name, tls_dir=None):
-        client, peer = free_port(), free_port()
+        client, peer = free_ports(2)
         scheme = "https" if tls_dir else "http"
         args = ["/usr/bin/etcd", "--name", name, "--data-dir", os.path.join(cls.etcd_dir, name),
                 "--listen-client-urls", "%s://127.0.0.1:%d" % (scheme, client),

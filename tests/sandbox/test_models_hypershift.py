@@ -163,6 +163,29 @@ class TestWorkloads(ModelTest):
                       *TLS, "get", "/sandbox/key", "--print-value-only")
         self.assertEqual(out.strip(), "kept")
 
+    def test_a_statefulset_pods_volume_goes_with_its_namespace(self):
+        # PVCs are namespaced: a StatefulSet pod re-created keeps its volume (here an
+        # apisim.ferry.dev/* annotation), one in a namespace deleted and made again starts empty
+        src = self.sim(controllers="workloads", latencies=["--latency", "workloads=0.2"])
+        sts = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db", "namespace": "pvc-test"},
+               "spec": {"replicas": 1, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}},
+                        "template": {"metadata": {"labels": {"app": "db"}},
+                                     "spec": {"containers": [{"name": "db", "image": "db"}]}}}}
+        self.ok(src, "create", "namespace", "pvc-test")
+        self.ok(src, "create", "-f", "-", input=sts)
+        self.until("db-0", lambda: self.get(src, "-n", "pvc-test", "pod", "db-0"))
+        self.ok(src, "-n", "pvc-test", "annotate", "pod", "db-0", "apisim.ferry.dev/volume=data")
+        self.ok(src, "-n", "pvc-test", "scale", "sts/db", "--replicas=0")
+        self.until("db-0 gone", lambda: self.get(src, "-n", "pvc-test", "pod", "db-0") is None)
+        self.ok(src, "-n", "pvc-test", "scale", "sts/db", "--replicas=1")
+        self.until("db-0 again, with its volume", lambda: (self.get(src, "-n", "pvc-test", "pod", "db-0") or {})
+                   .get("metadata", {}).get("annotations", {}).get("apisim.ferry.dev/volume") == "data")
+        self.ok(src, "delete", "namespace", "pvc-test", "--timeout=60s")
+        self.ok(src, "create", "namespace", "pvc-test")
+        self.ok(src, "create", "-f", "-", input=sts)
+        pod = self.until("db-0 in the new namespace", lambda: self.get(src, "-n", "pvc-test", "pod", "db-0"))
+        self.assertNotIn("apisim.ferry.dev/volume", pod["metadata"].get("annotations") or {})
+
 
 class TestCPO(ModelTest):
     def test_scale_to_zero_undone_while_hcp_unpaused_and_kept_once_paused(self):

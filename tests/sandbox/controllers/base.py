@@ -147,6 +147,14 @@ class Controller(threading.Thread):
             obj = self.c.objects[t.key].get((ns if t.namespaced else "", name))
             return copy.deepcopy(obj) if obj is not None else None
 
+    def namespace_uid(self, ns):
+        """The uid of namespace `ns` now (None if there is none): what a PersistentVolumeClaim in it
+        lives as long as. Deleting a namespace deletes its PVCs (and a dynamically provisioned
+        volume with them); one made again under the same name starts with none."""
+        with self.c.cond:
+            obj = self.c.objects[self.c.type_for("", "namespaces").key].get(("", ns))
+            return obj["metadata"].get("uid") if obj is not None else None
+
     def list(self, t, ns=None, labels=None):
         """Objects of kind t (in ns, if given) whose labels include every pair of `labels`."""
         with self.c.cond:

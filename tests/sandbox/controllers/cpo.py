@@ -437,8 +437,13 @@ class ControlPlaneOperator(Controller):
                 self.log("%s: etcd pods without an etcd: start apisim with --etcd" % ns)
             return
         state = self.etcd.get(ns)
+        ns_uid = self.namespace_uid(ns)
+        if state is not None and state.get("ns_uid") != ns_uid:
+            # the namespace was deleted and made again: the etcd PVCs and their data went with it
+            mgr.stop_under(os.path.join(mgr.dir, "cpo-" + ns))
+            state = None
         if state is None or (not state.get("endpoints") and not state.get("error")):
-            state = self.start_etcd(mgr, ns, hcp)
+            state = dict(self.start_etcd(mgr, ns, hcp), ns_uid=ns_uid)
             self.etcd[ns] = state
         url = state.get("restored_from")
         for p in pods:
@@ -576,8 +581,8 @@ def start_cluster(mgr, ns, names, datas, snapshot):
     """A real multi-member etcd on this machine: every member restored from the same snapshot with
     the full --initial-cluster (what a correct restore does), or started empty. Returns (client
     ports, error)."""
-    peers = [simetcd.free_port() for _ in names]
-    clients = [simetcd.free_port() for _ in names]
+    ports = simetcd.free_ports(2 * len(names))
+    peers, clients = ports[:len(names)], ports[len(names):]
     member = ["%s-%s" % (ns, n) for n in names]
     initial = ",".join("%s=http://127.0.0.1:%d" % (m, p) for m, p in zip(member, peers))
     env = dict(os.environ, ETCDCTL_API="3")

@@ -88,7 +88,8 @@ class Workloads(Controller):
         self.deploy_t = cluster.type_for("apps", "deployments")
         self.sts_t = cluster.type_for("apps", "statefulsets")
         self.pod_t = cluster.type_for("", "pods")
-        # (namespace, pod name) -> the apisim.ferry.dev/* annotations a StatefulSet pod had
+        # (namespace, pod name) -> (the namespace's uid, the apisim.ferry.dev/* annotations a
+        # StatefulSet pod had): its PVC, gone with the namespace
         self.volumes = {}
         self.rand = random.Random()
 
@@ -160,7 +161,9 @@ class Workloads(Controller):
         md = {"name": name, "namespace": w["metadata"]["namespace"], "labels": labels,
               "ownerReferences": [self.owner_ref(w)]}
         ann = dict(tmd.get("annotations") or {})
-        ann.update(self.volumes.get((md["namespace"], name), {}))
+        uid, kept = self.volumes.get((md["namespace"], name), (None, {}))
+        if uid is not None and uid == self.namespace_uid(md["namespace"]):
+            ann.update(kept)
         if ann:
             md["annotations"] = ann
         spec = copy.deepcopy(tmpl.get("spec") or {"containers": [{"name": "main", "image": "sandbox"}]})
@@ -201,7 +204,8 @@ class Workloads(Controller):
     def remember(self, pod):
         ann = {k: v for k, v in (pod["metadata"].get("annotations") or {}).items() if k.startswith(KEEP_PREFIX)}
         if ann:
-            self.volumes[(pod["metadata"]["namespace"], pod["metadata"]["name"])] = ann
+            ns = pod["metadata"]["namespace"]
+            self.volumes[(ns, pod["metadata"]["name"])] = (self.namespace_uid(ns), ann)
 
     def reconcile_sts(self, w, pods, want):
         name = w["metadata"]["name"]
