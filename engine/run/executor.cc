@@ -615,7 +615,8 @@ struct Executor::Impl {
     }
     if (result == RunResult::kFailed && !failed.empty() && fatal.empty() && !runner.dry() &&
         on_failure_for(failed) == "rollback") {
-      record("run_ended", {{"result", "failed"}, {"next", "rollback"}});
+      // No rollback that the journal does not know is coming (the journal contract, below).
+      if (!record("run_ended", {{"result", "failed"}, {"next", "rollback"}})) return RunResult::kFailed;
       mu.unlock();
       RunResult r = compensate(cancel, "step " + *failed.begin() + " failed");
       mu.lock();
@@ -701,16 +702,21 @@ struct Executor::Impl {
     run_token = cancel.child();
     run_deadline = Millis(0);
     start_threads(false);
-    RunResult result = compensate_all(cancel, reason);
+    RunResult result = compensate_all(run_token, reason);  // a journal failure cancels run_token: it stops a running compensation too
     stop_threads();
     return result;
   }
 
+  // The journal contract in a rollback (docs/journal.md): no compensation runs unless its
+  // compensation_started is on disk. Once a journal write fails, nothing more is undone: the
+  // rollback ends as failed, and `ferry rollback DIR` goes on from the last journaled event once
+  // the disk is fixed (a compensation whose end was not journaled runs again; they are
+  // idempotent: a deletion of what is gone, a scale to the count it has).
   RunResult compensate_all(const CancelToken& cancel, const std::string& reason) {
     std::vector<std::pair<int64_t, std::string>> order;
     {
       std::lock_guard lock(mu);
-      record("rollback_started", {{"reason", reason}});
+      if (!record("rollback_started", {{"reason", reason}})) return RunResult::kRollbackFailed;
       for (const auto& [id, r] : state.steps) {
         if (!ir.find(id) || r.completed_seq == 0) continue;
         bool changed = r.state == StepState::kSucceeded || (r.state == StepState::kFailed && r.undo);
@@ -735,20 +741,25 @@ struct Executor::Impl {
       {
         std::lock_guard lock(mu);
         if (step.rollback == "none" || step.rollback.empty()) {
-          record("compensation_skipped", {{"step", id}, {"reason", "rollback = none"}});
+          all_ok = record("compensation_skipped", {{"step", id}, {"reason", "rollback = none"}});
           continue;
         }
         undo = state.steps[id].undo;
-        record("compensation_started", {{"step", id}});
+        if (!record("compensation_started", {{"step", id}})) {
+          all_ok = false;
+          not_undone.push_back(id);
+          continue;
+        }
       }
       maybe_crash("undo:" + id + ":before");
       Status s = compensate_step(step, undo, cancel);
       maybe_crash("undo:" + id + ":after");
       std::lock_guard lock(mu);
-      if (s.ok()) {
-        record("compensation_succeeded", {{"step", id}});
+      if (s.ok() && fatal.empty()) {
+        all_ok = record("compensation_succeeded", {{"step", id}});
       } else {
         all_ok = false;
+        if (s.ok()) s = Status::Error(ErrorClass::kFailed, fatal);  // a rollback block's step could not journal
         record("compensation_failed", {{"step", id}, {"class", error_class_name(s.error_class())}, {"message", s.message()}});
       }
     }

@@ -12,11 +12,24 @@
 #include "engine/run/durable_file.h"
 
 namespace ferry::engine {
-JournalWriter::~JournalWriter() {
-  if (fd_ >= 0) close(fd_);
-}
-
 namespace {
+
+// The journal file of a run directory, opened for appending.
+class FdJournalFile : public JournalFile {
+ public:
+  explicit FdJournalFile(int fd) : fd_(fd) {}
+  ~FdJournalFile() override { close(fd_); }
+  bool append(const std::string& bytes, bool sync, std::string* error) override {
+    if (!write_all(fd_, bytes, error) || (sync && fdatasync(fd_) != 0)) {
+      if (error->empty()) *error = std::strerror(errno);
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  int fd_;
+};
 
 // A crash mid-write leaves a last line without its newline: it holds no whole event, so it is
 // cut off before anything is appended, and every line but the last is always whole (the rule
@@ -46,7 +59,7 @@ std::unique_ptr<JournalWriter> JournalWriter::open(const std::string& path, cons
     *error = "cannot open the journal " + path + ": " + std::strerror(errno);
     return nullptr;
   }
-  std::unique_ptr<JournalWriter> w(new JournalWriter(fd, redactor));
+  std::unique_ptr<JournalWriter> w(new JournalWriter(std::make_unique<FdJournalFile>(fd), redactor));
   if (!exists) {
     if (!w->write_line(redactor->redact_json(header).dump(), true, error)) return nullptr;
     sync_directory_of(path);
@@ -56,9 +69,12 @@ std::unique_ptr<JournalWriter> JournalWriter::open(const std::string& path, cons
   return w;
 }
 
+std::unique_ptr<JournalWriter> JournalWriter::over(std::unique_ptr<JournalFile> file, const Redactor* redactor) {
+  return std::unique_ptr<JournalWriter>(new JournalWriter(std::move(file), redactor));
+}
+
 bool JournalWriter::write_line(const std::string& line, bool sync, std::string* error) {
-  if (!write_all(fd_, line + "\n", error) || (sync && fdatasync(fd_) != 0)) {
-    if (error->empty()) *error = std::strerror(errno);
+  if (!file_->append(line + "\n", sync, error)) {
     *error = "cannot write the journal: " + *error;
     return false;
   }

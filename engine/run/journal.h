@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -21,13 +22,23 @@ using json = nlohmann::json;
 
 inline constexpr int kJournalVersion = 1;
 
+// Where a journal's lines go: the run directory's file, or in a test one that fails when told
+// to (the seam leveldb's Env is for its fault tests).
+class JournalFile {
+ public:
+  virtual ~JournalFile() = default;
+  // Appends `bytes`; with `sync`, they and everything before them are on disk when it returns.
+  virtual bool append(const std::string& bytes, bool sync, std::string* error) = 0;
+};
+
 class JournalWriter {
  public:
-  ~JournalWriter();
   // Creates `path` (0600) with a header line, or opens an existing journal to append to it
   // (first cutting off a torn last line). Every event goes through `redactor` first.
   static std::unique_ptr<JournalWriter> open(const std::string& path, const json& header, const Redactor* redactor,
                                              std::string* error);
+  // A writer over `file` as it is (no header written): for tests.
+  static std::unique_ptr<JournalWriter> over(std::unique_ptr<JournalFile> file, const Redactor* redactor);
   // Appends one event ({"t": unix_ms, "event": name, ...}) as a line and, with `sync`, syncs it
   // and every earlier line to disk. Thread-safe. An event may skip the sync only when no action
   // outside ferry follows it before the next synced one (a noop step's events). A failed write
@@ -35,10 +46,11 @@ class JournalWriter {
   bool append(const json& event, std::string* error, bool sync = true);
 
  private:
-  JournalWriter(int fd, const Redactor* redactor) : fd_(fd), redactor_(redactor) {}
+  JournalWriter(std::unique_ptr<JournalFile> file, const Redactor* redactor)
+      : file_(std::move(file)), redactor_(redactor) {}
   bool write_line(const std::string& line, bool sync, std::string* error);
   std::mutex mu_;
-  int fd_;
+  std::unique_ptr<JournalFile> file_;
   const Redactor* redactor_;
 };
 

@@ -25,6 +25,7 @@ struct Harness {
   Redactor redactor;
   FakeClock fake_clock;
   bool use_fake_clock = false;
+  JournalWriter* journal = nullptr;
   std::vector<std::pair<std::string, json>> events;
 
   Harness() {
@@ -39,10 +40,11 @@ struct Harness {
   RunResult run(const dsl::Ir& ir, CancelToken cancel = {}) {
     auto runner = real_runner();
     Clock& clock = use_fake_clock ? static_cast<Clock&>(fake_clock) : real_clock();
-    Executor ex(ir, options, services, clock, redactor, *runner, nullptr,
+    Executor ex(ir, options, services, clock, redactor, *runner, journal,
                 [this](const std::string& e, const json& f) { events.emplace_back(e, f); });
     RunResult r = ex.run(cancel);
     state = ex.state();
+    fatal = ex.fatal_error();
     return r;
   }
 
@@ -69,6 +71,25 @@ struct Harness {
   }
 
   RunState state;
+  std::string fatal;
+};
+
+// A journal file that fails from the first line containing `fail_from` on, as a full disk does:
+// the lines before it are kept in `lines`.
+struct FailingJournalFile : JournalFile {
+  std::string fail_from;
+  std::vector<std::string>* lines;
+  bool failing = false;
+  FailingJournalFile(std::string from, std::vector<std::string>* out) : fail_from(std::move(from)), lines(out) {}
+  bool append(const std::string& bytes, bool, std::string* error) override {
+    failing = failing || bytes.find(fail_from) != std::string::npos;
+    if (failing) {
+      *error = "No space left on device";
+      return false;
+    }
+    lines->push_back(bytes);
+    return true;
+  }
 };
 
 TEST(Executor, RespectsDependenciesAndPhaseOrder) {
@@ -287,6 +308,59 @@ TEST(Executor, AFailingCompensationStopsTheRollbackAndARollbackGoesOnFromThere) 
   h.script.compensated.clear();
   ASSERT_EQ(h.rollback(ir), RunResult::kRolledBack);
   EXPECT_EQ(h.script.compensated, (std::vector<std::string>{"b", "a"}));
+}
+
+// The journal contract in a rollback: a compensation whose start cannot be journaled does not
+// run, and nothing after it is undone; `ferry rollback` goes on once the disk is fixed.
+TEST(Executor, NoCompensationRunsUnlessItsStartIsJournaled) {
+  Harness h;
+  dsl::Ir ir = compile_text(R"(plan "p" {
+    on_failure = "rollback"
+    phase one {
+      step a = noop { rollback = auto }
+      step b = noop { rollback = auto  after = [a] }
+      step c = noop { rollback = auto  after = [b] }
+      step boom = noop { after = [c] }
+    }
+  })");
+  h.script.failures["boom"] = {ErrorClass::kFailed};
+  std::vector<std::string> lines;
+  auto writer = JournalWriter::over(
+      std::make_unique<FailingJournalFile>(R"("event":"compensation_started","step":"b")", &lines), &h.redactor);
+  h.journal = writer.get();
+  ASSERT_EQ(h.run(ir), RunResult::kRollbackFailed);
+  EXPECT_EQ(h.script.compensated, (std::vector<std::string>{"c"}));
+  EXPECT_NE(h.fatal.find("No space left on device"), std::string::npos) << h.fatal;
+  ASSERT_FALSE(lines.empty());
+  EXPECT_NE(lines.back().find(R"("compensation_succeeded")"), std::string::npos) << lines.back();
+
+  // The disk fixed: a rollback from the journaled state undoes b, then a.
+  RunState journaled;
+  for (const std::string& line : lines) apply_event(json::parse(line), &journaled);
+  h.state = journaled;
+  h.journal = nullptr;
+  h.script.compensated.clear();
+  ASSERT_EQ(h.rollback(ir), RunResult::kRolledBack);
+  EXPECT_EQ(h.script.compensated, (std::vector<std::string>{"b", "a"}));
+}
+
+// A run whose failure cannot be journaled does not roll back: the journal would not know.
+TEST(Executor, NoRollbackStartsUnlessTheRunsEndIsJournaled) {
+  Harness h;
+  dsl::Ir ir = compile_text(R"(plan "p" {
+    on_failure = "rollback"
+    phase one {
+      step a = noop { rollback = auto }
+      step boom = noop { after = [a] }
+    }
+  })");
+  h.script.failures["boom"] = {ErrorClass::kFailed};
+  std::vector<std::string> lines;
+  auto writer = JournalWriter::over(std::make_unique<FailingJournalFile>(R"("event":"run_ended")", &lines), &h.redactor);
+  h.journal = writer.get();
+  EXPECT_EQ(h.run(ir), RunResult::kFailed);
+  EXPECT_TRUE(h.script.compensated.empty());
+  EXPECT_FALSE(h.fatal.empty());
 }
 
 TEST(Executor, OnFailureStopLeavesCompletedStepsAlone) {
