@@ -1,6 +1,7 @@
 // Compiles a plan file (.ferry or .toml) and the modules it uses into the IR.
 //
-// The work is done in named phases, each in its own file, whose results can be dumped:
+// The work is done in named phases, each in its own file (only the last one's result, the IR,
+// can be shown: `ferry check --emit ir`):
 //   load      (loader.cc)         parse the plan and every `use`d module into ASTs
 //   expand    (compile_expand.cc) params, lets, templates and `for` loops: the list of steps
 //   check     (compile_steps.cc)  each step's fields evaluated and checked against its schema

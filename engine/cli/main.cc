@@ -25,7 +25,8 @@ void print_usage(std::ostream& out) {
          "ferry compiles plan files (.ferry or .toml) into a graph of typed steps, and runs them.\n\ncommands:\n";
   for (const Command& c : commands()) out << "  " << c.name << std::string(10 - c.name.size(), ' ') << c.summary << "\n";
   out << "\n`ferry COMMAND --help` describes a command. `ferry --version` prints the version.\n"
-         "Exit status: 0 ok, 1 the plan has errors, 2 usage or environment error.\n";
+         "Exit status: 0 ok, 1 the plan has errors (apply, resume, rollback: the run failed), 2 usage or\n"
+         "environment error, 130 interrupted (Ctrl-C).\n";
 }
 
 void print_help(const Command& c) {

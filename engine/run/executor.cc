@@ -231,7 +231,6 @@ struct Executor::Impl {
     auto c = ir.clusters.find(step.cluster);
     ctx.cluster = c == ir.clusters.end() ? nullptr : &c->second;
     ctx.run_dir = opt.run_dir;
-    ctx.dry_run = runner.dry();
     ctx.clock = &clock;
     ctx.redactor = &redactor;
     ctx.services = &services;

@@ -7,7 +7,6 @@
 #pragma once
 
 #include <functional>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,7 +34,6 @@ struct StepContext {
   const dsl::IrCluster* cluster = nullptr;  // nullptr when the step names none
   std::string run_dir;                      // the run's directory (0700); files a step writes go here
   int attempt = 1;
-  bool dry_run = false;
   Clock* clock = nullptr;
   // Fires on Ctrl-C / SIGTERM (class cancelled) and when the step's timeout passes (timeout).
   CancelToken cancel;
@@ -78,9 +76,6 @@ struct StepImpl {
   // it would do in a dry run. Empty when the type has none.
   std::function<Status(StepContext&, const json& undo)> inverse;
   std::function<std::vector<Action>(const StepContext&)> render_inverse;
-  // For a step that is not idempotent and started but did not finish before a crash: find out
-  // whether it took effect (outputs if it did, nullopt if it did not). Empty: ask the user.
-  std::function<std::optional<StepResult>(StepContext&)> check_done;
   // What this step needs here that can be checked before the run's first step, without
   // acting (a terminal or --yes for a gate, AWS credentials): an error (class invalid or
   // unauthorized) refuses the run as an environment error. Empty: nothing to check. (The

@@ -292,7 +292,6 @@ TEST_F(AwsStepsTest, DryRunRendersWithoutCredentials) {
   vars_.clear();
   StepContext ctx = context({{"from", "<snap[etcd-0].path>"}, {"to", "s3://b/k.db"}, {"part_size", 8388608},
                              {"parallelism", 4}});
-  ctx.dry_run = true;
   auto actions = find_step_impl("upload")->render(ctx);
   ASSERT_EQ(actions.size(), 1u);
   EXPECT_EQ(actions[0].method, "PUT");
