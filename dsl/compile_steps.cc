@@ -180,6 +180,15 @@ class StepChecker {
                                          set[1] + "'; use only one of " + names);
       }
     }
+    for (const auto& group : schema.at_most_one_of) {
+      std::vector<std::string> set;
+      for (const std::string& name : group) {
+        if (written.count(name)) set.push_back(name);
+      }
+      if (set.size() < 2) continue;
+      ctx_.diags->error(stmt.span, "step '" + stmt.name + "' (" + schema.name + ") sets both '" + set[0] + "' and '" +
+                                       set[1] + "'; they do not go together");
+    }
   }
 
   // Moves what it needs out of the common fields the step set (they are strings once checked).

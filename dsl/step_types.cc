@@ -126,13 +126,23 @@ std::vector<StepSchema> build_schemas() {
         field("ignore_not_found", kBool, "A missing object is not an error.", false),
         field("strip_finalizers", kBool,
               "Remove each object's finalizers, then delete it only if nothing changed it meanwhile (a controller "
-              "that put a finalizer back makes it try again): no controller ever sees it deleted with a finalizer on.",
+              "that put a finalizer back makes it try again): no controller ever sees it deleted with a finalizer on. "
+              "For objects whose controllers are stopped.",
               false),
+        field("remove_finalizers_before", list_of(kString),
+              "Finalizers to take off each object before it is deleted (only these, from the version just read): "
+              "those whose controller's delete action must not run, while that controller will not add them back "
+              "(e.g. a paused one)."),
+        field("remove_finalizers_after", list_of(kString),
+              "Finalizers to take off once the objects are being deleted, those nothing will act on (their "
+              "controller is stopped); the API server lets nobody add one then. The other finalizers stay for "
+              "their running controllers, and `wait` waits for them to finish."),
         field("wait", kBool, "Wait until the objects are gone.", true),
         field("wait_timeout", kDuration, "How long to wait for them to go.", "5m")},
        {{"names", "selector", "all"}},
        {{"deleted", list_of(kString), false, "`kind/name` of each object deleted."}},
-       ""},
+       "",
+       {{"strip_finalizers", "remove_finalizers_before"}, {"strip_finalizers", "remove_finalizers_after"}}},
       {"backup", "Export objects to files, cleaned of status, server-set metadata, owner references and finalizers.",
        true, false, true, false,
        {required("namespace", kString, "Namespace of the objects."),

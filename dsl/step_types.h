@@ -28,6 +28,7 @@ struct StepSchema {
   std::vector<std::vector<std::string>> exactly_one_of;  // groups of which exactly one is set
   std::vector<OutputSchema> outputs;
   std::string default_output;  // what `from = snap` means; "" if the step has none
+  std::vector<std::vector<std::string>> at_most_one_of = {};  // groups of which at most one is set
 };
 
 // All step types, in the order the docs list them.

@@ -4,6 +4,10 @@
 // With `strip_finalizers` (the procedure's teardown, whose controllers are stopped), each object
 // that has finalizers goes through kube_step::delete_without_finalizers: no controller that
 // still runs ever sees it being deleted with its finalizer on, so none runs its delete path.
+// Against a controller that runs and re-adds its finalizer at once (the HyperShift operator,
+// never stopped), that never wins; then the order is the other one (controllers.md §3): take off
+// first only the finalizers whose action must not run (`remove_finalizers_before`), delete, take
+// off those nothing will act on (`remove_finalizers_after`), and let the controllers finish.
 #include "engine/steps/kube_steps.h"
 
 namespace ferry::engine {
@@ -12,9 +16,9 @@ namespace {
 using kube_step::kubectl_for;
 using kube_step::str;
 
-std::vector<std::string> names_of(const StepContext& ctx) {
-  json names = ctx.arg("names", json::array());
-  return names.is_array() ? names.get<std::vector<std::string>>() : std::vector<std::string>{};
+std::vector<std::string> strings(const StepContext& ctx, const std::string& name) {
+  json v = ctx.arg(name, json::array());
+  return v.is_array() ? v.get<std::vector<std::string>>() : std::vector<std::string>{};
 }
 
 bool flag(const StepContext& ctx, const std::string& name, bool fallback) {
@@ -27,22 +31,34 @@ std::vector<std::string> list_args(const StepContext& ctx) {
   if (std::string sel = str(ctx, "selector"); !sel.empty()) {
     args.insert(args.end(), {"-l", sel});
   } else if (!flag(ctx, "all", false)) {
-    for (const std::string& n : names_of(ctx)) args.push_back(n);
+    for (const std::string& n : strings(ctx, "names")) args.push_back(n);
     if (flag(ctx, "ignore_not_found", false)) args.push_back("--ignore-not-found");
   }
   return args;
 }
 
+// `kubectl delete`, waiting for the objects to go unless `wait` is off or finalizers are still to
+// be removed once they are being deleted (the wait is then a `kubectl wait` after that).
 std::vector<std::string> delete_args(const StepContext& ctx, const std::vector<std::string>& names) {
   std::vector<std::string> args = {"delete", str(ctx, "kind")};
   args.insert(args.end(), names.begin(), names.end());
   args.push_back("--ignore-not-found");  // listed a moment ago: gone since is what we want
-  if (flag(ctx, "wait", true)) {
+  if (flag(ctx, "wait", true) && strings(ctx, "remove_finalizers_after").empty()) {
     args.insert(args.end(), {"--wait=true", "--timeout=" + str(ctx, "wait_timeout")});
   } else {
     args.push_back("--wait=false");
   }
   return args;
+}
+
+std::vector<std::string> wait_gone_args(const StepContext& ctx, const std::vector<std::string>& names) {
+  std::vector<std::string> args = {"wait", "--for=delete", "--timeout=" + str(ctx, "wait_timeout")};
+  for (const std::string& n : names) args.push_back(str(ctx, "kind") + "/" + n);
+  return args;
+}
+
+bool waits_after_removing(const StepContext& ctx) {
+  return flag(ctx, "wait", true) && !strings(ctx, "remove_finalizers_after").empty();
 }
 
 std::vector<Action> render(const StepContext& ctx) {
@@ -55,8 +71,27 @@ std::vector<Action> render(const StepContext& ctx) {
   if (flag(ctx, "strip_finalizers", false)) {
     actions.push_back(kube_step::render_delete_without_finalizers(k, "each listed object with finalizers"));
   }
+  if (auto before = strings(ctx, "remove_finalizers_before"); !before.empty()) {
+    actions.push_back(kube_step::render_remove_finalizers(k, before, "each listed object, before the delete"));
+  }
   actions.push_back(k.action(delete_args(ctx, {"<each listed object>"})));
+  if (auto after = strings(ctx, "remove_finalizers_after"); !after.empty()) {
+    actions.push_back(kube_step::render_remove_finalizers(k, after, "each listed object, once it is being deleted"));
+  }
+  if (waits_after_removing(ctx)) actions.push_back(k.action(wait_gone_args(ctx, {"<each listed object>"})));
   return actions;
+}
+
+// Takes `finalizers` off each of `objects` (kube_step::remove_finalizers).
+Status remove_from_each(const kube::Kubectl& k, const std::vector<json>& objects, const std::vector<std::string>& finalizers,
+                        const CancelToken& cancel) {
+  if (finalizers.empty()) return Status::Ok();
+  for (const json& o : objects) {
+    if (Status s = kube_step::remove_finalizers(k, kube_step::ref_of(o, k.target().ns), finalizers, cancel); !s.ok()) {
+      return s;
+    }
+  }
+  return Status::Ok();
 }
 
 StepResult run(StepContext& ctx) {
@@ -68,7 +103,8 @@ StepResult run(StepContext& ctx) {
   if (!r.status.ok()) return r;
   std::vector<std::string> names;
   json deleted = json::array();
-  for (const json& o : kube::items_of(listed)) {
+  const std::vector<json> objects = kube::items_of(listed);
+  for (const json& o : objects) {
     const std::string name = o["metadata"].value("name", "");
     names.push_back(name);
     deleted.push_back(kind + "/" + name);
@@ -83,11 +119,18 @@ StepResult run(StepContext& ctx) {
     ctx.log("no " + kind + " to delete" + k.where());
     return r;
   }
+  if (r.status = remove_from_each(k, objects, strings(ctx, "remove_finalizers_before"), ctx.cancel); !r.status.ok()) {
+    return r;
+  }
   r.status = k.run(delete_args(ctx, names), ctx.cancel, "delete " + std::to_string(names.size()) + " " + kind + k.where())
                  .status;
+  if (r.status.ok()) r.status = remove_from_each(k, objects, strings(ctx, "remove_finalizers_after"), ctx.cancel);
+  if (r.status.ok() && waits_after_removing(ctx)) {
+    r.status = k.run(wait_gone_args(ctx, names), ctx.cancel, "wait until the " + kind + " are gone" + k.where()).status;
+  }
   if (r.status.error_class() == ErrorClass::kTimeout) {
     r.status = Status::Timeout(r.status.message() + " (still there after wait_timeout " + str(ctx, "wait_timeout") +
-                               "; do finalizers hold them? see strip_finalizers)");
+                               "; do finalizers hold them? see strip_finalizers and remove_finalizers_after)");
   }
   return r;
 }

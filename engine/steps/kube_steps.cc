@@ -240,79 +240,8 @@ Status absent_objects(const kube::Kubectl& k, const std::vector<json>& refs, con
 }
 
 namespace {
-
-constexpr const char* kStripFinalizers = R"({"metadata":{"finalizers":null}})";
 const std::vector<std::string> kDeleteArgs = {"delete", "-f", "-", "--ignore-not-found", "--wait=true", "--timeout=5m"};
-// A controller that re-adds its finalizer reacts within its own latency; each round is a new
-// chance to be quicker, and losing them all fails safe (nothing was deleted with a finalizer on).
-constexpr int kStripDeleteRounds = 10;
-
-// The API path of the object `ref` names (`/apis/G/V/namespaces/NS/PLURAL/NAME`): the plural
-// comes from the cluster's discovery (`kubectl api-resources`), as kubectl finds it itself.
-Status api_path_of(const kube::Kubectl& k, const json& ref, const CancelToken& cancel, std::string* path) {
-  const std::string api_version = ref.value("apiVersion", "");
-  const std::string kind = ref.value("kind", "");
-  const size_t slash = api_version.find('/');
-  const std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
-  kube::CallResult c = k.run({"api-resources", "--api-group=" + group, "--no-headers"}, cancel,
-                             "look up the resource of kind " + kind + k.where());
-  if (!c.status.ok()) return c.status;
-  std::istringstream lines(c.out);
-  for (std::string line; std::getline(lines, line);) {
-    std::istringstream words(line);
-    std::vector<std::string> w{std::istream_iterator<std::string>(words), std::istream_iterator<std::string>()};
-    // NAME [SHORTNAMES] APIVERSION NAMESPACED KIND; the object's own version goes in the path
-    // (any version the server serves will do, and it may not be the preferred one listed).
-    if (w.size() < 4 || w.back() != kind || w[w.size() - 3].substr(0, w[w.size() - 3].rfind('/') + 1) !=
-                                                 api_version.substr(0, api_version.rfind('/') + 1)) {
-      continue;
-    }
-    const json md = ref.value("metadata", json::object());
-    *path = (group.empty() ? "/api/" : "/apis/") + api_version;
-    if (w[w.size() - 2] == "true") *path += "/namespaces/" + md.value("namespace", k.target().ns);
-    *path += "/" + w.front() + "/" + md.value("name", "");
-    return Status::Ok();
-  }
-  return Status::NotFound("the cluster serves no " + kind + " in API group " + (group.empty() ? "core" : group) + k.where());
-}
-
 }  // namespace
-
-Status delete_without_finalizers(const kube::Kubectl& k, const json& ref, const CancelToken& cancel) {
-  const std::string what = label(ref) + k.where();
-  std::string path;
-  for (int round = 1; round <= kStripDeleteRounds; ++round) {
-    json stripped;
-    Status s = k.run_json({"patch", "-f", "-", "--type", "merge", "-p", kStripFinalizers, "-o", "json"}, cancel,
-                          "remove the finalizers of " + what, &stripped, ref.dump());
-    if (s.error_class() == ErrorClass::kNotFound) return Status::Ok();
-    if (!s.ok()) return s;
-    if (path.empty()) {
-      if (s = api_path_of(k, ref, cancel, &path); !s.ok()) return s;
-    }
-    const json md = stripped.value("metadata", json::object());
-    const json options = {{"kind", "DeleteOptions"},
-                          {"apiVersion", "v1"},
-                          {"preconditions", {{"uid", md.value("uid", "")}, {"resourceVersion", md.value("resourceVersion", "")}}}};
-    s = k.run({"delete", "--raw", path, "-f", "-"}, cancel, "delete " + what + " unless it changed", options.dump())
-            .status;
-    if (s.ok() || s.error_class() == ErrorClass::kNotFound) return Status::Ok();
-    if (s.error_class() != ErrorClass::kConflict) return s;
-  }
-  return Status::Error(ErrorClass::kConflict,
-                       what + " changed between removing its finalizers and deleting it, " +
-                           std::to_string(kStripDeleteRounds) +
-                           " times: a controller still acts on it (it puts a finalizer back); stop that controller "
-                           "(scale its Deployment to 0 and wait until its pods are gone), then run again");
-}
-
-Action render_delete_without_finalizers(const kube::Kubectl& k, const std::string& what) {
-  Action a = k.action({"delete", "--raw", "<API path>", "-f", "-"}, what);
-  a.note = "after `patch --type merge -p " + std::string(kStripFinalizers) +
-           "`, a DeleteOptions whose preconditions are the stripped object's uid and resourceVersion: a controller "
-           "that put a finalizer back makes it fail, and both are done again";
-  return a;
-}
 
 Status delete_created(const StepContext& ctx, const json& undo, bool strip_finalizers) {
   const json refs = undo.is_object() ? undo.value("created", json::array()) : json::array();

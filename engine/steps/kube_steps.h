@@ -76,6 +76,12 @@ Status absent_objects(const kube::Kubectl& k, const std::vector<json>& refs, con
 // is fine.
 Status delete_without_finalizers(const kube::Kubectl& k, const json& ref, const CancelToken& cancel);
 Action render_delete_without_finalizers(const kube::Kubectl& k, const std::string& what);
+// Removes the finalizers named in `names` from the object `ref` names, if it has them; the others
+// stay for their controllers. It patches the version it read (a change meanwhile, say a
+// controller's, is a Conflict: read and patch again, a few times). A missing object is fine.
+Status remove_finalizers(const kube::Kubectl& k, const json& ref, const std::vector<std::string>& names,
+                         const CancelToken& cancel);
+Action render_remove_finalizers(const kube::Kubectl& k, const std::vector<std::string>& names, const std::string& what);
 
 // The inverse of a step that journaled `{"created": [refs]}` (absent_objects' answer): deletes
 // those, the last created first, and waits until they are gone (up to 5 minutes: a stuck

@@ -115,6 +115,34 @@ TEST(Delete, FinalizersHoldItAndTheWaitTimesOut) {
   EXPECT_NE(r.status.message().find("strip_finalizers"), std::string::npos) << r.status.message();
 }
 
+// remove_finalizers_before/_after take off only the named finalizers, around the delete; the
+// others stay for their controllers (here none runs, so the wait times out on the one left).
+TEST(Delete, RemovesOnlyTheNamedFinalizersAroundTheDelete) {
+  ASSERT_TRUE(testing::require_kubectl());
+  Sim sim;
+  ASSERT_TRUE(sim.up());
+  json held = config_map("held", "test");
+  held["metadata"]["finalizers"] = {"example.com/kept", "example.com/first", "example.com/after"};
+  ASSERT_TRUE(sim.kubectl("clusters").run({"create", "-f", "-"}, CancelToken(), "create", held.dump()).status.ok());
+  StepHarness h(sim, "delete", {{"namespace", "clusters"}, {"kind", "configmaps"}, {"names", {"held"}},
+                                {"remove_finalizers_before", {"example.com/first"}},
+                                {"remove_finalizers_after", {"example.com/after", "example.com/absent"}},
+                                {"wait_timeout", "2s"}});
+  StepResult r = h.run();
+  EXPECT_EQ(r.status.error_class(), ErrorClass::kTimeout) << r.status.ToString();
+  EXPECT_NE(r.status.message().find("remove_finalizers_after"), std::string::npos) << r.status.message();
+  json now = sim.get("clusters", {"configmap", "held"});
+  EXPECT_FALSE(now["metadata"].value("deletionTimestamp", "").empty()) << now.dump();
+  EXPECT_EQ(now["metadata"]["finalizers"], json({"example.com/kept"})) << now.dump();
+
+  // Already being deleted: the last one off, and it is gone.
+  r = StepHarness(sim, "delete", {{"namespace", "clusters"}, {"kind", "configmaps"}, {"names", {"held"}},
+                                  {"remove_finalizers_after", {"example.com/kept"}}, {"wait_timeout", "10s"}})
+          .run();
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_FALSE(exists(sim, "clusters", "configmap", "held"));
+}
+
 TEST(Delete, NotFoundUnlessIgnored) {
   ASSERT_TRUE(testing::require_kubectl());
   Sim sim;

@@ -49,6 +49,11 @@ int main() {
       for (size_t i = 0; i < group.size(); ++i) std::cout << (i ? ", " : "") << "`" << group[i] << "`";
       std::cout << ".\n";
     }
+    for (const auto& group : s.at_most_one_of) {
+      std::cout << "\nAt most one of ";
+      for (size_t i = 0; i < group.size(); ++i) std::cout << (i ? ", " : "") << "`" << group[i] << "`";
+      std::cout << ".\n";
+    }
     if (!s.outputs.empty()) {
       std::cout << "\n| output | type | |\n|---|---|---|\n";
       for (const OutputSchema& o : s.outputs) {
