@@ -65,20 +65,25 @@ StepResult run(StepContext& ctx) {
   kube::Kubectl k = kubectl_for(ctx);
   PatchArgs a = args_of(ctx);
   const std::string what = "patch " + a.object + k.where();
-  json prior;
-  r.status = k.run_json({"get", a.object}, ctx.cancel, "read " + a.object + k.where(), &prior);
-  if (r.status.error_class() == ErrorClass::kNotFound && ctx.arg("ignore_not_found", false) == json(true)) {
+  // With ignore_not_found, an object gone before the read or between the read and the patch (a
+  // controller finishing its deletion) leaves nothing to patch.
+  auto gone = [&](const Status& s) {
+    if (s.error_class() != ErrorClass::kNotFound || ctx.arg("ignore_not_found", false) != json(true)) return false;
     ctx.log(a.object + k.where() + " is not there: nothing to patch (ignore_not_found)");
     r.status = Status::Ok();
     r.outputs["patched"] = json::object();
-    return r;
-  }
+    return true;
+  };
+  json prior;
+  r.status = k.run_json({"get", a.object}, ctx.cancel, "read " + a.object + k.where(), &prior);
+  if (gone(r.status)) return r;
   if (!r.status.ok()) return r;
   json paths = kube::touched_paths(prior, a.type == "merge" ? a.body : json(), a.type == "json" ? a.body : json());
   ctx.save_undo({{"object", a.object}, {"paths", paths}});
   std::vector<std::string> args = patch_args(a.object, a.type, a.body);
   args.insert(args.end(), {"-o", "json"});
   kube::CallResult c = k.run(args, ctx.cancel, what);
+  if (gone(c.status)) return r;
   if (!c.status.ok()) {
     r.status = c.status;
     return r;

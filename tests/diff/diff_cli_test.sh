@@ -37,7 +37,7 @@ contains twin "no semantic difference" "$out"
 expect stock 1 "$ferry" diff "$cp" "$np" "${vars[@]}"
 contains stock "+ restored.restored_nodepools (restore, phase restore, from template hypershift.restore)" "$out"
 contains stock "+ nodepools: list(string) = [\"jdoe-hosted-workers\"]" "$out"
-contains stock "! new destructive step 'removed.nodepool[jdoe-hosted-workers]'" "$out"
+contains stock "! new destructive step 'removed.apart.pools' (delete, from template hypershift.take_apart)" "$out"
 lacks stock "$(printf '\033[')" "$out"  # not a terminal: no colors
 expect stock-markdown 1 "$ferry" diff "$cp" "$np" "${vars[@]}" --output markdown
 contains stock-markdown "<summary>Details</summary>" "$out"

@@ -4,27 +4,36 @@
 # workloads, the hosted cluster's nodes and API; tests/e2e/world.sh), a real etcd behind the etcd
 # pods, through the real kubectl, with s3rver over HTTPS (run under tests/s3/with_s3rver.py --tls).
 #
-#   migrate_test.sh FERRY SOURCE_DIR SCENARIO
+#   migrate_test.sh FERRY SOURCE_DIR SCENARIO[:K/N]
 #
 # SCENARIO:
 #   controlplane   plans/controlplane.ferry, SingleReplica, a client writing to the hosted cluster
 #                  all through: every write it was told succeeded reads back on the destination,
 #                  the PKI is the source's, nothing destroyed in the cloud, the source is empty
-#   nodepool-ha    plans/controlplane-nodepool.ferry, HighlyAvailable, a private cluster: the
-#                  same, the machines and NodePools moved with their instances untouched, every
-#                  etcd member in one cluster, the AWSEndpointServices' finalizers no obstacle
+#   nodepool-ha    plans/controlplane-nodepool.ferry, HighlyAvailable, a private cluster, a fast
+#                  HyperShift operator: the same, the machines and NodePools moved with their
+#                  instances untouched, every etcd member in one cluster, the AWSEndpointServices'
+#                  finalizers no obstacle, the source's endpoint service deleted by its HO
 #   preflight      the source marked for destruction (cleanup-cloud-resources): the preflight
 #                  refuses, saying what to fix, and nothing changed on any cluster or in the cloud
 #   refused        the NodePool plan with the destination refusing the HostedCluster: the saga
 #                  rolls back both clusters; the source runs as before, the destination is empty
-#   restore-faults a failure injected after each step of the restore phase (FERRY_TEST_FAIL):
-#                  each rollback leaves the source running and the destination inert and empty
-#   crash          kill -9 of ferry at each phase boundary and in the middle of the restore phase
-#                  (FERRY_TEST_CRASH), then `ferry resume`: the migration ends as an unbroken one
+#   restore-faults[:K/N]
+#                  a failure injected after each step of the restore phase (FERRY_TEST_FAIL; with
+#                  K/N only every Nth step from the Kth), in turn on one sandbox: each rollback
+#                  leaves the source running and the destination inert and empty, and the
+#                  migration then run again without a fault succeeds
+#   crash          plans/controlplane.ferry, HighlyAvailable: kill -9 of ferry at each phase
+#                  boundary and in the middle of the restore phase (FERRY_TEST_CRASH), then
+#                  `ferry resume`: the migration ends as an unbroken one
 set -u
 ferry=$1
 src=$2
-scenario=$3
+scenario=${3%%:*}
+shard_spec=1/1
+[[ $3 == *:* ]] && shard_spec=${3#*:}
+[[ $shard_spec =~ ^([1-9][0-9]*)/([1-9][0-9]*)$ ]] && ((BASH_REMATCH[1] <= BASH_REMATCH[2])) ||
+  { echo "migrate_test.sh: a shard is K/N with 1 <= K <= N, got '$shard_spec'" >&2; exit 2; }
 [[ -n "${FERRY_S3_CA:-}" ]] || { echo "run under tests/s3/with_s3rver.py --tls" >&2; exit 2; }
 work=$(mktemp -d)
 trap 'stop_sandbox; rm -rf "$work"' EXIT
@@ -68,9 +77,9 @@ check_writes() {
   echo "client's view: $(cat "$work/writer.json")"
 }
 
-migrate() {  # migrate TAG PLAN AVAILABILITY [FIXTURE_ARGS]
+migrate() {  # migrate TAG PLAN AVAILABILITY [FIXTURE_ARGS [LATENCY]]
   local tag=$1 plan=$2 availability=$3
-  start_sandbox "$availability" "${4:-}"
+  start_sandbox "$availability" "${4:-}" "${5:-}"
   prepare
   start_writer
   local run=$work/run-$tag
@@ -91,8 +100,10 @@ case "$scenario" in
     migrate cp plans/controlplane.ferry SingleReplica
     ;;
   nodepool-ha)
-    # A private cluster: its AWSEndpointServices carry the CPO's and the HO's finalizers.
-    migrate np plans/controlplane-nodepool.ferry HighlyAvailable "--endpoint-access Private"
+    # A private cluster: its AWSEndpointServices carry the CPO's and the HO's finalizers. The HO
+    # reacts within 50 ms, as on a quiet management cluster: it puts a stripped finalizer back
+    # before the next request, so only deleting first and leaving its finalizers to it works.
+    migrate np plans/controlplane-nodepool.ferry HighlyAvailable "--endpoint-access Private" "hypershift=0.05"
     expect np-dest-machines 0 k "$MGMT2_KUBECONFIG" -n $CP get awsmachines.infrastructure.cluster.x-k8s.io \
       -o jsonpath='{range .items[*]}{.spec.providerID}{"\n"}{end}'
     contains np-dest-machines-same-instance "i-0abc123def4567890" "$out"
@@ -101,6 +112,12 @@ case "$scenario" in
     members=$(k "$MGMT2_KUBECONFIG" -n $CP exec etcd-0 -c etcd -- env ETCDCTL_API=3 /usr/bin/etcdctl \
       "${ETCD_TLS[@]}" member list 2>&1 | grep -c started)
     check np-dest-etcd-members [ "$members" = 3 ]
+    # The HO's AWSEndpointService delete path ran on the source (its finalizer was left to it).
+    check np-source-endpoint-service-deleted-by-its-ho jq -e -s \
+      'any(.action == "delete" and .kind == "vpc_endpoint_service" and .cluster == "source")' \
+      "$sandbox/shared/cloud-ledger.jsonl"
+    oidc=$(jq -r '.oidc_document | keys | length' "$sandbox/shared/cloud.json")
+    check np-oidc-documents-kept [ "$oidc" = 2 ]
     ;;
   preflight)
     start_sandbox SingleReplica
@@ -135,31 +152,44 @@ case "$scenario" in
       plans/controlplane-nodepool.ferry --run-dir "$run" --yes --var availability=HighlyAvailable \
       --aws-endpoint-url "$FERRY_S3_ENDPOINT" --aws-ca-bundle "$FERRY_S3_CA"
     contains refused-why "hostedclusters is forbidden: e2e" "$out$err"
-    contains refused-rolled-back "rolled back" "$out$err"
+    contains refused-rolled-back "failed, and rolled back" "$out$err"
     check_rolled_back refused "$replicas_before"
     check_no_secrets refused "$run" "$out$err"
     ;;
   restore-faults)
-    # Every step of the restore phase, in the NodePool plan (the one with the most to undo).
+    # The steps of the restore phase, in the NodePool plan (the one with the most to undo), that
+    # fall to this shard (every Nth, from the Kth): a fault after each, one after the other on one
+    # sandbox, as an SRE retries after a rollback. Each rollback must leave a world the next
+    # attempt's preflight accepts; the shard ends with the attempt that succeeds.
+    IFS=/ read -r shard shards <<<"$shard_spec"
     steps=$("$ferry" check plans/controlplane-nodepool.ferry --vars-file plans/example.env --emit ir \
       --var availability=SingleReplica | jq -r '.phases[] | select(.name == "restore") | .steps[]')
     check fault-steps-found [ "$(wc -w <<<"$steps")" -ge 10 ]
-    for step in $steps; do
-      start_sandbox SingleReplica
+    mine=$(awk -v k="$shard" -v n="$shards" '(NR - 1) % n == k - 1' <<<"${steps// /$'\n'}")
+    check fault-shard-not-empty [ -n "$mine" ]
+    start_sandbox SingleReplica
+    for step in $mine; do
       prepare
       run=$work/run-fault-$step
       expect "fault[$step]-apply-fails" 1 env FERRY_TEST_FAIL="$step" "$ferry" apply \
         plans/controlplane-nodepool.ferry --run-dir "$run" --yes --var availability=SingleReplica
       contains "fault[$step]-injected" "injected failure" "$out$err"
-      contains "fault[$step]-rolled-back" "rolled back" "$out$err"
+      contains "fault[$step]-rolled-back" "failed, and rolled back" "$out$err"
+      [[ $out$err == *"failed, and rolled back"* ]] || tail -n 25 <<<"$err"
       check_rolled_back "fault[$step]" "$replicas_before"
     done
+    prepare
+    run=$work/run-after-faults
+    expect after-faults-apply 0 "$ferry" apply plans/controlplane-nodepool.ferry --run-dir "$run" --yes \
+      --var availability=SingleReplica
+    [[ $out$err == *"every step succeeded"* ]] || tail -n 15 <<<"$err"
+    check_migrated after-faults "$pki_before"
     ;;
   crash)
     # Kill ferry at each phase boundary and in the middle of the restore phase; resume each time.
     points=(checks.bucket:done pause.stopped:done objects.hostedcluster:done restored.hostedcluster:during
             restored.available:done verified.nodes:done)
-    start_sandbox SingleReplica
+    start_sandbox HighlyAvailable
     prepare
     start_writer
     run=$work/run-crash
@@ -167,7 +197,7 @@ case "$scenario" in
     for point in "${points[@]}"; do
       if [[ ! -f "$run/journal.jsonl" ]]; then
         FERRY_TEST_CRASH=$point "$ferry" apply plans/controlplane.ferry --run-dir "$run" --yes \
-          --var availability=SingleReplica >"$work/crash.out" 2>&1
+          --var availability=HighlyAvailable >"$work/crash.out" 2>&1
       else
         FERRY_TEST_CRASH=$point "$ferry" resume "$run" --yes >"$work/crash.out" 2>&1
       fi

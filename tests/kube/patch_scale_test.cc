@@ -99,6 +99,26 @@ TEST(Patch, ErrorsAreClassifiedWithTheServersMessage) {
   EXPECT_EQ(r.status.error_class(), ErrorClass::kConflict) << r.status.ToString();
 }
 
+// An object that goes between the read and the patch (a controller finishing its deletion):
+// with ignore_not_found there is nothing to patch; without, it is NotFound.
+TEST(Patch, IgnoreNotFoundCoversAnObjectGoneBeforeThePatch) {
+  ASSERT_TRUE(testing::require_kubectl());
+  Sim sim;
+  ASSERT_TRUE(sim.up());
+  const json args = {{"namespace", "clusters"}, {"object", "hostedclusters/jdoe-hosted"},
+                     {"merge", {{"spec", {{"pausedUntil", "true"}}}}}, {"ignore_not_found", true}};
+  sim.fault({{"method", "PATCH"}, {"path", "/hostedclusters/jdoe-hosted$"}, {"code", 404}, {"count", 1}});
+  StepResult r = StepHarness(sim, "patch", args).run();
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(r.outputs["patched"], json::object());
+
+  json strict = args;
+  strict.erase("ignore_not_found");
+  sim.fault({{"method", "PATCH"}, {"path", "/hostedclusters/jdoe-hosted$"}, {"code", 404}, {"count", 1}});
+  r = StepHarness(sim, "patch", strict).run();
+  EXPECT_EQ(r.status.error_class(), ErrorClass::kNotFound) << r.status.ToString();
+}
+
 TEST(Scale, NamesThenInverseRestoresEachCount) {
   ASSERT_TRUE(testing::require_kubectl());
   Sim sim;

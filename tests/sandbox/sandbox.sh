@@ -24,16 +24,25 @@ dir="$2"
 
 instances=(source destination hosted)
 
-stop_one() {
-  local d="$1" pid
-  [[ -f "$d/pid" ]] || return 0
-  pid="$(cat "$d/pid")"
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+# stop_all DIR...: SIGTERM to every instance at once, then up to 5 s for them all to exit before
+# SIGKILL (one at a time, the three shutdowns added up to seconds per sandbox).
+stop_all() {
+  local d pids=()
+  for d in "$@"; do
+    [[ -f "$d/pid" ]] && pids+=("$(cat "$d/pid")")
+  done
+  if ((${#pids[@]})); then
+    kill -TERM "${pids[@]}" 2>/dev/null || true
+    local alive
+    for _ in $(seq 50); do
+      alive=()
+      for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive+=("$pid"); done
+      ((${#alive[@]})) || break
+      sleep 0.1
+    done
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null; done
   fi
-  rm -f "$d/pid" "$d/ready.json"
+  for d in "$@"; do rm -f "$d/pid" "$d/ready.json"; done
 }
 
 case "$cmd" in
@@ -51,7 +60,7 @@ case "$cmd" in
         ${SANDBOX_AVAILABILITY:+--availability "$SANDBOX_AVAILABILITY"} ${SANDBOX_FIXTURE_ARGS:-} || exit 2
       fixtures="$dir/fixtures"
     fi
-    for name in "${instances[@]}"; do stop_one "$dir/$name"; done
+    stop_all "${instances[@]/#/$dir/}"
     # What the clusters share starts afresh: the fake cloud holds what the source's fixture names
     # (its instances, load balancer and OIDC documents), and its ledger is empty.
     rm -rf "$dir/shared"
@@ -84,7 +93,7 @@ case "$cmd" in
       if [[ ! -f "$d/ready.json" ]]; then
         echo "sandbox: $name did not come up; its log:" >&2
         cat "$d/apisim.log" >&2
-        for n in "${instances[@]}"; do stop_one "$dir/$n"; done
+        stop_all "${instances[@]/#/$dir/}"
         exit 1
       fi
     done
@@ -108,7 +117,7 @@ PY
     echo "env file: $dir/env   (source it, then e.g. kubectl --kubeconfig \$MGMT_KUBECONFIG get hc -A)"
     ;;
   stop)
-    for name in "${instances[@]}"; do stop_one "$dir/$name"; done
+    stop_all "${instances[@]/#/$dir/}"
     ;;
   status)
     rc=0
