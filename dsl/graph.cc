@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "dsl/step_rules.h"
 #include "dsl/step_types.h"
 
 namespace ferry::dsl {
@@ -42,12 +43,6 @@ std::string mermaid_label(const std::string& s) {
   return out;
 }
 
-bool destructive(const IrStep& step) {
-  const StepSchema* schema = find_step_schema(step.type);
-  if (!schema || !schema->destructive) return false;
-  return step.type != "scale" || (step.args.contains("replicas") && step.args["replicas"] == 0);
-}
-
 }  // namespace
 
 std::string graph_dot(const Ir& ir) {
@@ -58,7 +53,7 @@ std::string graph_dot(const Ir& ir) {
     for (const std::string& id : phase.steps) {
       const IrStep& step = ir.steps.at(id);
       out += "    " + dot_quote(id) + " [label=" + dot_quote(id + "\n" + step.type) +
-             (destructive(step) ? ", color=red" : "") + "];\n";
+             (is_destructive(step) ? ", color=red" : "") + "];\n";
     }
     out += "  }\n";
   }
@@ -82,7 +77,7 @@ std::string graph_mermaid(const Ir& ir) {
     for (const std::string& dep : step.deps) out += "  " + mermaid_id(dep) + " --> " + mermaid_id(id) + "\n";
   }
   for (const auto& [id, step] : ir.steps) {
-    if (destructive(step)) out += "  style " + mermaid_id(id) + " stroke:#c00,stroke-width:2px\n";
+    if (is_destructive(step)) out += "  style " + mermaid_id(id) + " stroke:#c00,stroke-width:2px\n";
   }
   return out;
 }

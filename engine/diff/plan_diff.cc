@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "dsl/step_rules.h"
 #include "dsl/step_types.h"
 #include "engine/diff/field_changes.h"
 #include "engine/diff/guards.h"
@@ -65,7 +66,7 @@ std::vector<NamedChange> diff_named(const json& old_map, const json& new_map) {
 }
 
 StepRef step_ref(const IrStep& step) {
-  return {step.id, step.type, step.phase, step.template_name, is_destructive(step), step.deps};
+  return {step.id, step.type, step.phase, step.template_name, dsl::is_destructive(step), step.deps};
 }
 
 // Pairs the steps of both plans: by id, then each new id with the first unpaired old step of
@@ -143,7 +144,7 @@ void diff_order(const Ir& old_ir, const Ir& new_ir, const std::vector<StepPair>&
     in_both.insert(p.new_step->id);
   }
   for (const StepPair& p : pairs) {
-    if (!is_destructive(*p.new_step)) continue;
+    if (!dsl::is_destructive(*p.new_step)) continue;
     std::vector<Guard> old_guards = guards_before(old_ir, p.old_step->id);
     std::vector<Guard> new_guards = guards_before(new_ir, p.new_step->id);
     std::set<std::string> old_ids, new_ids;
@@ -163,12 +164,6 @@ void diff_order(const Ir& old_ir, const Ir& new_ir, const std::vector<StepPair>&
 }
 
 }  // namespace
-
-bool is_destructive(const IrStep& step) {
-  const dsl::StepSchema* schema = dsl::find_step_schema(step.type);
-  if (!schema || !schema->destructive) return false;
-  return step.type != "scale" || (step.args.contains("replicas") && step.args["replicas"] == 0);
-}
 
 bool PlanDiff::empty() const {
   return risks.empty() && plan.empty() && params.empty() && clusters.empty() && added.empty() && removed.empty() &&

@@ -117,8 +117,4 @@ struct PlanDiff {
 // Compares two compiled plans.
 PlanDiff diff_plans(const dsl::Ir& old_ir, const dsl::Ir& new_ir);
 
-// True if running `step` removes or stops something: its type is destructive in the schema
-// registry, except `scale`, which is destructive only to 0 replicas.
-bool is_destructive(const dsl::IrStep& step);
-
 }  // namespace ferry::diff

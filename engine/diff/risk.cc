@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "dsl/step_rules.h"
 #include "dsl/types.h"
 #include "engine/diff/guards.h"
 
@@ -45,7 +46,7 @@ void destructive_added(const PlanDiff& diff, const Ir& new_ir, std::vector<Risk>
 
 void became_destructive(const std::vector<StepPair>& pairs, std::vector<Risk>* out) {
   for (const StepPair& p : pairs) {
-    if (!is_destructive(*p.old_step) && is_destructive(*p.new_step)) {
+    if (!dsl::is_destructive(*p.old_step) && dsl::is_destructive(*p.new_step)) {
       out->push_back({"became_destructive", p.new_step->id, describe(*p.new_step) + " is now destructive"});
     }
   }

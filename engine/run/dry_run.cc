@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "dsl/step_rules.h"
 #include "dsl/step_types.h"
 #include "engine/run/resolve.h"
 
@@ -52,12 +53,6 @@ struct Style {
   std::string red(const std::string& s) const { return color ? "\033[31m" + s + "\033[0m" : s; }
 };
 
-bool destructive(const dsl::IrStep& step) {
-  const dsl::StepSchema* schema = dsl::find_step_schema(step.type);
-  if (!schema || !schema->destructive) return false;
-  return step.type != "scale" || step.args.value("replicas", json(1)) == json(0);
-}
-
 std::string rollback_words(const PlannedStep& p) {
   if (p.rollback == "auto") return "automatic (restores what the step changed)";
   if (p.rollback == "steps") {
@@ -77,7 +72,7 @@ Totals totals_of(const PlanReport& r) {
   for (const PlannedStep& p : r.steps) {
     const dsl::IrStep& step = r.ir->steps.at(p.id);
     ++t.steps;
-    t.destructive += destructive(step);
+    t.destructive += dsl::is_destructive(step);
     t.with_rollback += step.rollback == "auto" || step.rollback == "steps";
     t.approvals += step.type == "approve";
     t.unplannable += !p.error.empty();
@@ -112,7 +107,7 @@ std::string plan_text(const PlanReport& r, bool color) {
     }
     std::string head = "    " + st.bold(p.id) + " = " + step.type;
     if (!step.cluster.empty()) head += " on " + step.cluster;
-    if (destructive(step)) head += "  " + st.red("[destructive]");
+    if (dsl::is_destructive(step)) head += "  " + st.red("[destructive]");
     out << head << "\n";
     if (!step.description.empty()) out << "      " << st.dim(step.description) << "\n";
     if (!step.when.is_null()) out << "      when " << step.when.dump() << "\n";
@@ -148,7 +143,7 @@ std::string plan_markdown(const PlanReport& r) {
       phase = step.phase;
       out << "\n### phase `" << phase << "`\n\n| wave | step | type | cluster | rollback |\n|---|---|---|---|---|\n";
     }
-    out << "| " << p.wave << " | `" << p.id << "`" << (destructive(step) ? " ⚠️" : "") << " | " << step.type << " | "
+    out << "| " << p.wave << " | `" << p.id << "`" << (dsl::is_destructive(step) ? " ⚠️" : "") << " | " << step.type << " | "
         << step.cluster << " | " << rollback_words(p) << " |\n";
   }
   out << "\n<details><summary>Commands</summary>\n\n";
@@ -175,7 +170,7 @@ json plan_json(const PlanReport& r) {
               {"wave", p.wave},
               {"args", p.args},
               {"actions", actions},
-              {"destructive", destructive(step)},
+              {"destructive", dsl::is_destructive(step)},
               {"rollback", {{"mode", p.rollback}, {"actions", rollback_actions}, {"steps", p.rollback_steps}}}};
     if (!step.cluster.empty()) j["cluster"] = step.cluster;
     if (!step.when.is_null()) j["when"] = step.when;

@@ -83,19 +83,6 @@ TEST(PlanDiff, RenameIsSameContentUnderANewIdWithoutEdgeNoise) {
   EXPECT_TRUE(diff.changed.empty());  // `after` moved with the rename: nothing else changed
 }
 
-TEST(PlanDiff, DestructivenessFollowsTheSchemaAndScaleToZero) {
-  dsl::IrStep step;
-  step.type = "delete";
-  EXPECT_TRUE(is_destructive(step));
-  step.type = "scale";
-  step.args = {{"replicas", 2}};
-  EXPECT_FALSE(is_destructive(step));
-  step.args = {{"replicas", 0}};
-  EXPECT_TRUE(is_destructive(step));
-  step.type = "backup";
-  EXPECT_FALSE(is_destructive(step));
-}
-
 TEST(Guards, ThroughDependenciesAndEarlierPhases) {
   dsl::Ir ir = compile_text(R"(plan "p" {
   cluster c { kubeconfig = "/k" }
