@@ -272,7 +272,7 @@ struct Executor::Impl {
   void execute(const dsl::IrStep& step) {
     const std::string& id = step.id;
     const StepImpl* impl = impl_for(step.type);
-    bool quiet = step.type == "noop";  // no action outside ferry: no need to sync its events
+    bool quiet = impl && impl->local_only;  // no action outside ferry: no need to sync its events
     StepContext ctx = context_for(step);
     bool holds = true;
     if (Status s = when_holds(step, &holds); !s.ok()) return fail(id, s, 0);
@@ -404,9 +404,13 @@ struct Executor::Impl {
     return it == state.steps.end() ? StepState::kPending : it->second.state;
   }
 
-  // A dry run records, and a noop does nothing outside ferry: handing either to a worker
-  // would only add two thread switches per step, so the scheduler runs them itself.
-  bool runs_inline(const dsl::IrStep& step) { return runner.dry() || step.type == "noop"; }
+  // A dry run records, and a local_only step does nothing outside ferry: handing either to a
+  // worker would only add two thread switches per step, so the scheduler runs them itself.
+  bool runs_inline(const dsl::IrStep& step) {
+    if (runner.dry()) return true;
+    const StepImpl* impl = impl_for(step.type);
+    return impl && impl->local_only;
+  }
 
   // Runs the steps of one phase until all are done or the run stops. REQUIRES: mu not held.
   // False if the phase did not complete.

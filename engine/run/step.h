@@ -69,6 +69,9 @@ struct StepResult {
 
 struct StepImpl {
   std::string type;
+  // Does nothing outside ferry (no command, no request): its journal events need no sync of
+  // their own (the next synced one syncs them) and the scheduler runs it itself, not a worker.
+  bool local_only = false;
   // The actions a run would take with these arguments (a dry run calls only this).
   std::function<std::vector<Action>(const StepContext&)> render;
   std::function<StepResult(StepContext&)> run;

@@ -5,6 +5,7 @@ namespace ferry::engine {
 StepImpl noop_step() {
   StepImpl impl;
   impl.type = "noop";
+  impl.local_only = true;
   impl.render = [](const StepContext&) { return std::vector<Action>{}; };
   impl.run = [](StepContext&) { return StepResult{}; };
   // noop has an inverse in the schema (rollback = auto is allowed): undoing nothing is nothing.

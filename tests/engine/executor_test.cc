@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "engine/run/journal.h"
 
@@ -361,6 +362,23 @@ TEST(Executor, NoRollbackStartsUnlessTheRunsEndIsJournaled) {
   EXPECT_EQ(h.run(ir), RunResult::kFailed);
   EXPECT_TRUE(h.script.compensated.empty());
   EXPECT_FALSE(h.fatal.empty());
+}
+
+// What the executor needs to know of a step type, the type says (no type is special by name):
+// a local_only one runs on the scheduler's own thread, any other on a worker.
+TEST(Executor, ALocalOnlyStepTypeRunsOnTheSchedulersThread) {
+  for (bool local : {true, false}) {
+    Harness h;
+    std::thread::id ran_on;
+    h.impls["shell"].local_only = local;
+    h.impls["shell"].run = [&ran_on](StepContext&) {
+      ran_on = std::this_thread::get_id();
+      return StepResult{};
+    };
+    dsl::Ir ir = compile_text(R"(plan "p" { phase one { step s = shell { argv = ["true"] } } })");
+    ASSERT_EQ(h.run(ir), RunResult::kSucceeded);
+    EXPECT_EQ(ran_on == std::this_thread::get_id(), local) << "local_only = " << local;
+  }
 }
 
 TEST(Executor, OnFailureStopLeavesCompletedStepsAlone) {
