@@ -279,17 +279,20 @@ TEST(Executor, RollsBackCompletedStepsInReverseCompletionOrder) {
   EXPECT_EQ(h.state.steps["a"].undo_state, UndoState::kDone);
 }
 
+// a, b and c done one after the other, each with an automatic rollback; then boom.
+constexpr const char* kThreeUndoableThenBoom = R"(plan "p" {
+  on_failure = "rollback"
+  phase one {
+    step a = noop { rollback = auto }
+    step b = noop { rollback = auto  after = [a] }
+    step c = noop { rollback = auto  after = [b] }
+    step boom = noop { after = [c] }
+  }
+})";
+
 TEST(Executor, AFailingCompensationStopsTheRollbackAndARollbackGoesOnFromThere) {
   Harness h;
-  dsl::Ir ir = compile_text(R"(plan "p" {
-    on_failure = "rollback"
-    phase one {
-      step a = noop { rollback = auto }
-      step b = noop { rollback = auto  after = [a] }
-      step c = noop { rollback = auto  after = [b] }
-      step boom = noop { after = [c] }
-    }
-  })");
+  dsl::Ir ir = compile_text(kThreeUndoableThenBoom);
   h.script.failures["boom"] = {ErrorClass::kFailed};
   h.script.inverse_fails["b"] = ErrorClass::kConflict;
   ASSERT_EQ(h.run(ir), RunResult::kRollbackFailed);
@@ -315,15 +318,7 @@ TEST(Executor, AFailingCompensationStopsTheRollbackAndARollbackGoesOnFromThere) 
 // run, and nothing after it is undone; `ferry rollback` goes on once the disk is fixed.
 TEST(Executor, NoCompensationRunsUnlessItsStartIsJournaled) {
   Harness h;
-  dsl::Ir ir = compile_text(R"(plan "p" {
-    on_failure = "rollback"
-    phase one {
-      step a = noop { rollback = auto }
-      step b = noop { rollback = auto  after = [a] }
-      step c = noop { rollback = auto  after = [b] }
-      step boom = noop { after = [c] }
-    }
-  })");
+  dsl::Ir ir = compile_text(kThreeUndoableThenBoom);
   h.script.failures["boom"] = {ErrorClass::kFailed};
   std::vector<std::string> lines;
   auto writer = JournalWriter::over(
@@ -348,13 +343,7 @@ TEST(Executor, NoCompensationRunsUnlessItsStartIsJournaled) {
 // A run whose failure cannot be journaled does not roll back: the journal would not know.
 TEST(Executor, NoRollbackStartsUnlessTheRunsEndIsJournaled) {
   Harness h;
-  dsl::Ir ir = compile_text(R"(plan "p" {
-    on_failure = "rollback"
-    phase one {
-      step a = noop { rollback = auto }
-      step boom = noop { after = [a] }
-    }
-  })");
+  dsl::Ir ir = compile_text(kThreeUndoableThenBoom);
   h.script.failures["boom"] = {ErrorClass::kFailed};
   std::vector<std::string> lines;
   auto writer = JournalWriter::over(std::make_unique<FailingJournalFile>(R"("event":"run_ended")", &lines), &h.redactor);
