@@ -290,58 +290,81 @@ struct Executor::Impl {
       std::lock_guard lock(mu);
       record("undo", {{"step", id_copy}, {"undo", undo}});
     };
-    RetryPolicy policy = RetryPolicy::from_ir(step.retry);
-    auto timeout = step.timeout.empty() ? std::nullopt : dsl::parse_duration(step.timeout);
-    int first = state_attempts(id) + 1;
-    for (int attempt = 1;; ++attempt) {
+    const int first = state_attempts(id) + 1;
+    int last = first;  // the journal's number of the latest attempt
+    StepResult result;
+    auto once = [&](int attempt) {
+      last = first + attempt - 1;
       {
         std::lock_guard lock(mu);
-        if (!record("step_started", {{"step", id}, {"attempt", first + attempt - 1}}, !quiet)) return;
+        if (!record("step_started", {{"step", id}, {"attempt", last}}, !quiet)) return run_token.status();
       }
       maybe_crash(id + ":before");
+      maybe_crash(id + ":during");
+      result = runner.attempt(*impl, ctx);
+      maybe_crash(id + ":after");
+      return timeout_in_words(step, maybe_fail(id, result.status));
+    };
+    auto before_retry = [&](int, const Status& s, Millis wait) {
+      std::lock_guard lock(mu);
+      return record("attempt_failed", {{"step", id}, {"attempt", last}, {"class", error_class_name(s.error_class())},
+                                       {"message", s.message()}, {"retry_in_ms", wait.count()}});
+    };
+    Status s = attempt_loop(step, ctx, run_token, once, before_retry);
+    {
+      std::lock_guard lock(mu);
+      if (!fatal.empty()) return;  // the journal failed: nothing more is journaled or run
+    }
+    if (s.ok()) {
+      succeed(step, result.outputs, last, quiet);
+      maybe_crash(id + ":done");
+      return;
+    }
+    fail(id, run_token.cancelled() ? run_token.status() : s, last);
+  }
+
+  // One attempt loop, for steps and compensations alike: each attempt gets a child of `cancel`
+  // and, with the step's timeout, a deadline the watchdog enforces; a failure of a class the
+  // step's retry policy names is retried after its backoff, once `before_retry` (told the
+  // attempt, its status and the wait) agrees. Returns the last attempt's status, or the
+  // cancellation's. REQUIRES: mu not held.
+  Status attempt_loop(const dsl::IrStep& step, StepContext& ctx, const CancelToken& cancel,
+                      const std::function<Status(int attempt)>& once,
+                      const std::function<bool(int attempt, const Status&, Millis wait)>& before_retry) {
+    const RetryPolicy policy = RetryPolicy::from_ir(step.retry);
+    const auto timeout = step.timeout.empty() ? std::nullopt : dsl::parse_duration(step.timeout);
+    for (int attempt = 1;; ++attempt) {
       ctx.attempt = attempt;
-      ctx.cancel = run_token.child();
+      ctx.cancel = cancel.child();
       ctx.deadline = timeout ? clock.now() + Millis(*timeout) : Millis(0);
       if (ctx.deadline.count()) {
         std::lock_guard lock(mu);
-        watched.insert_or_assign(id, Watched{ctx.deadline, ctx.cancel});
+        watched.insert_or_assign(step.id, Watched{ctx.deadline, ctx.cancel});
       }
-      maybe_crash(id + ":during");
-      StepResult result = runner.attempt(*impl, ctx);
+      Status s = once(attempt);
       {
         std::lock_guard lock(mu);
-        watched.erase(id);
+        watched.erase(step.id);
       }
-      maybe_crash(id + ":after");
-      result.status = maybe_fail(id, result.status);
-      if (result.status.ok()) {
-        succeed(step, result.outputs, first + attempt - 1, quiet);
-        maybe_crash(id + ":done");
-        return;
-      }
-      Status s = result.status;
-      if (s.error_class() == ErrorClass::kTimeout && timeout) {
-        // The step's own words may start with "timed out" too: say it once.
-        std::string detail = s.message().starts_with("timed out") ? s.message().substr(9) : s.message();
-        while (!detail.empty() && (detail[0] == ':' || detail[0] == ' ')) detail.erase(0, 1);
-        if (detail.starts_with("(") && detail.ends_with(")")) detail = detail.substr(1, detail.size() - 2);
-        s = Status::Timeout("timed out after " + step.timeout + " (the step's timeout)" +
-                            (detail.empty() ? "" : ": " + detail));
-      }
-      if (run_token.cancelled()) return fail(id, run_token.status(), first + attempt - 1);
-      if (attempt >= policy.attempts || !policy.retries(s.error_class())) return fail(id, s, first + attempt - 1);
+      if (s.ok() || cancel.cancelled() || attempt >= policy.attempts || !policy.retries(s.error_class())) return s;
       Millis wait;
       {
         std::lock_guard lock(mu);
         wait = policy.delay(attempt, rng);
-        if (!record("attempt_failed", {{"step", id}, {"attempt", first + attempt - 1},
-                                       {"class", error_class_name(s.error_class())}, {"message", s.message()},
-                                       {"retry_in_ms", wait.count()}})) {
-          return;
-        }
       }
-      if (!clock.sleep_until(clock.now() + wait, run_token)) return fail(id, run_token.status(), first + attempt - 1);
+      if (!before_retry(attempt, s, wait)) return s;
+      if (!clock.sleep_until(clock.now() + wait, cancel)) return cancel.status();
     }
+  }
+
+  // A timeout of the step's own `timeout` says so, once (the step's words may start with
+  // "timed out" too).
+  static Status timeout_in_words(const dsl::IrStep& step, Status s) {
+    if (s.error_class() != ErrorClass::kTimeout || step.timeout.empty()) return s;
+    std::string detail = s.message().starts_with("timed out") ? s.message().substr(9) : s.message();
+    while (!detail.empty() && (detail[0] == ':' || detail[0] == ' ')) detail.erase(0, 1);
+    if (detail.starts_with("(") && detail.ends_with(")")) detail = detail.substr(1, detail.size() - 2);
+    return Status::Timeout("timed out after " + step.timeout + " (the step's timeout)" + (detail.empty() ? "" : ": " + detail));
   }
 
   int state_attempts(const std::string& id) {
@@ -661,31 +684,11 @@ struct Executor::Impl {
     if (!impl || !impl->inverse) return Status::Invalid("step type '" + step.type + "' has no automatic rollback in this build");
     StepContext ctx = context_for(step);
     if (Status s = resolve_value(dsl::step_args(step), scope(), &ctx.args); !s.ok()) return s;
-    RetryPolicy policy = RetryPolicy::from_ir(step.retry);
     // The step's timeout bounds each attempt of its inverse too: a rollback must not hang on a
     // deletion that never finishes.
-    auto timeout = step.timeout.empty() ? std::nullopt : dsl::parse_duration(step.timeout);
-    for (int attempt = 1;; ++attempt) {
-      ctx.attempt = attempt;
-      ctx.cancel = cancel.child();
-      ctx.deadline = timeout ? clock.now() + Millis(*timeout) : Millis(0);
-      if (ctx.deadline.count()) {
-        std::lock_guard lock(mu);
-        watched.insert_or_assign(step.id, Watched{ctx.deadline, ctx.cancel});
-      }
-      Status s = runner.compensate(*impl, ctx, undo.value_or(json()));
-      {
-        std::lock_guard lock(mu);
-        watched.erase(step.id);
-      }
-      if (s.ok() || cancel.cancelled() || attempt >= policy.attempts || !policy.retries(s.error_class())) return s;
-      Millis wait;
-      {
-        std::lock_guard lock(mu);
-        wait = policy.delay(attempt, rng);
-      }
-      if (!clock.sleep_until(clock.now() + wait, cancel)) return cancel.status();
-    }
+    return attempt_loop(
+        step, ctx, cancel, [&](int) { return runner.compensate(*impl, ctx, undo.value_or(json())); },
+        [](int, const Status&, Millis) { return true; });
   }
 
   // A step of a rollback block: an ordinary step, journaled under its own id.
