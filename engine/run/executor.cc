@@ -311,10 +311,8 @@ struct Executor::Impl {
                                        {"message", s.message()}, {"retry_in_ms", wait.count()}});
     };
     Status s = attempt_loop(step, ctx, run_token, once, before_retry);
-    {
-      std::lock_guard lock(mu);
-      if (!fatal.empty()) return;  // the journal failed: nothing more is journaled or run
-    }
+    // Recorded even when the journal has failed (then only in memory): the run's state says
+    // what happened in this process.
     if (s.ok()) {
       succeed(step, result.outputs, last, quiet);
       maybe_crash(id + ":done");
@@ -360,7 +358,7 @@ struct Executor::Impl {
   // A timeout of the step's own `timeout` says so, once (the step's words may start with
   // "timed out" too).
   static Status timeout_in_words(const dsl::IrStep& step, Status s) {
-    if (s.error_class() != ErrorClass::kTimeout || step.timeout.empty()) return s;
+    if (s.error_class() != ErrorClass::kTimeout || !dsl::parse_duration(step.timeout)) return s;
     std::string detail = s.message().starts_with("timed out") ? s.message().substr(9) : s.message();
     while (!detail.empty() && (detail[0] == ':' || detail[0] == ' ')) detail.erase(0, 1);
     if (detail.starts_with("(") && detail.ends_with(")")) detail = detail.substr(1, detail.size() - 2);
