@@ -130,9 +130,9 @@ std::vector<StepSchema> build_schemas() {
               "For objects whose controllers are stopped.",
               false),
         field("remove_finalizers_before", list_of(kString),
-              "Finalizers to take off each object before it is deleted (only these, from the version just read): "
-              "those whose controller's delete action must not run, while that controller will not add them back "
-              "(e.g. a paused one)."),
+              "Finalizers to take off each object before it is deleted (only these, from the version just read), "
+              "the delete then made on the precondition that nothing changed the object since (else both again): "
+              "those whose controller's delete action must not run."),
         field("remove_finalizers_after", list_of(kString),
               "Finalizers to take off once the objects are being deleted, those nothing will act on (their "
               "controller is stopped); the API server lets nobody add one then. The other finalizers stay for "

@@ -37,13 +37,17 @@ std::vector<std::string> list_args(const StepContext& ctx) {
   return args;
 }
 
-// `kubectl delete`, waiting for the objects to go unless `wait` is off or finalizers are still to
-// be removed once they are being deleted (the wait is then a `kubectl wait` after that).
+bool removes_named(const StepContext& ctx) {
+  return !strings(ctx, "remove_finalizers_before").empty() || !strings(ctx, "remove_finalizers_after").empty();
+}
+
+// `kubectl delete`, waiting for the objects to go unless `wait` is off or named finalizers are
+// removed around the delete (the wait is then a `kubectl wait` after that).
 std::vector<std::string> delete_args(const StepContext& ctx, const std::vector<std::string>& names) {
   std::vector<std::string> args = {"delete", str(ctx, "kind")};
   args.insert(args.end(), names.begin(), names.end());
   args.push_back("--ignore-not-found");  // listed a moment ago: gone since is what we want
-  if (flag(ctx, "wait", true) && strings(ctx, "remove_finalizers_after").empty()) {
+  if (flag(ctx, "wait", true) && !removes_named(ctx)) {
     args.insert(args.end(), {"--wait=true", "--timeout=" + str(ctx, "wait_timeout")});
   } else {
     args.push_back("--wait=false");
@@ -57,9 +61,7 @@ std::vector<std::string> wait_gone_args(const StepContext& ctx, const std::vecto
   return args;
 }
 
-bool waits_after_removing(const StepContext& ctx) {
-  return flag(ctx, "wait", true) && !strings(ctx, "remove_finalizers_after").empty();
-}
+bool waits_after_removing(const StepContext& ctx) { return flag(ctx, "wait", true) && removes_named(ctx); }
 
 std::vector<Action> render(const StepContext& ctx) {
   kube::Kubectl k = kubectl_for(ctx);
@@ -73,8 +75,13 @@ std::vector<Action> render(const StepContext& ctx) {
   }
   if (auto before = strings(ctx, "remove_finalizers_before"); !before.empty()) {
     actions.push_back(kube_step::render_remove_finalizers(k, before, "each listed object, before the delete"));
+    Action a = k.action({"delete", "--raw", "<API path>", "-f", "-"}, "each listed object");
+    a.note = "a DeleteOptions whose preconditions are the patched object's uid and resourceVersion: a finalizer put "
+             "back in between makes it fail, and both are done again";
+    actions.push_back(a);
+  } else {
+    actions.push_back(k.action(delete_args(ctx, {"<each listed object>"})));
   }
-  actions.push_back(k.action(delete_args(ctx, {"<each listed object>"})));
   if (auto after = strings(ctx, "remove_finalizers_after"); !after.empty()) {
     actions.push_back(kube_step::render_remove_finalizers(k, after, "each listed object, once it is being deleted"));
   }
@@ -82,14 +89,35 @@ std::vector<Action> render(const StepContext& ctx) {
   return actions;
 }
 
+// An object as listed, with its uid: a later object of the same name is not it.
+json listed_ref(const kube::Kubectl& k, const json& o) {
+  json ref = kube_step::ref_of(o, k.target().ns);
+  ref["metadata"]["uid"] = o["metadata"].value("uid", "");
+  return ref;
+}
+
 // Takes `finalizers` off each of `objects` (kube_step::remove_finalizers).
 Status remove_from_each(const kube::Kubectl& k, const std::vector<json>& objects, const std::vector<std::string>& finalizers,
                         const CancelToken& cancel) {
   if (finalizers.empty()) return Status::Ok();
   for (const json& o : objects) {
-    if (Status s = kube_step::remove_finalizers(k, kube_step::ref_of(o, k.target().ns), finalizers, cancel); !s.ok()) {
-      return s;
-    }
+    if (Status s = kube_step::remove_finalizers(k, listed_ref(k, o), finalizers, cancel); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+// Deletes each of `objects` once `before` is off it, only if nothing changed it in between
+// (kube_step::delete_without); with no `before`, one `kubectl delete` of them all.
+Status delete_each(const StepContext& ctx, const kube::Kubectl& k, const std::vector<json>& objects,
+                   const std::vector<std::string>& names) {
+  const std::vector<std::string> before = strings(ctx, "remove_finalizers_before");
+  if (before.empty()) {
+    return k.run(delete_args(ctx, names), ctx.cancel,
+                 "delete " + std::to_string(names.size()) + " " + str(ctx, "kind") + k.where())
+        .status;
+  }
+  for (const json& o : objects) {
+    if (Status s = kube_step::delete_without(k, listed_ref(k, o), before, ctx.cancel); !s.ok()) return s;
   }
   return Status::Ok();
 }
@@ -119,11 +147,7 @@ StepResult run(StepContext& ctx) {
     ctx.log("no " + kind + " to delete" + k.where());
     return r;
   }
-  if (r.status = remove_from_each(k, objects, strings(ctx, "remove_finalizers_before"), ctx.cancel); !r.status.ok()) {
-    return r;
-  }
-  r.status = k.run(delete_args(ctx, names), ctx.cancel, "delete " + std::to_string(names.size()) + " " + kind + k.where())
-                 .status;
+  r.status = delete_each(ctx, k, objects, names);
   if (r.status.ok()) r.status = remove_from_each(k, objects, strings(ctx, "remove_finalizers_after"), ctx.cancel);
   if (r.status.ok() && waits_after_removing(ctx)) {
     r.status = k.run(wait_gone_args(ctx, names), ctx.cancel, "wait until the " + kind + " are gone" + k.where()).status;

@@ -84,36 +84,84 @@ Action render_delete_without_finalizers(const kube::Kubectl& k, const std::strin
 }
 
 
+namespace {
+
+// One read of the object `ref` names and, if it has any of `names`, one merge patch without them
+// that carries the resourceVersion read (a compare-and-swap: Conflict if it changed in between).
+// *after: the object as it is now, or null if it is gone (or if `ref` has a uid and the object of
+// that name now has another: the one listed is gone).
+Status take_off_once(const kube::Kubectl& k, const json& ref, const std::vector<std::string>& names,
+                     const CancelToken& cancel, json* after) {
+  const std::string what = label(ref) + k.where();
+  *after = nullptr;
+  json answer;  // `get -f -` answers a List, even of one
+  Status s = k.run_json({"get", "-f", "-", "-o", "json"}, cancel, "read the finalizers of " + what, &answer, ref.dump());
+  if (s.error_class() == ErrorClass::kNotFound) return Status::Ok();
+  if (!s.ok()) return s;
+  const std::vector<json> items = kube::items_of(answer);
+  if (items.empty()) return Status::Ok();
+  const json md = items.front().value("metadata", json::object());
+  const std::string listed_uid = ref.value("metadata", json::object()).value("uid", "");
+  if (!listed_uid.empty() && md.value("uid", "") != listed_uid) return Status::Ok();
+  const json had = md.value("finalizers", json::array());
+  json kept = json::array();
+  for (const json& f : had) {
+    if (std::find(names.begin(), names.end(), f.is_string() ? f.get<std::string>() : "") == names.end()) {
+      kept.push_back(f);
+    }
+  }
+  if (kept.size() == had.size()) {
+    *after = items.front();
+    return Status::Ok();
+  }
+  const json patch = {{"metadata", {{"resourceVersion", md.value("resourceVersion", "")}, {"finalizers", kept}}}};
+  s = k.run_json({"patch", "-f", "-", "--type", "merge", "-p", patch.dump(), "-o", "json"}, cancel,
+                 "remove finalizer(s) " + json(names).dump() + " of " + what, after, ref.dump());
+  if (s.error_class() == ErrorClass::kNotFound) {
+    *after = nullptr;
+    return Status::Ok();
+  }
+  return s;
+}
+
+}  // namespace
+
 Status remove_finalizers(const kube::Kubectl& k, const json& ref, const std::vector<std::string>& names,
                          const CancelToken& cancel) {
-  const std::string what = label(ref) + k.where();
   for (int round = 1; round <= kRounds; ++round) {
-    json answer;  // `get -f -` answers a List, even of one
-    Status s = k.run_json({"get", "-f", "-", "-o", "json"}, cancel, "read the finalizers of " + what, &answer, ref.dump());
-    if (s.error_class() == ErrorClass::kNotFound) return Status::Ok();
-    if (!s.ok()) return s;
-    const std::vector<json> items = kube::items_of(answer);
-    if (items.empty()) return Status::Ok();
-    const json md = items.front().value("metadata", json::object());
-    const json had = md.value("finalizers", json::array());
-    json kept = json::array();
-    for (const json& f : had) {
-      if (std::find(names.begin(), names.end(), f.is_string() ? f.get<std::string>() : "") == names.end()) {
-        kept.push_back(f);
-      }
+    json after;
+    Status s = take_off_once(k, ref, names, cancel, &after);
+    if (s.error_class() != ErrorClass::kConflict) return s;
+  }
+  return Status::Error(ErrorClass::kConflict, label(ref) + k.where() + " changed each time between reading and "
+                                              "patching its finalizers, " + std::to_string(kRounds) +
+                                              " times: something keeps writing to it");
+}
+
+Status delete_without(const kube::Kubectl& k, const json& ref, const std::vector<std::string>& names,
+                      const CancelToken& cancel) {
+  const std::string what = label(ref) + k.where();
+  std::string path;
+  for (int round = 1; round <= kRounds; ++round) {
+    json after;
+    Status s = take_off_once(k, ref, names, cancel, &after);
+    if (s.error_class() == ErrorClass::kConflict) continue;
+    if (!s.ok() || after.is_null()) return s;
+    if (path.empty()) {
+      if (s = api_path_of(k, ref, cancel, &path); !s.ok()) return s;
     }
-    if (kept.size() == had.size()) return Status::Ok();
-    // The resourceVersion makes the patch a compare-and-swap: the server answers Conflict if the
-    // object changed since it was read, and the list is read and computed again.
-    const json patch = {{"metadata", {{"resourceVersion", md.value("resourceVersion", "")}, {"finalizers", kept}}}};
-    s = k.run({"patch", "-f", "-", "--type", "merge", "-p", patch.dump()}, cancel,
-              "remove finalizer(s) " + json(names).dump() + " of " + what, ref.dump())
+    const json md = after.value("metadata", json::object());
+    const json options = {{"kind", "DeleteOptions"},
+                          {"apiVersion", "v1"},
+                          {"preconditions", {{"uid", md.value("uid", "")}, {"resourceVersion", md.value("resourceVersion", "")}}}};
+    s = k.run({"delete", "--raw", path, "-f", "-"}, cancel, "delete " + what + " unless it changed", options.dump())
             .status;
     if (s.ok() || s.error_class() == ErrorClass::kNotFound) return Status::Ok();
     if (s.error_class() != ErrorClass::kConflict) return s;
   }
-  return Status::Error(ErrorClass::kConflict, what + " changed each time between reading and patching its finalizers, " +
-                                                  std::to_string(kRounds) + " times: something keeps writing to it");
+  return Status::Error(ErrorClass::kConflict,
+                       what + " changed between removing finalizer(s) " + json(names).dump() + " and deleting it, " +
+                           std::to_string(kRounds) + " times: a controller still writes to it (does it put one back?)");
 }
 
 Action render_remove_finalizers(const kube::Kubectl& k, const std::vector<std::string>& names, const std::string& what) {

@@ -82,6 +82,14 @@ Action render_delete_without_finalizers(const kube::Kubectl& k, const std::strin
 Status remove_finalizers(const kube::Kubectl& k, const json& ref, const std::vector<std::string>& names,
                          const CancelToken& cancel);
 Action render_remove_finalizers(const kube::Kubectl& k, const std::vector<std::string>& names, const std::string& what);
+// Takes `names` off the object `ref` names (as remove_finalizers), then deletes it on the
+// precondition that it has not changed since (its uid and resourceVersion): a controller that put
+// one back in between makes the delete fail with Conflict, and both are done again (a few
+// times). The other finalizers stay: the object is being deleted when this returns, maybe not
+// gone. With a uid in `ref`, an object of that name with another uid counts as gone. A missing
+// object is fine.
+Status delete_without(const kube::Kubectl& k, const json& ref, const std::vector<std::string>& names,
+                      const CancelToken& cancel);
 
 // The inverse of a step that journaled `{"created": [refs]}` (absent_objects' answer): deletes
 // those, the last created first, and waits until they are gone (up to 5 minutes: a stuck
