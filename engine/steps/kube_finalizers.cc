@@ -45,6 +45,24 @@ Status api_path_of(const kube::Kubectl& k, const json& ref, const CancelToken& c
   return Status::NotFound("the cluster serves no " + kind + " in API group " + (group.empty() ? "core" : group) + k.where());
 }
 
+// Deletes `object` (as read or patched, the object `ref` names) on the precondition that its uid
+// and resourceVersion are still those: Conflict if anything changed it since. Gone is fine.
+// *path caches the object's API path between calls.
+Status delete_unless_changed(const kube::Kubectl& k, const json& ref, const json& object, const CancelToken& cancel,
+                             std::string* path) {
+  if (path->empty()) {
+    if (Status s = api_path_of(k, ref, cancel, path); !s.ok()) return s;
+  }
+  const json md = object.value("metadata", json::object());
+  const json options = {{"kind", "DeleteOptions"},
+                        {"apiVersion", "v1"},
+                        {"preconditions", {{"uid", md.value("uid", "")}, {"resourceVersion", md.value("resourceVersion", "")}}}};
+  Status s = k.run({"delete", "--raw", *path, "-f", "-"}, cancel, "delete " + label(ref) + k.where() + " unless it changed",
+                   options.dump())
+                 .status;
+  return s.error_class() == ErrorClass::kNotFound ? Status::Ok() : s;
+}
+
 }  // namespace
 
 Status delete_without_finalizers(const kube::Kubectl& k, const json& ref, const CancelToken& cancel) {
@@ -56,16 +74,7 @@ Status delete_without_finalizers(const kube::Kubectl& k, const json& ref, const 
                           "remove the finalizers of " + what, &stripped, ref.dump());
     if (s.error_class() == ErrorClass::kNotFound) return Status::Ok();
     if (!s.ok()) return s;
-    if (path.empty()) {
-      if (s = api_path_of(k, ref, cancel, &path); !s.ok()) return s;
-    }
-    const json md = stripped.value("metadata", json::object());
-    const json options = {{"kind", "DeleteOptions"},
-                          {"apiVersion", "v1"},
-                          {"preconditions", {{"uid", md.value("uid", "")}, {"resourceVersion", md.value("resourceVersion", "")}}}};
-    s = k.run({"delete", "--raw", path, "-f", "-"}, cancel, "delete " + what + " unless it changed", options.dump())
-            .status;
-    if (s.ok() || s.error_class() == ErrorClass::kNotFound) return Status::Ok();
+    s = delete_unless_changed(k, ref, stripped, cancel, &path);
     if (s.error_class() != ErrorClass::kConflict) return s;
   }
   return Status::Error(ErrorClass::kConflict,
@@ -147,16 +156,7 @@ Status delete_without(const kube::Kubectl& k, const json& ref, const std::vector
     Status s = take_off_once(k, ref, names, cancel, &after);
     if (s.error_class() == ErrorClass::kConflict) continue;
     if (!s.ok() || after.is_null()) return s;
-    if (path.empty()) {
-      if (s = api_path_of(k, ref, cancel, &path); !s.ok()) return s;
-    }
-    const json md = after.value("metadata", json::object());
-    const json options = {{"kind", "DeleteOptions"},
-                          {"apiVersion", "v1"},
-                          {"preconditions", {{"uid", md.value("uid", "")}, {"resourceVersion", md.value("resourceVersion", "")}}}};
-    s = k.run({"delete", "--raw", path, "-f", "-"}, cancel, "delete " + what + " unless it changed", options.dump())
-            .status;
-    if (s.ok() || s.error_class() == ErrorClass::kNotFound) return Status::Ok();
+    s = delete_unless_changed(k, ref, after, cancel, &path);
     if (s.error_class() != ErrorClass::kConflict) return s;
   }
   return Status::Error(ErrorClass::kConflict,
