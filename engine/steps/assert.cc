@@ -53,6 +53,12 @@ std::vector<Action> render(const StepContext& ctx) {
 
 StepResult run(StepContext& ctx) {
   StepResult r;
+  // `exists` without a JSONPath and the rest with one (the schema keeps `exists` from `jsonpath`).
+  if (str(ctx, "jsonpath").empty() && ctx.arg("exists").is_null()) {
+    r.status = Status::Invalid("assert on " + str(ctx, "object") +
+                               ": `equals`, `not_equals` and `empty` check a `jsonpath`, and none is given");
+    return r;
+  }
   kube::Kubectl k = kubectl_for(ctx);
   kube::CallResult c = k.run(get_args(ctx), ctx.cancel, "check that " + claim(ctx) + k.where());
   if (!c.status.ok()) {

@@ -160,6 +160,29 @@ TEST(Delete, ADeleteThatFindsTheObjectChangedIsDoneAgain) {
   EXPECT_FALSE(exists(sim, "clusters", "configmap", "changing"));
 }
 
+// assert: one look, the plan's message with what was found when it does not hold.
+TEST(Assert, HoldsOrFailsWithThePlansMessage) {
+  ASSERT_TRUE(testing::require_kubectl());
+  Sim sim;
+  ASSERT_TRUE(sim.up());
+  auto check = [&](json extra) {
+    json args = {{"namespace", "clusters"}, {"object", "hostedclusters/jdoe-hosted"}, {"message", "fix it"}};
+    args.update(extra);
+    return StepHarness(sim, "assert", args).run().status;
+  };
+  EXPECT_TRUE(check({{"exists", true}}).ok());
+  Status s = check({{"exists", false}});
+  EXPECT_EQ(s.error_class(), ErrorClass::kFailed) << s.ToString();
+  EXPECT_NE(s.message().find("fix it"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("it exists"), std::string::npos) << s.message();
+  EXPECT_TRUE(check({{"jsonpath", "{.metadata.name}"}, {"equals", "jdoe-hosted"}}).ok());
+  s = check({{"jsonpath", "{.metadata.name}"}, {"equals", "other"}});
+  EXPECT_NE(s.message().find("found 'jdoe-hosted'"), std::string::npos) << s.message();
+  EXPECT_TRUE(check({{"jsonpath", "{.metadata.annotations.nope}"}, {"empty", true}}).ok());
+  EXPECT_EQ(check({{"equals", "x"}}).error_class(), ErrorClass::kInvalid);  // equals without a jsonpath
+  EXPECT_TRUE(check({{"object", "hostedclusters/nope"}, {"exists", false}}).ok());
+}
+
 TEST(Delete, NotFoundUnlessIgnored) {
   ASSERT_TRUE(testing::require_kubectl());
   Sim sim;
