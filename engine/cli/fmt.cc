@@ -6,7 +6,7 @@
 #include "dsl/printer.h"
 #include "engine/cli/command.h"
 #include "engine/cli/plan_input.h"
-#include "engine/run/durable_file.h"
+#include "engine/base/durable_file.h"
 
 namespace ferry::cli {
 namespace {

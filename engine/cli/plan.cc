@@ -9,7 +9,7 @@
 #include "engine/cli/command.h"
 #include "engine/cli/run_setup.h"
 #include "engine/run/dry_run.h"
-#include "engine/run/durable_file.h"
+#include "engine/base/durable_file.h"
 #include "engine/run/saved_plan.h"
 
 namespace ferry::cli {

@@ -12,7 +12,7 @@
 #include "engine/cli/args.h"
 #include "engine/cli/plan_input.h"
 #include "engine/cli/run_lock.h"
-#include "engine/run/cancel.h"
+#include "engine/base/cancel.h"
 #include "engine/run/executor.h"
 #include "engine/run/services.h"
 

@@ -9,7 +9,7 @@
 #include "dsl/ir.h"
 #include "engine/cli/args.h"
 #include "engine/run/executor.h"
-#include "engine/run/redactor.h"
+#include "engine/base/redactor.h"
 
 namespace ferry::cli {
 

@@ -10,7 +10,7 @@
 
 #include "dsl/compiler.h"
 #include "engine/diff/git_show.h"
-#include "engine/run/durable_file.h"
+#include "engine/base/durable_file.h"
 
 namespace ferry::diff {
 namespace {

@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "engine/run/status.h"
+#include "engine/base/status.h"
 
 namespace ferry::engine::kube {
 

@@ -3,7 +3,7 @@
 #include <cctype>
 #include <utility>
 
-#include "engine/run/subprocess.h"
+#include "engine/base/subprocess.h"
 
 namespace ferry::engine::kube {
 namespace {

@@ -11,9 +11,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/run/action.h"
-#include "engine/run/cancel.h"
-#include "engine/run/status.h"
+#include "engine/base/action.h"
+#include "engine/base/cancel.h"
+#include "engine/base/status.h"
 
 namespace ferry::engine::kube {
 

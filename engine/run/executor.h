@@ -12,9 +12,9 @@
 #include <string>
 
 #include "dsl/ir.h"
-#include "engine/run/clock.h"
+#include "engine/base/clock.h"
 #include "engine/run/journal.h"
-#include "engine/run/redactor.h"
+#include "engine/base/redactor.h"
 #include "engine/run/run_state.h"
 #include "engine/run/services.h"
 #include "engine/run/step.h"

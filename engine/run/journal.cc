@@ -9,7 +9,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "engine/run/durable_file.h"
+#include "engine/base/durable_file.h"
 
 namespace ferry::engine {
 namespace {

@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/run/redactor.h"
+#include "engine/base/redactor.h"
 
 namespace ferry::engine {
 

@@ -8,8 +8,8 @@
 #include <string>
 
 #include "dsl/ir.h"
-#include "engine/run/redactor.h"
-#include "engine/run/status.h"
+#include "engine/base/redactor.h"
+#include "engine/base/status.h"
 
 namespace ferry::engine {
 

@@ -8,8 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/run/clock.h"
-#include "engine/run/status.h"
+#include "engine/base/clock.h"
+#include "engine/base/status.h"
 
 namespace ferry::engine {
 

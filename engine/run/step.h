@@ -13,12 +13,12 @@
 #include <nlohmann/json.hpp>
 
 #include "dsl/ir.h"
-#include "engine/run/action.h"
-#include "engine/run/cancel.h"
-#include "engine/run/clock.h"
-#include "engine/run/redactor.h"
+#include "engine/base/action.h"
+#include "engine/base/cancel.h"
+#include "engine/base/clock.h"
+#include "engine/base/redactor.h"
 #include "engine/run/services.h"
-#include "engine/run/status.h"
+#include "engine/base/status.h"
 
 namespace ferry::engine {
 

@@ -11,7 +11,7 @@
 #include <regex>
 #include <set>
 
-#include "engine/run/durable_file.h"
+#include "engine/base/durable_file.h"
 #include "engine/steps/kube_steps.h"
 
 namespace ferry::engine {

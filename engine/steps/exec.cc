@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "engine/run/durable_file.h"
+#include "engine/base/durable_file.h"
 #include "engine/steps/kube_steps.h"
 
 namespace ferry::engine {

@@ -1,7 +1,7 @@
 // `shell`: a local command, the escape hatch. Its stdout is the step's output.
 #include <algorithm>
 
-#include "engine/run/subprocess.h"
+#include "engine/base/subprocess.h"
 #include "engine/steps/local_steps.h"
 
 namespace ferry::engine {

@@ -3,7 +3,7 @@
 // the local etcdctl. Idempotent: a re-run saves a fresh snapshot over the old file.
 #include <sstream>
 
-#include "engine/run/subprocess.h"
+#include "engine/base/subprocess.h"
 #include "engine/steps/kube_steps.h"
 
 namespace ferry::engine {

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <mutex>
 
-#include "engine/run/durable_file.h"
+#include "engine/base/durable_file.h"
 #include "engine/steps/kube_steps.h"
 #include "engine/steps/upload_job.h"
 

@@ -8,7 +8,7 @@
 #include <ctime>
 #include <optional>
 
-#include "engine/run/subprocess.h"
+#include "engine/base/subprocess.h"
 #include "engine/steps/kube_steps.h"
 #include "engine/steps/local_steps.h"
 

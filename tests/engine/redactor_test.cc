@@ -1,6 +1,6 @@
 // The redactor: registered secrets, and the presigned-URL secret parts it recognises without
 // being told (what an earlier process of a run made, read back from a cluster).
-#include "engine/run/redactor.h"
+#include "engine/base/redactor.h"
 
 #include <gtest/gtest.h>
 

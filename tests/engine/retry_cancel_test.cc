@@ -5,7 +5,7 @@
 #include <chrono>
 #include <thread>
 
-#include "engine/run/cancel.h"
+#include "engine/base/cancel.h"
 #include "engine/run/retry_policy.h"
 
 namespace ferry::engine {

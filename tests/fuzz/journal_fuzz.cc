@@ -8,7 +8,7 @@
 #include <string>
 
 #include "engine/run/journal.h"
-#include "engine/run/redactor.h"
+#include "engine/base/redactor.h"
 #include "engine/run/run_state.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -21,7 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/kube/kubectl.h"
-#include "engine/run/subprocess.h"
+#include "engine/base/subprocess.h"
 
 namespace ferry::engine::testing {
 

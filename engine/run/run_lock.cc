@@ -8,7 +8,7 @@
 #include <climits>
 #include <cstring>
 
-#include "engine/run/durable_file.h"
+#include "engine/base/durable_file.h"
 
 namespace ferry::cli {
 

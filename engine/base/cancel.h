@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/run/status.h"
+#include "engine/base/status.h"
 
 namespace ferry::engine {
 

@@ -7,7 +7,7 @@
 #include <mutex>
 #include <vector>
 
-#include "engine/run/cancel.h"
+#include "engine/base/cancel.h"
 
 namespace ferry::engine {
 

@@ -1,4 +1,4 @@
-#include "engine/run/durable_file.h"
+#include "engine/base/durable_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

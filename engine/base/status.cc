@@ -1,4 +1,4 @@
-#include "engine/run/status.h"
+#include "engine/base/status.h"
 
 #include <array>
 #include <utility>

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "dsl/ir.h"
-#include "engine/run/redactor.h"
+#include "engine/base/redactor.h"
 #include "engine/run/run_state.h"
 #include "engine/run/services.h"
 

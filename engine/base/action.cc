@@ -1,4 +1,4 @@
-#include "engine/run/action.h"
+#include "engine/base/action.h"
 
 namespace ferry::engine {
 

@@ -1,4 +1,4 @@
-#include "engine/run/redactor.h"
+#include "engine/base/redactor.h"
 
 #include <algorithm>
 #include <array>

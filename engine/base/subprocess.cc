@@ -1,4 +1,4 @@
-#include "engine/run/subprocess.h"
+#include "engine/base/subprocess.h"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/run/cancel.h"
-#include "engine/run/status.h"
+#include "engine/base/cancel.h"
+#include "engine/base/status.h"
 
 namespace ferry::engine {
 

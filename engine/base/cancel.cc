@@ -1,4 +1,4 @@
-#include "engine/run/cancel.h"
+#include "engine/base/cancel.h"
 
 namespace ferry::engine {
 

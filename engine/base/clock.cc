@@ -1,4 +1,4 @@
-#include "engine/run/clock.h"
+#include "engine/base/clock.h"
 
 namespace ferry::engine {
 namespace {
