@@ -6,7 +6,8 @@
 #include "engine/cli/run_command.h"
 #include "engine/cli/run_setup.h"
 #include "engine/base/durable_file.h"
-#include "engine/run/saved_plan.h"
+#include "engine/run/run_dir.h"
+#include "engine/run/run_lock.h"
 
 namespace ferry::cli {
 namespace {
@@ -19,13 +20,13 @@ int run_apply(const Args& args) {
   if (!options) return status;
   if (!preflight_ok(args, *input, engine::RunState{}, false, &status)) return status;
   std::string error;
-  auto dir = create_run_dir(args, input->ir.plan, &error);
+  auto dir = engine::create_run_dir(args.get("--run-dir"), input->ir.plan, &error);
   if (!dir) {
     std::cerr << "ferry: error: " << error << "\n";
     return kExitUsage;
   }
-  auto lock = RunLock::acquire(*dir, &error);
-  if (!lock || !engine::write_file_durably(*dir + "/plan.json", input->saved, &error)) {
+  auto lock = engine::RunLock::acquire(*dir, &error);
+  if (!lock || !engine::write_file_durably(engine::plan_file(*dir), input->saved, &error)) {
     std::cerr << "ferry: error: " << error << "\n";
     return kExitUsage;
   }

@@ -7,10 +7,6 @@
 #include "engine/alloc/allocator.h"
 #include "engine/cli/command.h"
 
-#ifndef FERRY_VERSION
-#define FERRY_VERSION "0.0.0"
-#endif
-
 namespace ferry::cli {
 namespace {
 

@@ -4,10 +4,8 @@
 
 #include "engine/cli/run_view.h"
 #include "engine/run/journal.h"
-
-#ifndef FERRY_VERSION
-#define FERRY_VERSION "0.0.0"
-#endif
+#include "engine/run/run_dir.h"
+#include "engine/steps/services.h"
 
 namespace ferry::cli {
 
@@ -15,13 +13,9 @@ int execute_run(const Args& args, const std::string& dir, const RunInput& input,
                 engine::RunState prior, RunMode mode) {
   engine::Redactor redactor;
   for (const auto& [name, value] : input.secrets) redactor.add(value);
-  engine::json header = {{"ferry_journal", engine::kJournalVersion},
-                         {"plan", input.ir.plan},
-                         {"ir_hash", input.hash},
-                         {"ferry_version", FERRY_VERSION},
-                         {"source", input.source}};
+  engine::json header = engine::journal_header(input.ir, input.hash, input.source, FERRY_VERSION);
   std::string error;
-  auto journal = engine::JournalWriter::open(dir + "/journal.jsonl", header, &redactor, &error);
+  auto journal = engine::JournalWriter::open(engine::journal_file(dir), header, &redactor, &error);
   if (!journal) {
     std::cerr << "ferry: error: " << error << "\n";
     return 2;
@@ -46,7 +40,7 @@ int execute_run(const Args& args, const std::string& dir, const RunInput& input,
   }
   switch (result) {
     case engine::RunResult::kSucceeded:
-      view.say("done: every step succeeded (journal: " + dir + "/journal.jsonl)");
+      view.say("done: every step succeeded (journal: " + engine::journal_file(dir) + ")");
       break;
     case engine::RunResult::kCancelled:
       view.say("stopped. Continue with: ferry resume " + dir + "   or undo with: ferry rollback " + dir);

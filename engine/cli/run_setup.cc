@@ -14,8 +14,10 @@
 
 #include "dsl/utf8.h"
 #include "engine/cli/command.h"
-#include "engine/run/preflight.h"
+#include "engine/run/run_dir.h"
 #include "engine/run/saved_plan.h"
+#include "engine/steps/preflight.h"
+#include "engine/steps/registry.h"
 
 namespace ferry::cli {
 namespace fs = std::filesystem;
@@ -160,6 +162,7 @@ std::optional<engine::RunOptions> run_options_from(const Args& args, int* exit_s
       opt.pools[kv.substr(0, eq)] = *n;
     }
   }
+  opt.impls = engine::find_step_impl;
   opt.on_failure = args.get("--on-failure");
   if (!opt.on_failure.empty() && opt.on_failure != "rollback" && opt.on_failure != "stop") {
     return usage("--on-failure must be 'rollback' or 'stop', got '" + opt.on_failure + "'");
@@ -197,32 +200,6 @@ bool preflight_ok(const Args& args, const RunInput& input, const engine::RunStat
   std::cerr << "ferry: nothing was run: fix " << (problems.size() == 1 ? "this" : "these") << " first\n";
   *exit_status = kExitUsage;
   return false;
-}
-
-std::optional<std::string> create_run_dir(const Args& args, const std::string& plan, std::string* error) {
-  std::string dir = args.get("--run-dir");
-  if (dir.empty()) {
-    auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", std::gmtime(&now));
-    dir = ".ferry/runs/" + std::string(stamp) + "-" + plan;
-    std::error_code ec;
-    fs::create_directories(".ferry/runs", ec);
-    chmod(".ferry", 0700);
-    chmod(".ferry/runs", 0700);
-  }
-  std::error_code ec;
-  if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
-    *error = "the run directory " + dir + " already holds a run; resume it with `ferry resume " + dir +
-             "`, or choose another --run-dir";
-    return std::nullopt;
-  }
-  fs::create_directories(dir, ec);
-  if (ec || chmod(dir.c_str(), 0700) != 0) {
-    *error = "cannot create the run directory " + dir + ": " + (ec ? ec.message() : std::strerror(errno));
-    return std::nullopt;
-  }
-  return dir;
 }
 
 SignalGuard::SignalGuard(const engine::CancelToken& token) {
@@ -271,34 +248,18 @@ std::optional<OpenedRun> open_run(const Args& args, const std::string& dir, cons
     *exit_status = kExitUsage;
     return std::nullopt;
   };
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return fail("no run directory at " + dir + (ec ? ": " + ec.message() : ""));
   OpenedRun run;
   std::string error;
-  if (purpose == OpenFor::kRunning && !(run.lock = RunLock::acquire(dir, &error))) return fail(error);
-  auto journal = engine::read_journal(dir + "/journal.jsonl", &error);
-  if (!journal) return fail(error);
-  std::string run_hash = journal->header.contains("ir_hash") && journal->header["ir_hash"].is_string()
-                             ? journal->header["ir_hash"].get<std::string>()
-                             : "";
-  // The run's own copy of its plan: a changed one is not to be saved again but put back, since
-  // a run goes on (or is undone) only with the plan it started with.
-  const std::string put_back = ". A run is resumed or rolled back only with the plan it started with: put back its "
-                               "plan.json (the journal's header names its IR hash, " + run_hash + ")";
-  engine::SavedPlanProblem problem;
-  auto ir = engine::read_saved_plan(dir + "/plan.json", &error, &run.input.hash, &problem);
-  if (!ir) {
-    bool changed = problem == engine::SavedPlanProblem::kDamaged || problem == engine::SavedPlanProblem::kEdited;
-    return fail(error + (changed ? put_back : ""));
-  }
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return fail("no run directory at " + dir + (ec ? ": " + ec.message() : ""));
+  if (purpose == OpenFor::kRunning && !(run.lock = engine::RunLock::acquire(dir, &error))) return fail(error);
+  auto contents = engine::read_run_dir(dir, &error);
+  if (!contents) return fail(error);
   run.dir = dir;
-  run.input.ir = std::move(*ir);
-  run.input.source = dsl::to_valid_utf8(dir + "/plan.json");
-  if (run.input.hash != run_hash) {
-    auto [plan_hash, journal_hash] = engine::short_hashes(run.input.hash, run_hash);
-    return fail(dir + "/plan.json is a plan with IR hash " + plan_hash + ", not the journal's " + journal_hash +
-                put_back);
-  }
+  run.input.ir = std::move(contents->ir);
+  run.input.hash = contents->hash;
+  run.input.source = contents->source;
+  run.state = std::move(contents->state);
   if (!plan_path.empty()) {
     int status = 0;
     auto given = load_run_input(args, plan_path, &status);
@@ -306,20 +267,18 @@ std::optional<OpenedRun> open_run(const Args& args, const std::string& dir, cons
       *exit_status = status;
       return std::nullopt;
     }
-    const std::string& hash = given->hash;
-    if (hash != run_hash) {
-      auto [given_hash, journal_hash] = engine::short_hashes(hash, run_hash);
+    if (given->hash != run.input.hash) {
+      auto [given_hash, run_hash] = engine::short_hashes(given->hash, run.input.hash);
       return fail("the plan changed since this run started: " + plan_path + " compiles to IR " + given_hash +
-                  ", the run was of " + journal_hash +
-                  ". Finish or roll back the run with the plan it started with (kept in " + dir + "/plan.json)");
+                  ", the run was of " + run_hash + ". Finish or roll back the run with the plan it started with (kept in " +
+                  engine::plan_file(dir) + ")");
     }
     run.input.secrets = given->secrets;
   } else if (purpose == OpenFor::kRunning && !fill_secrets(args, &run.input, exit_status)) {
     return std::nullopt;
   }
-  run.state = engine::replay(*journal);
-  if (!journal->torn_lines.empty()) {
-    std::cerr << "ferry: note: the journal's last line (" << journal->torn_lines.back()
+  if (!contents->torn_lines.empty()) {
+    std::cerr << "ferry: note: the journal's last line (" << contents->torn_lines.back()
               << ") was cut short by a crash and is ignored\n";
   }
   return run;

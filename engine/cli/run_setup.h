@@ -11,10 +11,10 @@
 #include "dsl/ir.h"
 #include "engine/cli/args.h"
 #include "engine/cli/plan_input.h"
-#include "engine/cli/run_lock.h"
+#include "engine/run/run_lock.h"
 #include "engine/base/cancel.h"
 #include "engine/run/executor.h"
-#include "engine/run/services.h"
+#include "engine/steps/services.h"
 
 namespace ferry::cli {
 
@@ -42,13 +42,10 @@ std::optional<engine::RunOptions> run_options_from(const Args& args, int* exit_s
 engine::Services services_from(const Args& args);
 
 // Refuses a run whose steps lack what can be checked before the first one (a terminal or --yes
-// for a gate, kubeconfigs, AWS credentials; engine/run/preflight.h): prints every problem and
+// for a gate, kubeconfigs, AWS credentials; engine/steps/preflight.h): prints every problem and
 // sets *exit_status to 2. `rollback`: the steps of the rollback blocks.
 bool preflight_ok(const Args& args, const RunInput& input, const engine::RunState& prior, bool rollback,
                   int* exit_status);
-
-// Creates the run directory (--run-dir, or .ferry/runs/<UTC time>-<plan>), mode 0700.
-std::optional<std::string> create_run_dir(const Args& args, const std::string& plan, std::string* error);
 
 // While alive, SIGINT and SIGTERM cancel `token` (a second SIGINT exits at once: the journal is
 // already on disk); restores the default handlers when destroyed.
@@ -73,15 +70,15 @@ struct OpenedRun {
   std::string dir;
   RunInput input;
   engine::RunState state;
-  std::unique_ptr<RunLock> lock;  // held from before the journal is read (kRunning)
+  std::unique_ptr<engine::RunLock> lock;  // held from before the journal is read (kRunning)
 };
 
 // kReading: to show it (`status`). kRunning: to append to it (`resume`, `rollback`): the run's
 // lock is taken before anything is read, and the secrets its steps need are filled in.
 enum class OpenFor { kReading, kRunning };
 
-// Reads DIR/plan.json and DIR/journal.jsonl. With `plan_path` (a source or saved plan), also
-// compiles it and refuses if its IR differs from the run's. Prints errors; nullopt with
+// Reads the run directory (engine/run/run_dir.h). With `plan_path` (a source or saved plan),
+// also compiles it and refuses if its IR differs from the run's. Prints errors; nullopt with
 // *exit_status set.
 std::optional<OpenedRun> open_run(const Args& args, const std::string& dir, const std::string& plan_path,
                                   OpenFor purpose, int* exit_status);

@@ -106,60 +106,81 @@ struct RunView::Impl {
     draw_status();
   }
 
-  void on_event(const std::string& event, const json& e) {
+  void on_event(engine::Event event, const json& e) {
+    using engine::Event;
     std::lock_guard lock(mu);
     std::string step = e.value("step", "");
     int64_t t = e.value("t", int64_t{0});
     auto took = [&] { return started_ms.count(step) ? " in " + seconds(t - started_ms[step]) : std::string(); };
-    if (event == "run_started") {
-      log(spdlog::level::info, "run started (" + e.value("mode", "") + ", parallelism " +
-                                   std::to_string(e.value("parallelism", 0)) + ")");
-    } else if (event == "phase_started") {
-      phase = e.value("phase", "");
-      log(spdlog::level::info, "phase " + phase);
-    } else if (event == "step_progress") {
-      if (running.count(step)) progress[step] = e.value("status", "");
-      clear_status();
-      draw_status();
-    } else if (event == "step_started") {
-      running[step] = e.value("attempt", 1);
-      progress.erase(step);
-      if (!started_ms.count(step)) started_ms[step] = t;
-      log(spdlog::level::info, step + ": started" +
-                                   (e.value("attempt", 1) > 1 ? " (attempt " + std::to_string(e.value("attempt", 1)) + ")" : ""));
-    } else if (event == "attempt_failed") {
-      log(spdlog::level::warn, step + ": attempt " + std::to_string(e.value("attempt", 0)) + " failed (" +
-                                   e.value("class", "") + ": " + e.value("message", "") + "); retrying in " +
-                                   seconds(e.value("retry_in_ms", int64_t{0})));
-    } else if (event == "step_succeeded" || event == "step_assumed_done") {
-      running.erase(step);
-      progress.erase(step);
-      ++finished;
-      log(spdlog::level::info, step + (event == "step_succeeded" ? ": succeeded" + took() : ": assumed done (--assume-done)"));
-    } else if (event == "step_failed" || event == "step_cancelled") {
-      running.erase(step);
-      progress.erase(step);
-      log(spdlog::level::err, step + (event == "step_failed" ? ": failed" : ": cancelled") + took() + ": " +
-                                  e.value("class", "") + ": " + e.value("message", ""));
-    } else if (event == "step_skipped") {
-      ++finished;
-      log(spdlog::level::info, step + ": skipped (" + e.value("reason", "") + ")");
-    } else if (event == "rollback_started") {
-      log(spdlog::level::warn, "rolling back: " + e.value("reason", ""));
-    } else if (event == "compensation_started") {
-      log(spdlog::level::info, step + ": rolling back");
-    } else if (event == "compensation_succeeded") {
-      log(spdlog::level::info, step + ": rolled back");
-    } else if (event == "compensation_failed") {
-      log(spdlog::level::err, step + ": rollback failed: " + e.value("class", "") + ": " + e.value("message", ""));
-    } else if (event == "compensation_skipped") {
-      log(spdlog::level::info, step + ": not rolled back (" + e.value("reason", "") + ")");
-    } else if (event == "run_ended") {
-      log(spdlog::level::info, "run ended: " + e.value("result", ""));
-    } else if (verbose && event == "undo") {
-      log(spdlog::level::debug, step + ": saved what its rollback needs");
-    } else if (verbose && event == "log") {
-      log(spdlog::level::debug, step + ": " + e.value("message", ""));
+    switch (event) {
+      case Event::kRunStarted:
+        log(spdlog::level::info, "run started (" + e.value("mode", "") + ", parallelism " +
+                                     std::to_string(e.value("parallelism", 0)) + ")");
+        break;
+      case Event::kPhaseStarted:
+        phase = e.value("phase", "");
+        log(spdlog::level::info, "phase " + phase);
+        break;
+      case Event::kStepProgress:
+        if (running.count(step)) progress[step] = e.value("status", "");
+        clear_status();
+        draw_status();
+        break;
+      case Event::kStepStarted:
+        running[step] = e.value("attempt", 1);
+        progress.erase(step);
+        if (!started_ms.count(step)) started_ms[step] = t;
+        log(spdlog::level::info,
+            step + ": started" + (e.value("attempt", 1) > 1 ? " (attempt " + std::to_string(e.value("attempt", 1)) + ")" : ""));
+        break;
+      case Event::kAttemptFailed:
+        log(spdlog::level::warn, step + ": attempt " + std::to_string(e.value("attempt", 0)) + " failed (" +
+                                     e.value("class", "") + ": " + e.value("message", "") + "); retrying in " +
+                                     seconds(e.value("retry_in_ms", int64_t{0})));
+        break;
+      case Event::kStepSucceeded:
+      case Event::kStepAssumedDone:
+        running.erase(step);
+        progress.erase(step);
+        ++finished;
+        log(spdlog::level::info,
+            step + (event == Event::kStepSucceeded ? ": succeeded" + took() : ": assumed done (--assume-done)"));
+        break;
+      case Event::kStepFailed:
+      case Event::kStepCancelled:
+        running.erase(step);
+        progress.erase(step);
+        log(spdlog::level::err, step + (event == Event::kStepFailed ? ": failed" : ": cancelled") + took() + ": " +
+                                    e.value("class", "") + ": " + e.value("message", ""));
+        break;
+      case Event::kStepSkipped:
+        ++finished;
+        log(spdlog::level::info, step + ": skipped (" + e.value("reason", "") + ")");
+        break;
+      case Event::kRollbackStarted:
+        log(spdlog::level::warn, "rolling back: " + e.value("reason", ""));
+        break;
+      case Event::kCompensationStarted:
+        log(spdlog::level::info, step + ": rolling back");
+        break;
+      case Event::kCompensationSucceeded:
+        log(spdlog::level::info, step + ": rolled back");
+        break;
+      case Event::kCompensationFailed:
+        log(spdlog::level::err, step + ": rollback failed: " + e.value("class", "") + ": " + e.value("message", ""));
+        break;
+      case Event::kCompensationSkipped:
+        log(spdlog::level::info, step + ": not rolled back (" + e.value("reason", "") + ")");
+        break;
+      case Event::kRunEnded:
+        log(spdlog::level::info, "run ended: " + e.value("result", ""));
+        break;
+      case Event::kUndo:
+        if (verbose) log(spdlog::level::debug, step + ": saved what its rollback needs");
+        break;
+      case Event::kLog:
+        if (verbose) log(spdlog::level::debug, step + ": " + e.value("message", ""));
+        break;
     }
   }
 };
@@ -201,7 +222,7 @@ RunView::~RunView() {
 }
 
 engine::EventSink RunView::sink() {
-  return [this](const std::string& event, const json& e) { impl_->on_event(event, e); };
+  return [this](engine::Event event, const json& e) { impl_->on_event(event, e); };
 }
 
 void RunView::say(const std::string& line) {

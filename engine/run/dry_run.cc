@@ -24,9 +24,10 @@ PlanReport dry_run(const dsl::Ir& ir, const std::string& hash, const RunOptions&
   Redactor redactor;
   RunOptions opt = options;
   opt.secrets.clear();
+  opt.on_failure = "stop";  // nothing was done: there is nothing to roll back
   std::map<std::string, std::string> failures;
-  EventSink sink = [&](const std::string& event, const json& e) {
-    if (event == "step_failed") failures[e["step"]] = e.value("message", "");
+  EventSink sink = [&](Event event, const json& e) {
+    if (event == Event::kStepFailed) failures[e["step"]] = e.value("message", "");
   };
   Executor executor(ir, opt, services, real_clock(), redactor, runner, nullptr, sink);
   executor.run(CancelToken());

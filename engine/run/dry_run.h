@@ -24,9 +24,11 @@ struct PlannedStep {
 
 class DryRunner : public StepRunner {
  public:
-  bool dry() const override { return true; }
   StepResult attempt(const StepImpl& impl, StepContext& ctx) override;
   Status compensate(const StepImpl&, StepContext&, const json&) override { return Status::Ok(); }
+  bool makes_outputs() const override { return false; }
+  // Recording is local: every step runs on the scheduler's thread, so its rounds are the waves.
+  bool runs_inline(const StepImpl*) const override { return true; }
   std::map<std::string, PlannedStep>& steps() { return steps_; }
 
  private:

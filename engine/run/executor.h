@@ -3,6 +3,10 @@
 // (compensations of completed steps in reverse completion order). Every state change is
 // journaled before the next action. The dry run is this same scheduler with a runner that
 // records instead of acting (see dry_run.h), as ninja's -n is.
+//
+// It is a front over parts with one job each: the ready set and the workers (scheduler.h), one
+// attempt loop with the watchdog (attempt.h), the saga's order (saga.h), the resume policy
+// (resume.h) and the events (events.h); the run directory is run_dir.h's.
 #pragma once
 
 #include <functional>
@@ -13,10 +17,10 @@
 
 #include "dsl/ir.h"
 #include "engine/base/clock.h"
-#include "engine/run/journal.h"
 #include "engine/base/redactor.h"
+#include "engine/run/events.h"
+#include "engine/run/journal.h"
 #include "engine/run/run_state.h"
-#include "engine/run/services.h"
 #include "engine/run/step.h"
 
 namespace ferry::engine {
@@ -31,25 +35,31 @@ struct RunOptions {
   // resume: what to do with steps that started, did not finish and are not idempotent.
   std::set<std::string> rerun;
   std::set<std::string> assume_done;
-  // The implementation of each step type; empty: the registry (find_step_impl). Tests
-  // substitute their own to script failures, delays and inverses.
+  // The implementation of each step type: the registry (engine/steps/registry.h find_step_impl)
+  // for a run; tests substitute their own to script failures, delays and inverses. Required.
   std::function<const StepImpl*(const std::string& type)> impls;
 };
 
-// How one attempt of a step is carried out: for real, or recorded for the dry run.
+// How one attempt of a step is carried out: for real, or recorded for the dry run. What else
+// differs between the two is asked of the runner, never decided by the executor.
 class StepRunner {
  public:
   virtual ~StepRunner() = default;
-  virtual bool dry() const = 0;
   virtual StepResult attempt(const StepImpl& impl, StepContext& ctx) = 0;
   virtual Status compensate(const StepImpl& impl, StepContext& ctx, const json& undo) = 0;
+  // Whether attempts make outputs. When not (a dry run), a reference to an earlier step's output
+  // resolves to a placeholder ("<snap.path>"), and a `when` that reads one is decided at run time.
+  virtual bool makes_outputs() const { return true; }
+  // Whether a step of `impl`'s type runs on the scheduler's own thread rather than a worker's:
+  // one that does nothing outside ferry, to which a worker would add only two thread switches.
+  virtual bool runs_inline(const StepImpl* impl) const { return impl && impl->local_only; }
 };
 
 // The runner of `ferry apply`: calls the step type's run and inverse.
 std::unique_ptr<StepRunner> real_runner();
 
 // Receives every event as it is journaled (already redacted): the log and the live view.
-using EventSink = std::function<void(const std::string& event, const json& fields)>;
+using EventSink = std::function<void(Event event, const json& fields)>;
 
 enum class RunResult { kSucceeded, kFailed, kCancelled, kRolledBack, kRollbackFailed };
 std::string_view run_result_name(RunResult r);

@@ -1,4 +1,4 @@
-#include "engine/cli/run_lock.h"
+#include "engine/run/run_lock.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -10,7 +10,7 @@
 
 #include "engine/base/durable_file.h"
 
-namespace ferry::cli {
+namespace ferry::engine {
 
 std::unique_ptr<RunLock> RunLock::acquire(const std::string& dir, std::string* error) {
   const std::string path = dir + "/lock";
@@ -38,10 +38,10 @@ std::unique_ptr<RunLock> RunLock::acquire(const std::string& dir, std::string* e
   gethostname(host, sizeof host - 1);
   std::string who = "pid " + std::to_string(getpid()) + " on " + host + "\n";
   std::string ignored;  // who holds it is a courtesy to the next one: the lock works without it
-  if (ftruncate(fd, 0) == 0) engine::write_all(fd, who, &ignored);
+  if (ftruncate(fd, 0) == 0) write_all(fd, who, &ignored);
   return std::unique_ptr<RunLock>(new RunLock(fd));
 }
 
 RunLock::~RunLock() { close(fd_); }
 
-}  // namespace ferry::cli
+}  // namespace ferry::engine

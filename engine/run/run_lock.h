@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-namespace ferry::cli {
+namespace ferry::engine {
 
 class RunLock {
  public:
@@ -22,4 +22,4 @@ class RunLock {
   int fd_;
 };
 
-}  // namespace ferry::cli
+}  // namespace ferry::engine

@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "engine/run/events.h"
+
 namespace ferry::engine {
 
 std::string_view step_state_name(StepState s) {
@@ -63,69 +65,91 @@ std::vector<std::string> texts(const json& e, const char* key) {
 
 void apply_event(const json& e, RunState* state) {
   if (!e.is_object()) return;
-  std::string event = text(e, "event");
+  std::optional<Event> event = event_from_name(text(e, "event"));
+  if (!event) return;  // a newer ferry's event: what this one knows of the run is unchanged by it
   int64_t t = integer(e, "t", 0);
-  if (event == "run_started") {
+  if (*event == Event::kRunStarted) {
     if (!state->started_ms) state->started_ms = t;
     state->result.clear();
     return;
   }
-  if (event == "run_ended") {
+  if (*event == Event::kRunEnded) {
     state->result = text(e, "result");
     state->ended_ms = t;
     return;
   }
   if (!e.contains("step") || !e["step"].is_string()) return;
   StepRecord& r = state->steps[e["step"].get<std::string>()];
-  if (event == "step_started") {
-    r.state = StepState::kRunning;
-    int64_t attempt = integer(e, "attempt", r.attempts + 1);
-    r.attempts = attempt > 0 && attempt <= INT32_MAX ? static_cast<int>(attempt) : r.attempts + 1;
-    if (!r.started_ms) r.started_ms = t;
-    r.error.clear();
-    r.error_class.clear();
-  } else if (event == "undo") {
-    if (auto undo = e.find("undo"); !r.undo && undo != e.end()) r.undo = *undo;
-  } else if (event == "attempt_failed") {
-    r.error_class = text(e, "class");
-    r.error = text(e, "message");
-  } else if (event == "step_succeeded") {
-    r.state = StepState::kSucceeded;
-    r.outputs = object(e, "outputs");
-    r.secret_outputs = texts(e, "secret_outputs");
-    r.finished_ms = t;
-    r.completed_seq = state->next_seq++;
-    r.error.clear();
-    r.error_class.clear();
-  } else if (event == "step_failed") {
-    r.state = StepState::kFailed;
-    r.error_class = text(e, "class");
-    r.error = text(e, "message");
-    r.finished_ms = t;
-    r.completed_seq = state->next_seq++;
-  } else if (event == "step_cancelled") {
-    r.state = StepState::kCancelled;
-    r.error = text(e, "message");
-    r.finished_ms = t;
-  } else if (event == "step_skipped") {
-    r.state = StepState::kSkipped;
-    r.skip_reason = text(e, "reason");
-    r.finished_ms = t;
-  } else if (event == "step_assumed_done") {
-    r.state = StepState::kSucceeded;
-    r.outputs = json::object();
-    r.finished_ms = t;
-    r.completed_seq = state->next_seq++;
-  } else if (event == "compensation_started") {
-    r.undo_state = UndoState::kRunning;
-  } else if (event == "compensation_succeeded") {
-    r.undo_state = UndoState::kDone;
-  } else if (event == "compensation_failed") {
-    r.undo_state = UndoState::kFailed;
-    r.undo_error = text(e, "message");
-  } else if (event == "compensation_skipped") {
-    r.undo_state = UndoState::kSkipped;
-    r.undo_error = text(e, "reason");
+  switch (*event) {
+    case Event::kStepStarted: {
+      r.state = StepState::kRunning;
+      int64_t attempt = integer(e, "attempt", r.attempts + 1);
+      r.attempts = attempt > 0 && attempt <= INT32_MAX ? static_cast<int>(attempt) : r.attempts + 1;
+      if (!r.started_ms) r.started_ms = t;
+      r.error.clear();
+      r.error_class.clear();
+      break;
+    }
+    case Event::kUndo:
+      if (auto undo = e.find("undo"); !r.undo && undo != e.end()) r.undo = *undo;
+      break;
+    case Event::kAttemptFailed:
+      r.error_class = text(e, "class");
+      r.error = text(e, "message");
+      break;
+    case Event::kStepSucceeded:
+      r.state = StepState::kSucceeded;
+      r.outputs = object(e, "outputs");
+      r.secret_outputs = texts(e, "secret_outputs");
+      r.finished_ms = t;
+      r.completed_seq = state->next_seq++;
+      r.error.clear();
+      r.error_class.clear();
+      break;
+    case Event::kStepFailed:
+      r.state = StepState::kFailed;
+      r.error_class = text(e, "class");
+      r.error = text(e, "message");
+      r.finished_ms = t;
+      r.completed_seq = state->next_seq++;
+      break;
+    case Event::kStepCancelled:
+      r.state = StepState::kCancelled;
+      r.error = text(e, "message");
+      r.finished_ms = t;
+      break;
+    case Event::kStepSkipped:
+      r.state = StepState::kSkipped;
+      r.skip_reason = text(e, "reason");
+      r.finished_ms = t;
+      break;
+    case Event::kStepAssumedDone:
+      r.state = StepState::kSucceeded;
+      r.outputs = json::object();
+      r.finished_ms = t;
+      r.completed_seq = state->next_seq++;
+      break;
+    case Event::kCompensationStarted:
+      r.undo_state = UndoState::kRunning;
+      break;
+    case Event::kCompensationSucceeded:
+      r.undo_state = UndoState::kDone;
+      break;
+    case Event::kCompensationFailed:
+      r.undo_state = UndoState::kFailed;
+      r.undo_error = text(e, "message");
+      break;
+    case Event::kCompensationSkipped:
+      r.undo_state = UndoState::kSkipped;
+      r.undo_error = text(e, "reason");
+      break;
+    case Event::kRunStarted:
+    case Event::kRunEnded:
+    case Event::kPhaseStarted:
+    case Event::kRollbackStarted:
+    case Event::kLog:
+    case Event::kStepProgress:
+      break;
   }
 }
 

@@ -2,8 +2,9 @@
 // undoes it, and decides whether a half-done attempt may be run again.
 //
 // One step type is one file pair in engine/steps/ (its render, run and inverse together) and
-// one line in engine/steps/registry.cc. The type's fields, outputs and traits (idempotent,
-// has_inverse) come from the schema registry in dsl/step_types.cc.
+// one line in engine/steps/registry.cc (find_step_impl, engine/steps/registry.h). The type's
+// fields, outputs and traits (idempotent, has_inverse) come from the schema registry in
+// dsl/step_types.cc.
 #pragma once
 
 #include <functional>
@@ -17,12 +18,15 @@
 #include "engine/base/cancel.h"
 #include "engine/base/clock.h"
 #include "engine/base/redactor.h"
-#include "engine/run/services.h"
 #include "engine/base/status.h"
 
 namespace ferry::engine {
 
 using json = nlohmann::json;
+
+// What steps may use besides their arguments (engine/steps/services.h): the step types know
+// it; the executor only hands it on.
+struct Services;
 
 // Everything one attempt of a step gets.
 struct StepContext {
@@ -93,8 +97,5 @@ struct StepImpl {
   // "exec:source/clusters-x/etcd-0". Empty: none beyond the step's own `pool`.
   std::function<std::string(const StepContext&)> implicit_pool;
 };
-
-// The implementation of step type `type`, or nullptr if the engine has none yet.
-const StepImpl* find_step_impl(const std::string& type);
 
 }  // namespace ferry::engine

@@ -1,6 +1,7 @@
 // `approve`: a gate for a human. --yes answers it; otherwise it asks on the terminal. A run with
 // no terminal is refused before its first step (preflight) rather than deciding for the human.
 #include "engine/steps/local_steps.h"
+#include "engine/steps/services.h"
 
 namespace ferry::engine {
 

@@ -10,6 +10,7 @@
 #include "engine/aws/error.h"
 #include "engine/aws/s3_client.h"
 #include "engine/run/step.h"
+#include "engine/steps/services.h"
 
 namespace ferry::engine {
 

@@ -4,6 +4,7 @@
 
 #include "engine/kube/kubectl.h"
 #include "engine/run/step.h"
+#include "engine/steps/services.h"
 
 namespace ferry::engine {
 

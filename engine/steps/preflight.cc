@@ -1,10 +1,10 @@
-#include "engine/run/preflight.h"
+#include "engine/steps/preflight.h"
 
 #include <set>
 
 #include "engine/kube/kubeconfig.h"
 #include "engine/run/resolve.h"
-#include "engine/run/step.h"
+#include "engine/steps/registry.h"
 
 namespace ferry::engine {
 namespace {

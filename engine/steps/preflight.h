@@ -13,7 +13,7 @@
 #include "dsl/ir.h"
 #include "engine/base/redactor.h"
 #include "engine/run/run_state.h"
-#include "engine/run/services.h"
+#include "engine/steps/services.h"
 
 namespace ferry::engine {
 

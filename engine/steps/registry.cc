@@ -1,7 +1,8 @@
 // Every step type the engine can run: one line each. Every type of the schema registry must be
 // here (tests/engine/registry_test.cc checks it); the executor still fails a step of a type it
 // cannot find with a clear error rather than crash.
-#include "engine/run/step.h"
+#include "engine/steps/registry.h"
+
 #include "engine/steps/aws_steps.h"
 #include "engine/steps/kube_steps.h"
 #include "engine/steps/local_steps.h"

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/run/step.h"
+#include "engine/steps/registry.h"
 #include "engine/steps/aws_steps.h"
 
 namespace ferry::engine {

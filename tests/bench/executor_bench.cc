@@ -12,6 +12,8 @@
 #include "tests/bench/run_benchmarks.h"
 #include "engine/run/executor.h"
 #include "engine/run/journal.h"
+#include "engine/steps/registry.h"
+#include "engine/steps/services.h"
 
 namespace {
 
@@ -61,6 +63,7 @@ void BM_RunNoopDag(benchmark::State& state) {
     auto runner = engine::real_runner();
     engine::RunOptions options;
     options.run_dir = dir.string();
+    options.impls = engine::find_step_impl;
     engine::Services services;
     engine::Executor executor(ir, options, services, engine::real_clock(), redactor, *runner, journal.get(), nullptr);
     state.ResumeTiming();

@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "engine/run/journal.h"
+#include "engine/steps/registry.h"
+#include "engine/steps/services.h"
 
 #include "engine/run/run_state.h"
 #include "tests/engine/test_plan.h"
@@ -42,7 +44,7 @@ struct Harness {
     auto runner = real_runner();
     Clock& clock = use_fake_clock ? static_cast<Clock&>(fake_clock) : real_clock();
     Executor ex(ir, options, services, clock, redactor, *runner, journal,
-                [this](const std::string& e, const json& f) { events.emplace_back(e, f); });
+                [this](Event e, const json& f) { events.emplace_back(std::string(event_name(e)), f); });
     RunResult r = ex.run(cancel);
     state = ex.state();
     fatal = ex.fatal_error();
@@ -53,7 +55,7 @@ struct Harness {
   RunResult rollback(const dsl::Ir& ir) {
     auto runner = real_runner();
     Executor ex(ir, options, services, real_clock(), redactor, *runner, nullptr,
-                [this](const std::string& e, const json& f) { events.emplace_back(e, f); }, state);
+                [this](Event e, const json& f) { events.emplace_back(std::string(event_name(e)), f); }, state);
     RunResult r = ex.rollback(CancelToken{}, "rollback asked for");
     state = ex.state();
     return r;
@@ -240,7 +242,7 @@ TEST(Executor, TheStepsTimeoutBoundsItsCompensationToo) {
 
 TEST(Executor, CancellationStopsARunningCommand) {
   Harness h;
-  h.options.impls = nullptr;  // the real shell step
+  h.options.impls = find_step_impl;  // the real shell step
   dsl::Ir ir = compile_text(R"(plan "p" {
     phase one { step long = shell { argv = ["sleep", "30"] } }
     phase two { step after_it = noop {} }
@@ -451,7 +453,7 @@ TEST(Executor, ResumeAsksAboutUnfinishedStepsThatAreNotIdempotent) {
 
 TEST(Executor, SecretsAreResolvedForStepsAndRedactedInEvents) {
   Harness h;
-  h.options.impls = nullptr;
+  h.options.impls = find_step_impl;
   const std::string canary = "CANARY-7d1e0f";
   dsl::Ir ir = compile_text(R"(plan "p" {
     param token : secret string
@@ -481,7 +483,7 @@ TEST(Executor, ProgressReachesTheSinkRedactedAndIsNotJournaled) {
   dsl::Ir ir = compile_text(R"(plan "p" { phase one { step copy = noop {} } })");
   auto runner = real_runner();
   Executor ex(ir, h.options, h.services, real_clock(), h.redactor, *runner, writer.get(),
-              [&h](const std::string& e, const json& f) { h.events.emplace_back(e, f); });
+              [&h](Event e, const json& f) { h.events.emplace_back(std::string(event_name(e)), f); });
   ASSERT_EQ(ex.run(CancelToken()), RunResult::kSucceeded);
   std::vector<json> progress = h.events_named("step_progress");
   ASSERT_EQ(progress.size(), 1u);
@@ -528,7 +530,7 @@ TEST(Executor, ResumeRetaintsWhatEarlierProcessesMadeSecret) {
   };
   auto runner = real_runner();
   Executor ex(ir, again.options, again.services, real_clock(), again.redactor, *runner, nullptr,
-              [&again](const std::string& e, const json& f) { again.events.emplace_back(e, f); }, prior);
+              [&again](Event e, const json& f) { again.events.emplace_back(std::string(event_name(e)), f); }, prior);
   ASSERT_EQ(ex.run(CancelToken()), RunResult::kSucceeded);
   EXPECT_TRUE(retainted);
   for (auto& [event, fields] : again.events) EXPECT_EQ(fields.dump().find(canary), std::string::npos) << fields.dump();

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "engine/steps/local_steps.h"
+#include "engine/steps/services.h"
 
 namespace ferry::engine {
 namespace {

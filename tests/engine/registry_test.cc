@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "dsl/step_types.h"
-#include "engine/run/step.h"
+#include "engine/steps/registry.h"
 
 namespace ferry::engine {
 namespace {

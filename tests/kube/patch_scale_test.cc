@@ -189,12 +189,13 @@ TEST(KubeExecutor, RetriesClassifiedErrorsThenRollsBack) {
   })");
   RunOptions options;
   options.seed = 1;
+  options.impls = find_step_impl;
   Services services;
   Redactor redactor;
   auto runner = real_runner();
   std::vector<std::pair<std::string, json>> events;
   Executor ex(ir, options, services, real_clock(), redactor, *runner, nullptr,
-              [&](const std::string& e, const json& f) { events.emplace_back(e, f); });
+              [&](Event e, const json& f) { events.emplace_back(std::string(event_name(e)), f); });
   EXPECT_EQ(ex.run(CancelToken()), RunResult::kRolledBack);
   std::vector<std::string> retried;
   for (auto& [e, f] : events) {
@@ -228,6 +229,7 @@ TEST(KubeExecutor, NotFoundRetriedOnlyWhenThePolicySaysSo) {
     dsl::Ir ir = plan(on);
     RunOptions options;
     options.seed = 1;
+    options.impls = find_step_impl;
     Services services;
     Redactor redactor;
     auto runner = real_runner();

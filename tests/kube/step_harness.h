@@ -8,6 +8,8 @@
 
 #include "dsl/ir.h"
 #include "engine/run/step.h"
+#include "engine/steps/registry.h"
+#include "engine/steps/services.h"
 #include "tests/kube/sim.h"
 
 namespace ferry::engine::testing {
