@@ -25,7 +25,7 @@ std::vector<Action> render(const StepContext& ctx) {
   kube::Kubectl k = kubectl_for(ctx);
   std::vector<Action> actions;
   for (const json& o : objects_of(ctx)) {
-    Action a = k.action({"create", "-f", "-", "-o", "json"}, label(o) + " as JSON");
+    Action a = k.action({"create", "-f", "-"}, label(o) + " as JSON");
     a.note = "an existing identical " + label(o) + " counts as created";
     actions.push_back(a);
   }
@@ -35,34 +35,13 @@ std::vector<Action> render(const StepContext& ctx) {
 StepResult run(StepContext& ctx) {
   StepResult r;
   kube::Kubectl k = kubectl_for(ctx);
-  const std::vector<json> objects = objects_of(ctx);
-  std::vector<json> refs;
-  for (const json& o : objects) refs.push_back(kube_step::ref_of(o, k.target().ns));
-  json absent;
-  if (r.status = kube_step::absent_objects(k, refs, ctx.cancel, &absent); !r.status.ok()) return r;
-  ctx.save_undo({{"created", absent}});
-
-  json created = json::array();
-  for (const json& o : objects) {
-    const std::string what = "create " + label(o) + k.where();
-    kube::CallResult c = k.run({"create", "-f", "-", "-o", "json"}, ctx.cancel, what, o.dump());
-    if (c.status.error_class() == ErrorClass::kAlreadyExists) {
-      std::string d;
-      if (r.status = kube_step::existing_differs(k, o, ctx.cancel, &d); !r.status.ok()) return r;
-      if (!d.empty()) {
-        r.status = Status::Error(ErrorClass::kAlreadyExists,
-                                 what + ": it already exists and differs from the plan at " + d +
-                                     " (delete it first, or use `apply` to change it)");
-        return r;
-      }
-      ctx.log(label(o) + " already exists as the plan gives it");
-    } else if (!c.status.ok()) {
-      r.status = c.status;
-      return r;
-    }
-    created.push_back(label(o));
-  }
-  r.outputs["created"] = created;
+  kube_step::CreateObjects how{.verb = "create",
+                               .given_by = "the plan",
+                               .advice = "(delete it first, or use `apply` to change it)",
+                               .as_given = "as the plan gives it"};
+  json created;
+  r.status = kube_step::create_objects(ctx, k, objects_of(ctx), how, &created);
+  if (r.status.ok()) r.outputs["created"] = created;
   return r;
 }
 

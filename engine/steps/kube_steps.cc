@@ -239,6 +239,40 @@ Status absent_objects(const kube::Kubectl& k, const std::vector<json>& refs, con
   return Status::Ok();
 }
 
+Status create_objects(StepContext& ctx, const kube::Kubectl& k, const std::vector<json>& objects,
+                      const CreateObjects& how, json* made) {
+  std::vector<json> refs;
+  for (const json& o : objects) refs.push_back(ref_of(o, k.target().ns));
+  json absent;
+  if (Status s = absent_objects(k, refs, ctx.cancel, &absent); !s.ok()) return s;
+  ctx.save_undo({{"created", absent}});
+  *made = json::array();
+  for (const json& o : objects) {
+    const std::string what = how.verb + " " + label(o) + k.where();
+    kube::CallResult c =
+        how.replace ? k.run({"apply", "--server-side", "--field-manager=ferry", "--force-conflicts", "-f", "-"},
+                            ctx.cancel, what, o.dump())
+                    : k.run({"create", "-f", "-"}, ctx.cancel, what, o.dump());
+    if (c.status.error_class() == ErrorClass::kAlreadyExists && how.skip_existing) {
+      ctx.log(label(o) + " already exists: skipped (on_exists = skip)");
+      continue;
+    }
+    if (c.status.error_class() == ErrorClass::kAlreadyExists) {
+      std::string d;
+      if (Status s = existing_differs(k, o, ctx.cancel, &d); !s.ok()) return s;
+      if (!d.empty()) {
+        return Status::Error(ErrorClass::kAlreadyExists, what + ": it already exists and differs from " + how.given_by +
+                                                             " at " + d + " " + how.advice);
+      }
+      ctx.log(label(o) + " already exists " + how.as_given);
+    } else if (!c.status.ok()) {
+      return c.status;
+    }
+    made->push_back(label(o));
+  }
+  return Status::Ok();
+}
+
 namespace {
 const std::vector<std::string> kDeleteArgs = {"delete", "-f", "-", "--ignore-not-found", "--wait=true", "--timeout=5m"};
 }  // namespace

@@ -68,6 +68,23 @@ json as_list(const std::vector<json>& objects);
 // Those of `refs` that do not exist yet (one `kubectl get -f - --ignore-not-found`): what a step
 // that creates them journals for its inverse.
 Status absent_objects(const kube::Kubectl& k, const std::vector<json>& refs, const CancelToken& cancel, json* absent);
+
+// How create_objects words its calls and treats an object that exists already.
+struct CreateObjects {
+  std::string verb;            // "create", "restore": each call is described as "VERB Kind/name"
+  std::string given_by;        // "the plan", "the backup": what a difference is reported against
+  std::string advice;          // after a difference: what to do about it
+  std::string as_given;        // logged for an existing identical object: "as the plan gives it"
+  bool replace = false;        // server-side apply instead of create: an existing one takes the fields given
+  bool skip_existing = false;  // an existing one is left as it is (and logged)
+};
+// Creates `objects` in order, after journaling (ctx.save_undo, {"created": [refs]}) which of them
+// do not exist yet, so the inverse (delete_created) deletes those and only those. An existing
+// object identical to the given one counts as created (an earlier attempt's: a re-run is
+// harmless); one that differs fails the step with where it differs. `made`: the labels of those
+// created, replaced or found identical.
+Status create_objects(StepContext& ctx, const kube::Kubectl& k, const std::vector<json>& objects,
+                      const CreateObjects& how, json* made);
 // Deletes the object `ref` names so that no controller ever sees it being deleted while a
 // finalizer is on it (a running controller's delete path would act on the deletion even when
 // paused, controllers.md §3): its finalizers are removed, then it is deleted on the

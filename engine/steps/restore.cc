@@ -77,38 +77,14 @@ StepResult run(StepContext& ctx) {
   for (json& o : objects) transform(ctx, &o);
   order(ctx, &objects);
   const std::string on_exists = str(ctx, "on_exists").empty() ? "fail" : str(ctx, "on_exists");
-  std::vector<json> refs;
-  for (const json& o : objects) refs.push_back(kube_step::ref_of(o, k.target().ns));
-  json absent;
-  if (r.status = kube_step::absent_objects(k, refs, ctx.cancel, &absent); !r.status.ok()) return r;
-  ctx.save_undo({{"created", absent}});
-  json applied = json::array();
-  for (const json& o : objects) {
-    const std::string what = "restore " + label(o) + k.where();
-    kube::CallResult c = on_exists == "replace"
-                             ? k.run({"apply", "--server-side", "--field-manager=ferry", "--force-conflicts", "-f", "-"},
-                                     ctx.cancel, what, o.dump())
-                             : k.run({"create", "-f", "-"}, ctx.cancel, what, o.dump());
-    if (c.status.error_class() == ErrorClass::kAlreadyExists && on_exists == "skip") {
-      ctx.log(label(o) + " already exists: skipped (on_exists = skip)");
-      continue;
-    }
-    if (c.status.error_class() == ErrorClass::kAlreadyExists) {
-      // An identical object is what an earlier attempt of this step restored: a re-run is fine.
-      std::string d;
-      if (r.status = kube_step::existing_differs(k, o, ctx.cancel, &d); !r.status.ok()) return r;
-      if (!d.empty()) {
-        r.status = Status::Error(ErrorClass::kAlreadyExists, what + ": it already exists and differs from the backup at " +
-                                                                 d + " (on_exists = fail)");
-        return r;
-      }
-      ctx.log(label(o) + " already exists as restored");
-    } else if (!c.status.ok()) {
-      r.status = c.status;
-      return r;
-    }
-    applied.push_back(label(o));
-  }
+  kube_step::CreateObjects how{.verb = "restore",
+                               .given_by = "the backup",
+                               .advice = "(on_exists = fail)",
+                               .as_given = "as restored",
+                               .replace = on_exists == "replace",
+                               .skip_existing = on_exists == "skip"};
+  json applied;
+  if (r.status = kube_step::create_objects(ctx, k, objects, how, &applied); !r.status.ok()) return r;
   r.outputs["applied"] = applied;
   r.outputs["restored_at"] = restored_at;
   return r;
