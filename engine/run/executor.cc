@@ -467,8 +467,8 @@ struct Executor::Impl {
     return result;
   }
 
-  // The journal contract in a rollback (docs/journal.md): no compensation runs unless its
-  // compensation_started is on disk. Once a journal write fails, nothing more is undone: the
+  // The journal contract in a rollback (docs/journal.md; saga.h): no compensation runs unless
+  // its compensation_started is on disk. Once a journal write fails, nothing more is undone: the
   // rollback ends as failed, and `ferry rollback DIR` goes on from the last journaled event once
   // the disk is fixed (a compensation whose end was not journaled runs again; they are
   // idempotent: a deletion of what is gone, a scale to the count it has).
@@ -476,53 +476,25 @@ struct Executor::Impl {
     std::vector<std::string> order;
     {
       std::lock_guard lock(mu);
-      if (!record(Event::kRollbackStarted, {{"reason", reason}})) return RunResult::kRollbackFailed;
       order = compensation_order(ir, state);
     }
-    // A failed compensation stops the rollback: what comes after it in reverse order was done
-    // before it, and undoing it now may be unsafe (the stock plans unpause the source only after
-    // the destination is known to be inert). `ferry rollback DIR` goes on from there.
-    bool all_ok = true;
-    json not_undone = json::array();
-    for (const std::string& id : order) {
-      if (!all_ok) {
-        not_undone.push_back(id);
-        continue;
-      }
-      const dsl::IrStep& step = ir.steps.at(id);
-      std::optional<json> undo;
-      {
-        std::lock_guard lock(mu);
-        if (step.rollback == "none" || step.rollback.empty()) {
-          all_ok = record(Event::kCompensationSkipped, {{"step", id}, {"reason", "rollback = none"}});
-          continue;
-        }
-        undo = state.steps[id].undo;
-        if (!record(Event::kCompensationStarted, {{"step", id}})) {
-          all_ok = false;
-          not_undone.push_back(id);
-          continue;
-        }
-      }
-      maybe_crash("undo:" + id + ":before");
-      Status s = compensate_step(step, undo, cancel);
-      maybe_crash("undo:" + id + ":after");
+    SagaSteps saga;
+    saga.journal = [this](Event event, json fields) {
       std::lock_guard lock(mu);
-      if (s.ok() && fatal.empty()) {
-        all_ok = record(Event::kCompensationSucceeded, {{"step", id}});
-      } else {
-        all_ok = false;
-        if (s.ok()) s = Status::Error(ErrorClass::kFailed, fatal);  // a rollback block's step could not journal
-        record(Event::kCompensationFailed,
-               {{"step", id}, {"class", error_class_name(s.error_class())}, {"message", s.message()}});
-      }
-    }
-    std::lock_guard lock(mu);
-    RunResult result = all_ok ? RunResult::kRolledBack : RunResult::kRollbackFailed;
-    json ended = {{"result", run_result_name(result)}};
-    if (!not_undone.empty()) ended["not_undone"] = not_undone;
-    record(Event::kRunEnded, ended);
-    return result;
+      return record(event, std::move(fields));
+    };
+    saga.undo_of = [this](const std::string& id) {
+      std::lock_guard lock(mu);
+      return state.steps[id].undo;
+    };
+    saga.compensate = [this, &cancel](const dsl::IrStep& step, const std::optional<json>& undo) {
+      return compensate_step(step, undo, cancel);
+    };
+    saga.journal_error = [this] {
+      std::lock_guard lock(mu);
+      return fatal;
+    };
+    return roll_back(ir, order, reason, saga);
   }
 };
 

@@ -4,7 +4,50 @@
 #include <set>
 #include <utility>
 
+#include "engine/run/executor.h"
+#include "engine/run/test_faults.h"
+
 namespace ferry::engine {
+
+RunResult roll_back(const dsl::Ir& ir, const std::vector<std::string>& order, const std::string& reason,
+                    const SagaSteps& saga) {
+  if (!saga.journal(Event::kRollbackStarted, {{"reason", reason}})) return RunResult::kRollbackFailed;
+  bool all_ok = true;
+  json not_undone = json::array();
+  for (const std::string& id : order) {
+    if (!all_ok) {
+      not_undone.push_back(id);
+      continue;
+    }
+    const dsl::IrStep& step = ir.steps.at(id);
+    if (step.rollback == "none" || step.rollback.empty()) {
+      all_ok = saga.journal(Event::kCompensationSkipped, {{"step", id}, {"reason", "rollback = none"}});
+      continue;
+    }
+    if (!saga.journal(Event::kCompensationStarted, {{"step", id}})) {
+      all_ok = false;
+      not_undone.push_back(id);
+      continue;
+    }
+    maybe_crash("undo:" + id + ":before");
+    Status s = saga.compensate(step, saga.undo_of(id));
+    maybe_crash("undo:" + id + ":after");
+    std::string journal_error = saga.journal_error();
+    if (s.ok() && journal_error.empty()) {
+      all_ok = saga.journal(Event::kCompensationSucceeded, {{"step", id}});
+    } else {
+      all_ok = false;
+      if (s.ok()) s = Status::Error(ErrorClass::kFailed, journal_error);  // a rollback block's step could not journal
+      saga.journal(Event::kCompensationFailed,
+                   {{"step", id}, {"class", error_class_name(s.error_class())}, {"message", s.message()}});
+    }
+  }
+  RunResult result = all_ok ? RunResult::kRolledBack : RunResult::kRollbackFailed;
+  json ended = {{"result", run_result_name(result)}};
+  if (!not_undone.empty()) ended["not_undone"] = not_undone;
+  saga.journal(Event::kRunEnded, ended);
+  return result;
+}
 
 std::vector<std::string> compensation_order(const dsl::Ir& ir, const RunState& state) {
   std::vector<std::pair<int64_t, std::string>> order;

@@ -1,15 +1,42 @@
-// The saga's order: what a rollback undoes, and in which order. The executor journals and runs
-// the compensations (executor.cc, compensate_all); the rules of what and when are here.
+// The saga: what a rollback undoes, in which order, and the journal contract it keeps. The
+// executor hands it the journal and the compensation of one step (SagaSteps); the rules of what
+// and when are here.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "dsl/ir.h"
+#include "engine/base/status.h"
+#include "engine/run/events.h"
 #include "engine/run/run_state.h"
 
 namespace ferry::engine {
+
+enum class RunResult;
+
+// What the saga needs of the run.
+struct SagaSteps {
+  // Journals an event (and applies it to the run's state): false once the journal has failed.
+  std::function<bool(Event, json fields)> journal;
+  // The undo data the step journaled, if any.
+  std::function<std::optional<json>(const std::string& id)> undo_of;
+  // Runs one step's compensation: its inverse, or its rollback block.
+  std::function<Status(const dsl::IrStep&, const std::optional<json>& undo)> compensate;
+  // Why the journal failed ("" while it has not): a rollback block's step may have hit it.
+  std::function<std::string()> journal_error;
+};
+
+// Compensates the steps of `order` (compensation_order's) one at a time, each only once its
+// compensation_started is journaled (docs/journal.md). A failed compensation or journal write
+// stops the rollback: what comes after it in reverse order was done before it, and undoing it
+// now may be unsafe (the stock plans unpause the source only after the destination is known to
+// be inert); `ferry rollback DIR` goes on from there. Journals rollback_started first and
+// run_ended last (with the steps not undone).
+RunResult roll_back(const dsl::Ir& ir, const std::vector<std::string>& order, const std::string& reason,
+                    const SagaSteps& saga);
 
 // The steps to compensate, last completed first: those that succeeded, or failed after
 // journaling undo data (they may have acted), and are not compensated (or skipped) yet.

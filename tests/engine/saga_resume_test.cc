@@ -2,6 +2,9 @@
 // (the executor's tests use them only through a run).
 #include <gtest/gtest.h>
 
+#include <set>
+
+#include "engine/run/executor.h"
 #include "engine/run/resume.h"
 #include "engine/run/saga.h"
 #include "tests/engine/test_plan.h"
@@ -32,6 +35,64 @@ TEST(Saga, UndoesLastCompletedFirstIncludingAFailureThatSavedUndoData) {
   apply_event(ev("compensation_succeeded", "c"), &state);
   apply_event(ev("compensation_skipped", "a"), &state);
   EXPECT_EQ(compensation_order(ir, state), (std::vector<std::string>{"b"}));
+}
+
+// A run for roll_back: every step's rollback is "auto" but `none`'s; the journal fails at the
+// event numbered `fail_at` (1-based; 0: never).
+struct SagaRun {
+  dsl::Ir ir = compile_text(R"(plan "p" { phase a { step a = noop {}  step b = noop {}  step c = noop {}  step none = noop {} } })");
+  std::vector<std::string> journaled;  // "event step"
+  std::vector<std::string> compensated;
+  std::set<std::string> failing;
+  size_t fail_at = 0;
+  std::string journal_error;
+
+  SagaRun() {
+    for (auto& [id, step] : ir.steps) step.rollback = id == "none" ? "none" : "auto";
+  }
+  RunResult run(const std::vector<std::string>& order) {
+    SagaSteps saga;
+    saga.journal = [this](Event e, json f) {
+      if (journaled.size() + 1 == fail_at) {
+        journal_error = "disk full";
+        return false;
+      }
+      journaled.push_back(std::string(event_name(e)) + " " + f.value("step", f.value("result", "")));
+      return true;
+    };
+    saga.undo_of = [](const std::string&) { return std::optional<json>(); };
+    saga.compensate = [this](const dsl::IrStep& step, const std::optional<json>&) {
+      compensated.push_back(step.id);
+      return failing.count(step.id) ? Status::Failed("stuck") : Status::Ok();
+    };
+    saga.journal_error = [this] { return journal_error; };
+    return roll_back(ir, order, "test", saga);
+  }
+};
+
+TEST(Saga, CompensatesInOrderSkipsRollbackNoneAndStopsAtTheFirstFailure) {
+  SagaRun r;
+  r.failing = {"b"};
+  EXPECT_EQ(r.run({"c", "none", "b", "a"}), RunResult::kRollbackFailed);
+  EXPECT_EQ(r.compensated, (std::vector<std::string>{"c", "b"}));  // a is left: b before it failed
+  EXPECT_EQ(r.journaled, (std::vector<std::string>{"rollback_started ", "compensation_started c",
+                                                   "compensation_succeeded c", "compensation_skipped none",
+                                                   "compensation_started b", "compensation_failed b",
+                                                   "run_ended rollback_failed"}));
+}
+
+TEST(Saga, NoCompensationRunsUnlessItsStartWasJournaled) {
+  SagaRun r;
+  r.fail_at = 4;  // rollback_started, started c, succeeded c, then started b fails
+  EXPECT_EQ(r.run({"c", "b", "a"}), RunResult::kRollbackFailed);
+  EXPECT_EQ(r.compensated, (std::vector<std::string>{"c"}));
+  SagaRun first;
+  first.fail_at = 1;  // not even rollback_started
+  EXPECT_EQ(first.run({"c"}), RunResult::kRollbackFailed);
+  EXPECT_TRUE(first.compensated.empty());
+  SagaRun all;
+  EXPECT_EQ(all.run({"c", "b", "a"}), RunResult::kRolledBack);
+  EXPECT_EQ(all.journaled.back(), "run_ended rolled_back");
 }
 
 TEST(Saga, ARollbackBlockRunsInTheOrderOfItsOwnDependencies) {
