@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "engine/cli/command.h"
 #include "engine/cli/run_view.h"
 #include "engine/run/journal.h"
 #include "engine/run/run_dir.h"
@@ -36,7 +37,10 @@ int execute_run(const Args& args, const std::string& dir, const RunInput& input,
   }
   if (!executor.fatal_error().empty()) {
     std::cerr << "ferry: error: " << redactor.redact(executor.fatal_error()) << "\n";
-    if (executor.state().steps.empty() || mode == RunMode::kResume) return 2;
+    if (executor.state().steps.empty() || mode == RunMode::kResume) {
+      view.ended(kExitUsage);
+      return kExitUsage;
+    }
   }
   switch (result) {
     case engine::RunResult::kSucceeded:
@@ -56,7 +60,9 @@ int execute_run(const Args& args, const std::string& dir, const RunInput& input,
                "` again");
       break;
   }
-  return exit_status_for(result, mode == RunMode::kRollback);
+  int status = exit_status_for(result, mode == RunMode::kRollback);
+  view.ended(status);
+  return status;
 }
 
 }  // namespace ferry::cli

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <thread>
 #include <cstdlib>
+#include <iostream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -16,6 +17,8 @@
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include "dsl/utf8.h"
 
 namespace ferry::cli {
 namespace {
@@ -55,10 +58,17 @@ std::string seconds(int64_t ms) {
 
 }  // namespace
 
+// The version of the event stream's format (docs/cli.md); its first line carries it.
+constexpr int kStreamVersion = 1;
+
 struct RunView::Impl {
   std::shared_ptr<spdlog::logger> logger;
   bool verbose = false;
   bool live = false;
+  bool stream = false;  // --output json: JSON lines on stdout
+  std::string run_dir;
+  const engine::Redactor* redactor = nullptr;
+  std::map<std::string, std::chrono::steady_clock::time_point> streamed_progress;  // step -> last sent
   std::mutex mu;
   std::string phase;
   std::map<std::string, int> running;  // step -> attempt
@@ -106,12 +116,35 @@ struct RunView::Impl {
     draw_status();
   }
 
+  // One line of the stream: `fields` are redacted already (the executor's events are). Lines of
+  // the view's own get the time.
+  void emit(json fields) {
+    if (!stream) return;
+    if (!fields.contains("t")) {
+      fields["t"] = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch()).count();
+    }
+    fields["run_dir"] = run_dir;
+    std::cout << fields.dump(-1, ' ', false, json::error_handler_t::replace) << "\n" << std::flush;
+  }
+
+  // Progress may come many times a second (an upload's parts): the stream gets at most one a
+  // second per step, and always the first.
+  bool progress_due(const std::string& step) {
+    auto now = std::chrono::steady_clock::now();
+    auto [it, first] = streamed_progress.try_emplace(step, now);
+    if (!first && now - it->second < std::chrono::seconds(1)) return false;
+    it->second = now;
+    return true;
+  }
+
   void on_event(engine::Event event, const json& e) {
     using engine::Event;
     std::lock_guard lock(mu);
     std::string step = e.value("step", "");
     int64_t t = e.value("t", int64_t{0});
     auto took = [&] { return started_ms.count(step) ? " in " + seconds(t - started_ms[step]) : std::string(); };
+    if (event == Event::kStepProgress ? progress_due(step) : event != Event::kLog || verbose) emit(e);
     switch (event) {
       case Event::kRunStarted:
         log(spdlog::level::info, "run started (" + e.value("mode", "") + ", parallelism " +
@@ -188,6 +221,8 @@ struct RunView::Impl {
 RunView::RunView(const Args& args, const dsl::Ir& ir, const std::string& run_dir, const engine::Redactor& redactor)
     : impl_(std::make_unique<Impl>()) {
   impl_->verbose = args.has("-v");
+  impl_->stream = args.get("--output") == "json";
+  impl_->run_dir = dsl::to_valid_utf8(run_dir);
   impl_->total = ir.steps.size();
   impl_->live = isatty(STDERR_FILENO) && std::getenv("TERM") && std::string(std::getenv("TERM")) != "dumb";
   auto terminal = std::make_shared<spdlog::sinks::stderr_sink_mt>();
@@ -207,6 +242,8 @@ RunView::RunView(const Args& args, const dsl::Ir& ir, const std::string& run_dir
   // The journal is the durable record; the log is flushed on warnings, errors and at the end.
   impl_->logger->flush_on(spdlog::level::warn);
   if (impl_->live) impl_->ticker = std::thread([impl = impl_.get()] { impl->tick(); });
+  impl_->redactor = &redactor;
+  impl_->emit({{"event", "stream_started"}, {"ferry_stream", kStreamVersion}, {"plan", ir.plan}});
 }
 
 RunView::~RunView() {
@@ -228,6 +265,12 @@ engine::EventSink RunView::sink() {
 void RunView::say(const std::string& line) {
   std::lock_guard lock(impl_->mu);
   impl_->log(spdlog::level::info, line);
+  impl_->emit({{"event", "message"}, {"message", impl_->redactor->redact(line)}});
+}
+
+void RunView::ended(int exit_status) {
+  std::lock_guard lock(impl_->mu);
+  impl_->emit({{"event", "command_ended"}, {"exit_status", exit_status}});
 }
 
 }  // namespace ferry::cli

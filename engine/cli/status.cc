@@ -1,7 +1,10 @@
 // `ferry status DIR`: every step of a run, from its journal.
+#include <algorithm>
+#include <climits>
 #include <iostream>
 #include <sstream>
 
+#include "dsl/step_types.h"
 #include "dsl/utf8.h"
 #include "engine/cli/command.h"
 #include "engine/cli/run_setup.h"
@@ -15,6 +18,42 @@ std::string seconds(int64_t ms) {
   return buf;
 }
 
+// A phase's steps in the order the run reached them (started, skipped), then those it did not
+// reach, in the plan's order.
+std::vector<std::string> run_order(const dsl::IrPhase& phase, const engine::RunState& st) {
+  std::vector<std::string> ids = phase.steps;
+  auto reached = [&](const std::string& id) {
+    auto it = st.steps.find(id);
+    return it == st.steps.end() || !it->second.reached_seq ? INT64_MAX : it->second.reached_seq;
+  };
+  std::stable_sort(ids.begin(), ids.end(), [&](const auto& a, const auto& b) { return reached(a) < reached(b); });
+  return ids;
+}
+
+// What to do about a run that has not succeeded, as commands and choices, from its state.
+std::vector<std::string> next_steps(const std::string& dir, const dsl::Ir& ir, const engine::RunState& st) {
+  if (st.result == "succeeded") return {};
+  if (st.result == "rolled_back") return {"nothing to undo: the run was rolled back; start a new one with `ferry apply`"};
+  if (st.result == "rollback_failed") {
+    return {"fix what stopped the rollback (above), then go on undoing: ferry rollback " + dir};
+  }
+  std::vector<std::string> next;
+  // A step a crash left running that is not idempotent: resume asks which way it went.
+  std::vector<std::string> unsure;
+  for (const auto& [id, r] : st.steps) {
+    const dsl::IrStep* step = ir.find(id);
+    const dsl::StepSchema* schema = step ? dsl::find_step_schema(step->type) : nullptr;
+    if (r.state == engine::StepState::kRunning && !(schema && schema->idempotent)) unsure.push_back(id);
+  }
+  for (const std::string& id : unsure) {
+    next.push_back("step " + id + " started and did not finish: check what it did, then resume with --rerun " + id +
+                   " (run it again) or --assume-done " + id + " (it took effect)");
+  }
+  next.push_back("continue: ferry resume " + dir);
+  next.push_back("or undo what it did: ferry rollback " + dir);
+  return next;
+}
+
 int run_status(const Args& args) {
   int status = kExitOk;
   auto run = open_run(args, args.positionals[0], "", OpenFor::kReading, &status);
@@ -26,8 +65,13 @@ int run_status(const Args& args) {
     auto it = st.steps.find(id);
     return it == st.steps.end() ? engine::StepRecord{} : it->second;
   };
+  const std::vector<std::string> next = next_steps(run->dir, ir, st);
   if (args.get("--output") == "json") {
     engine::json steps = engine::json::object();
+    engine::json order = engine::json::array();
+    for (const dsl::IrPhase& phase : ir.phases) {
+      for (const std::string& id : run_order(phase, st)) order.push_back(id);
+    }
     for (const auto& [id, step] : ir.steps) {
       engine::StepRecord r = record(id);
       engine::json j = {{"state", engine::step_state_name(r.state)}, {"phase", step.phase}, {"attempts", r.attempts}};
@@ -43,7 +87,12 @@ int run_status(const Args& args) {
     engine::Redactor redactor;
     std::cout << redactor
                      .redact_json(engine::json{
-                         {"dir", dsl::to_valid_utf8(run->dir)}, {"plan", ir.plan}, {"result", result}, {"steps", steps}})
+                         {"dir", dsl::to_valid_utf8(run->dir)},
+                         {"plan", ir.plan},
+                         {"result", result},
+                         {"steps", steps},
+                         {"order", order},
+                         {"next", next}})
                      .dump(2)
               << "\n";
     return kExitOk;
@@ -53,7 +102,7 @@ int run_status(const Args& args) {
   std::map<std::string, int> counts;
   for (const dsl::IrPhase& phase : ir.phases) {
     out << "\nphase " << phase.name << "\n";
-    for (const std::string& id : phase.steps) {
+    for (const std::string& id : run_order(phase, st)) {
       engine::StepRecord r = record(id);
       ++counts[std::string(engine::step_state_name(r.state))];
       out << "  " << id << std::string(id.size() < 40 ? 40 - id.size() : 1, ' ') << engine::step_state_name(r.state);
@@ -68,6 +117,8 @@ int run_status(const Args& args) {
   out << "\n";
   for (const auto& [name, n] : counts) out << n << " " << name << "  ";
   out << "\n";
+  if (!next.empty()) out << "\nnext:\n";
+  for (const std::string& line : next) out << "  " << line << "\n";
   std::cout << engine::Redactor().redact(out.str());
   return kExitOk;
 }
@@ -78,7 +129,8 @@ Command status_command() {
   return {"status",
           "show a run's steps from its journal",
           "ferry status DIR [--output json]",
-          "Shows every step of the run in DIR: its state, attempts, timing, error, and rollback state.",
+          "Shows every step of the run in DIR, phase by phase in the order they ran: its state, attempts,\n"
+          "timing, error and rollback state; then, for a run that did not succeed, what to do next.",
           {{"--output", true, "text (default) or json", "FORMAT"}},
           run_status};
 }

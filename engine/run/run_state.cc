@@ -80,6 +80,8 @@ void apply_event(const json& e, RunState* state) {
   }
   if (!e.contains("step") || !e["step"].is_string()) return;
   StepRecord& r = state->steps[e["step"].get<std::string>()];
+  bool reached = *event == Event::kStepStarted || *event == Event::kStepSkipped || *event == Event::kStepAssumedDone;
+  if (reached && !r.reached_seq) r.reached_seq = state->next_reached_seq++;
   switch (*event) {
     case Event::kStepStarted: {
       r.state = StepState::kRunning;

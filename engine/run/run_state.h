@@ -31,6 +31,7 @@ struct StepRecord {
   std::vector<std::string> secret_outputs;  // names of outputs not journaled (secret)
   std::optional<json> undo;  // what the inverse needs, as first journaled
   int64_t completed_seq = 0; // order of completion (succeeded or failed), for the saga
+  int64_t reached_seq = 0;   // order in which the run reached it (started, skipped or assumed done), for `status`
   std::string error_class;
   std::string error;
   std::string skip_reason;
@@ -42,6 +43,7 @@ struct RunState {
   json header;
   std::map<std::string, StepRecord> steps;
   int64_t next_seq = 1;
+  int64_t next_reached_seq = 1;
   std::string result;     // "" while unfinished; else as in the run_ended event
   int64_t started_ms = 0;
   int64_t ended_ms = 0;

@@ -48,6 +48,8 @@ check run-dir-mode test "$(stat -c %a run1)" = 700
 for f in run1/*; do check "mode-of-$f" test "$(stat -c %a "$f")" = 600; done
 expect status-failed 0 "$ferry" status run1
 contains status-failed "failed: 'sh' exited with status 1" "$out"
+contains status-failed-next "continue: ferry resume run1" "$out"
+contains status-failed-undo "or undo what it did: ferry rollback run1" "$out"
 expect status-json 0 "$ferry" status run1 --output json
 check status-json python3 -c 'import json,sys; s=json.loads(sys.argv[1]); assert s["result"]=="failed"; assert s["steps"]["a"]["state"]=="succeeded"; assert s["steps"]["d"]["state"]=="failed"; assert s["steps"]["a"]["outputs"]["stdout"]=="hello\n"' "$out"
 sed 's/echo c >>/echo C >>/' steps.ferry >changed.ferry
@@ -58,6 +60,32 @@ expect resume-same-plan 0 "$ferry" resume run1 steps.ferry
 check resume-ran-each-once test "$(sort log | tr '\n' ' ')" = "a b c d "
 expect resume-done 0 "$ferry" resume run1
 contains resume-done "nothing to resume" "$out"
+
+# --- the event stream: apply and resume with --output json. stdout is JSON lines only (the log
+# goes to stderr), and the final state rebuilt from the stream alone is the one `ferry status`
+# reads from the journal ---
+rm -f flag
+expect stream-apply 1 "$ferry" apply steps.ferry --run-dir run-stream --output json
+printf '%s\n' "$out" >stream.jsonl
+contains stream-apply-log "d: failed" "$err"
+lacks stream-apply-stdout "d: failed in" "$out"
+touch flag
+expect stream-resume 0 "$ferry" resume run-stream --output json
+printf '%s\n' "$out" >>stream.jsonl
+expect stream-status 0 "$ferry" status run-stream --output json
+check stream-rebuilds-the-state python3 "$here/stream_state.py" stream.jsonl "$out"
+check stream-ends-with-exit-status python3 -c 'import json,sys; e=json.loads(open(sys.argv[1]).read().splitlines()[-1]); assert e["event"]=="command_ended" and e["exit_status"]==0, e' stream.jsonl
+
+# --- status: steps in the order they ran (not by name), nothing next for a run that succeeded ---
+cat >order.ferry <<'PLAN'
+plan "order" { phase one { step z = noop {}  step y = noop { after = [z] } } }
+PLAN
+expect order-apply 0 "$ferry" apply order.ferry --run-dir run-order
+expect order-status 0 "$ferry" status run-order
+check order-status-z-before-y python3 -c 'import sys; t=sys.argv[1]; assert t.index("  z ") < t.index("  y "), t' "$out"
+lacks order-status-no-next "next:" "$out"
+expect order-status-json 0 "$ferry" status run-order --output json
+check order-status-json-order python3 -c 'import json,sys; s=json.loads(sys.argv[1]); assert s["order"]==["z","y"], s["order"]; assert s["next"]==[]' "$out"
 expect apply-existing-dir 2 "$ferry" apply steps.ferry --run-dir run1
 contains apply-existing-dir "already holds a run" "$err"
 
