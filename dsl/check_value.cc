@@ -76,17 +76,17 @@ bool ValueChecker::check(json& value, const Type& type, const Expr* expr, Span s
                                     did_you_mean(value.get<std::string>(), ids));
         return false;
       }
-      value = json{{"$ref", id}};
+      value = make_ref(std::move(id));
       return true;
     }
-    if (value.is_object() && value.contains("$ref") && !value.contains("output")) return true;
+    if (is_step_ref(value)) return true;
     return mismatch(type, value, span, path);
   }
 
   if (is_symbolic(value)) {
     // Known only at run time; a string built by interpolation can only be a string.
     bool stringish = type.kind == K::String || type.kind == K::Duration || type.kind == K::Enum;
-    if (value.contains("$concat") && !stringish) return mismatch(type, value, span, path);
+    if (symbolic_kind(value) == SymbolicKind::kConcat && !stringish) return mismatch(type, value, span, path);
     return true;
   }
 

@@ -58,7 +58,7 @@ class StepChecker {
       if (f.name == "when") consider(f.value, step.scope);
     }
     if (runtime.size() == 1) step.when = runtime[0];
-    if (runtime.size() > 1) step.when = json{{"$op", "&&"}, {"args", std::move(runtime)}};
+    if (runtime.size() > 1) step.when = make_op("&&", std::move(runtime));
   }
 
   std::optional<IrStep> check(const StepInstance& step) {
@@ -206,7 +206,7 @@ class StepChecker {
     if (const json& after = common("after"); !after.is_null()) {
       // Sort, then drop repeats: `after = [a]` over a 5,000-step group must not search the list
       // once per member.
-      for (const json& ref : after) members(ref["$ref"].get_ref<const std::string&>(), step.owner, &ir->after);
+      for (const json& ref : after) members(*ref_step(ref), step.owner, &ir->after);
       // One group's members come sorted already (a prefix scan of an ordered map).
       if (!std::is_sorted(ir->after.begin(), ir->after.end())) std::sort(ir->after.begin(), ir->after.end());
       ir->after.erase(std::unique(ir->after.begin(), ir->after.end()), ir->after.end());

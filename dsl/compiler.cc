@@ -163,7 +163,7 @@ void compile_plan_level(CompileContext& ctx) {
 }
 
 // A secret's default is checked like any value, but against a scratch sink: its errors could
-// quote it. One redacted error says what is wrong instead. The IR keeps only {"$secret": name}.
+// quote it. One redacted error says what is wrong instead. The IR keeps only make_secret(name).
 void check_secret_default(CompileContext& ctx, const Param& p) {
   auto type = resolve_type_expr(p.type, ctx.diags, false);
   if (!type) return;
@@ -248,7 +248,7 @@ void bind_params(CompileContext& ctx) {
     } else if (!p.secret) {
       ctx.diags->error(p.span, "param '" + p.name + "' has no value; pass --var " + p.name + "=... (or give it a default)");
     }
-    if (p.secret) binding.value = json{{"$secret", p.name}};
+    if (p.secret) binding.value = make_secret(p.name);
     ctx.root->names[p.name] = binding;
     ctx.ir.params[p.name] = ir_param;
   }

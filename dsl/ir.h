@@ -1,6 +1,6 @@
 // The compiled plan: what both surfaces compile to, what the engine runs and what `diff`
 // compares. Everything known at compile time is resolved; what only a run can know stays
-// symbolic (see is_symbolic in types.h). The canonical JSON form is deterministic: keys sorted,
+// symbolic (dsl/symbolic.h). The canonical JSON form is deterministic: keys sorted,
 // steps keyed by id, no dependence on declaration order or surface.
 #pragma once
 
@@ -22,7 +22,7 @@ struct IrParam {
   std::string type;     // as spelled: "list(string)"
   bool secret = false;
   json default_value;   // null when none; never a secret's
-  json value;           // the value compiled in; {"$secret": name} for secrets
+  json value;           // the value compiled in; a $secret (make_secret) for secrets
   Span span;
 };
 

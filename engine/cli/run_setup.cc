@@ -42,7 +42,7 @@ namespace {
 
 bool needs_secret(const dsl::json& v, const std::string& name) {
   if (v.is_object()) {
-    if (v.contains("$secret") && v["$secret"] == name) return true;
+    if (const std::string* param = dsl::secret_param(v); param && *param == name) return true;
     for (const auto& [k, item] : v.items()) {
       if (needs_secret(item, name)) return true;
     }
