@@ -212,22 +212,24 @@ class StepChecker {
       ir->after.erase(std::unique(ir->after.begin(), ir->after.end()), ir->after.end());
     }
 
-    std::string mode;
+    std::string mode;  // as written: "auto" or "none" (the field's type), or "" when not
     take("rollback", &mode);
     if (stmt.has_rollback_block) {
       if (!mode.empty()) {
         ctx_.diags->error(stmt.rollback_span, "step '" + stmt.name + "' has both 'rollback = " + mode +
                                                   "' and a rollback block; keep one");
       }
-      mode = "steps";
-    } else if (mode == "auto" && !schema.has_inverse) {
-      ctx_.diags->error(field_span(stmt, "rollback"),
-                        "step type '" + schema.name + "' has no automatic rollback; write 'rollback = none' "
-                        "or a 'rollback { ... }' block of steps");
-    } else if (mode.empty()) {
-      mode = schema.has_inverse ? "auto" : "none";
+      ir->rollback = RollbackMode::kSteps;
+    } else if (auto written = rollback_mode_from_name(mode)) {
+      if (*written == RollbackMode::kAuto && !schema.has_inverse) {
+        ctx_.diags->error(field_span(stmt, "rollback"),
+                          "step type '" + schema.name + "' has no automatic rollback; write 'rollback = none' "
+                          "or a 'rollback { ... }' block of steps");
+      }
+      ir->rollback = *written;
+    } else {
+      ir->rollback = schema.has_inverse ? RollbackMode::kAuto : RollbackMode::kNone;
     }
-    ir->rollback = mode;
   }
 
   // Appends the steps a reference in `after` stands for: the step, or every step of a group

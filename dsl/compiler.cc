@@ -117,6 +117,11 @@ std::string string_setting(const json& settings, const char* key) {
   return settings.contains(key) && settings[key].is_string() ? settings[key].get<std::string>() : "";
 }
 
+// The setting's type admits only the names; one not set (or set wrong, reported) inherits.
+OnFailure on_failure_setting(const json& settings) {
+  return on_failure_from_name(string_setting(settings, "on_failure")).value_or(OnFailure::kInherit);
+}
+
 void compile_plan_level(CompileContext& ctx) {
   const File& plan = ctx.files.front();
   Ir& ir = ctx.ir;
@@ -125,7 +130,7 @@ void compile_plan_level(CompileContext& ctx) {
   json settings = json::object();
   check_settings(ctx, plan.settings, plan_settings(), "plan", plan.span, &settings);
   ir.description = string_setting(settings, "description");
-  ir.on_failure = string_setting(settings, "on_failure");
+  ir.on_failure = on_failure_setting(settings);
   ir.timeout = string_setting(settings, "timeout");
   if (!settings.contains("retry")) {
     json retry = json::object();
@@ -156,7 +161,7 @@ void compile_plan_level(CompileContext& ctx) {
     json phase_settings_json = json::object();
     check_settings(ctx, p.settings, phase_settings(), "phase", p.span, &phase_settings_json);
     ir.phases.push_back(IrPhase{p.name, string_setting(phase_settings_json, "description"),
-                                string_setting(phase_settings_json, "on_failure"), {}, p.span});
+                                on_failure_setting(phase_settings_json), {}, p.span});
   }
   ir.modules = ctx.module_names;
   std::sort(ir.modules.begin(), ir.modules.end());

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dsl/source.h"
@@ -16,6 +17,18 @@
 namespace ferry::dsl {
 
 inline constexpr int kIrVersion = 1;
+
+// How a step is undone: its type's inverse ("auto"), not at all ("none"), or by its own block of
+// steps ("steps").
+enum class RollbackMode { kAuto, kNone, kSteps };
+// What a failed run does: "rollback" or "stop"; "" (kInherit) takes the phase's, then the plan's.
+enum class OnFailure { kInherit, kRollback, kStop };
+
+// The names the IR's JSON, the plans and the CLI spell them with; std::nullopt for another name.
+std::string_view rollback_mode_name(RollbackMode mode);
+std::optional<RollbackMode> rollback_mode_from_name(std::string_view name);
+std::string_view on_failure_name(OnFailure on_failure);
+std::optional<OnFailure> on_failure_from_name(std::string_view name);
 
 struct IrParam {
   std::string name;
@@ -62,7 +75,7 @@ struct IrStep {
   json when;            // null: always; else a symbolic condition evaluated when the step is ready
   SharedJson retry;     // effective policy (the step's or the plan's default, shared)
   std::string timeout;  // "" when none
-  std::string rollback;  // "auto", "none" or "steps"
+  RollbackMode rollback = RollbackMode::kNone;
   std::vector<IrStep> rollback_steps;
   std::string description;
   std::string pool;
@@ -73,7 +86,7 @@ struct IrStep {
 struct IrPhase {
   std::string name;
   std::string description;
-  std::string on_failure;  // "" inherits the plan's
+  OnFailure on_failure = OnFailure::kInherit;  // kInherit: the plan's
   std::vector<std::string> steps;  // ids, sorted
   Span span;
 };
@@ -81,7 +94,7 @@ struct IrPhase {
 struct Ir {
   std::string plan;
   std::string description;
-  std::string on_failure;
+  OnFailure on_failure = OnFailure::kInherit;
   std::string timeout;
   json retry;
   std::vector<std::string> modules;  // modules used, directly or not

@@ -160,10 +160,11 @@ std::optional<engine::RunOptions> run_options_from(const Args& args, int* exit_s
       opt.pools[kv.substr(0, eq)] = *n;
     }
   }
-  opt.on_failure = args.get("--on-failure");
-  if (!opt.on_failure.empty() && opt.on_failure != "rollback" && opt.on_failure != "stop") {
-    return usage("--on-failure must be 'rollback' or 'stop', got '" + opt.on_failure + "'");
+  auto on_failure = dsl::on_failure_from_name(args.get("--on-failure"));
+  if (!on_failure) {
+    return usage("--on-failure must be 'rollback' or 'stop', got '" + args.get("--on-failure") + "'");
   }
+  opt.on_failure = *on_failure;  // "" (kInherit): the plan's
   return opt;
 }
 

@@ -582,15 +582,15 @@ struct Executor::Impl {
     return false;
   }
 
-  std::string on_failure_for(const std::set<std::string>& failed) {
-    if (!opt.on_failure.empty()) return opt.on_failure;
+  dsl::OnFailure on_failure_for(const std::set<std::string>& failed) {
+    if (opt.on_failure != dsl::OnFailure::kInherit) return opt.on_failure;
     for (const std::string& id : failed) {
       const dsl::IrStep& step = ir.steps.at(id);
       for (const dsl::IrPhase& p : ir.phases) {
-        if (p.name == step.phase && !p.on_failure.empty()) return p.on_failure;
+        if (p.name == step.phase && p.on_failure != dsl::OnFailure::kInherit) return p.on_failure;
       }
     }
-    return ir.on_failure.empty() ? "stop" : ir.on_failure;
+    return ir.on_failure == dsl::OnFailure::kInherit ? dsl::OnFailure::kStop : ir.on_failure;
   }
 
   RunResult run(const CancelToken& cancel) {
@@ -638,7 +638,7 @@ struct Executor::Impl {
       result = RunResult::kFailed;
     }
     if (result == RunResult::kFailed && !failed.empty() && fatal.empty() && !runner.dry() &&
-        on_failure_for(failed) == "rollback") {
+        on_failure_for(failed) == dsl::OnFailure::kRollback) {
       // No rollback that the journal does not know is coming (the journal contract, below).
       if (!record("run_ended", {{"result", "failed"}, {"next", "rollback"}})) return RunResult::kFailed;
       mu.unlock();
@@ -654,7 +654,7 @@ struct Executor::Impl {
 
   // Runs one compensation (with the step's retry policy). REQUIRES: mu not held.
   Status compensate_step(const dsl::IrStep& step, const std::optional<json>& undo, const CancelToken& cancel) {
-    if (step.rollback == "steps") {
+    if (step.rollback == dsl::RollbackMode::kSteps) {
       // The block's steps run in order of their dependencies among themselves.
       std::vector<const dsl::IrStep*> order;
       std::set<std::string> placed;
@@ -744,7 +744,7 @@ struct Executor::Impl {
       std::optional<json> undo;
       {
         std::lock_guard lock(mu);
-        if (step.rollback == "none" || step.rollback.empty()) {
+        if (step.rollback == dsl::RollbackMode::kNone) {
           all_ok = record("compensation_skipped", {{"step", id}, {"reason", "rollback = none"}});
           continue;
         }

@@ -199,10 +199,10 @@ TEST(Compile, RollbackModesFollowTheStepType) {
     }
   })"));
   ASSERT_TRUE(c->ir) << c->errors;
-  EXPECT_EQ(c->ir->steps.at("s").rollback, "auto");
-  EXPECT_EQ(c->ir->steps.at("e").rollback, "none");
+  EXPECT_EQ(c->ir->steps.at("s").rollback, RollbackMode::kAuto);
+  EXPECT_EQ(c->ir->steps.at("e").rollback, RollbackMode::kNone);
   const IrStep& b = c->ir->steps.at("b");
-  EXPECT_EQ(b.rollback, "steps");
+  EXPECT_EQ(b.rollback, RollbackMode::kSteps);
   ASSERT_EQ(b.rollback_steps.size(), 1u);
   EXPECT_EQ(b.rollback_steps[0].id, "b/undo");
   EXPECT_FALSE(c->ir->find("b/undo"));
