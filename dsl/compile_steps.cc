@@ -202,6 +202,7 @@ class StepChecker {
     take("description", &ir->description);
     take("pool", &ir->pool);
     take("timeout", &ir->timeout);
+    if (!ir->timeout.empty()) ir->timeout_ms = parse_duration(ir->timeout);  // checked (and made canonical) already
 
     if (const json& after = common("after"); !after.is_null()) {
       // Sort, then drop repeats: `after = [a]` over a 5,000-step group must not search the list

@@ -132,6 +132,7 @@ void compile_plan_level(CompileContext& ctx) {
   ir.description = string_setting(settings, "description");
   ir.on_failure = on_failure_setting(settings);
   ir.timeout = string_setting(settings, "timeout");
+  if (!ir.timeout.empty()) ir.timeout_ms = parse_duration(ir.timeout);  // checked (and made canonical) already
   if (!settings.contains("retry")) {
     json retry = json::object();
     Evaluator eval(ctx);

@@ -4,6 +4,7 @@
 // steps keyed by id, no dependence on declaration order or surface.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -74,7 +75,8 @@ struct IrStep {
   std::vector<std::string> deps;   // after + data references: the DAG edges into this step
   json when;            // null: always; else a symbolic condition evaluated when the step is ready
   SharedJson retry;     // effective policy (the step's or the plan's default, shared)
-  std::string timeout;  // "" when none
+  std::string timeout;  // "" when none; as the JSON spells it
+  std::optional<int64_t> timeout_ms;  // the same parsed, set when the IR is made or read: what the executor reads
   RollbackMode rollback = RollbackMode::kNone;
   std::vector<IrStep> rollback_steps;
   std::string description;
@@ -95,7 +97,8 @@ struct Ir {
   std::string plan;
   std::string description;
   OnFailure on_failure = OnFailure::kInherit;
-  std::string timeout;
+  std::string timeout;                // "" when none
+  std::optional<int64_t> timeout_ms;  // parsed, like IrStep::timeout_ms
   json retry;
   std::vector<std::string> modules;  // modules used, directly or not
   std::map<std::string, IrParam> params;

@@ -21,6 +21,14 @@ RollbackMode rollback_mode(const json& j, const std::string& where) {
   throw Malformed(where + " has rollback '" + name + "'; expected auto, none or steps");
 }
 
+// The text (kept as written, so the plan writes back with the same hash) and its milliseconds.
+std::optional<int64_t> duration(const json& j, const char* key, std::string* text, const std::string& where) {
+  *text = str(j, key);
+  if (text->empty()) return std::nullopt;
+  if (auto ms = parse_duration(*text)) return ms;
+  throw Malformed(where + " has " + key + " '" + *text + "', which is not a duration");
+}
+
 OnFailure on_failure(const json& j, const std::string& where) {
   std::string name = str(j, "on_failure");
   if (auto mode = on_failure_from_name(name)) return *mode;
@@ -42,7 +50,7 @@ IrStep step_from_json(const std::string& id, const json& j) {
   s.deps = strings(j, "deps");
   s.when = j.value("when", json());
   s.retry = j.value("retry", json());
-  s.timeout = str(j, "timeout");
+  s.timeout_ms = duration(j, "timeout", &s.timeout, "step '" + id + "'");
   s.rollback = rollback_mode(j, "step '" + id + "'");
   s.description = str(j, "description");
   s.pool = str(j, "pool");
@@ -70,7 +78,7 @@ std::optional<Ir> ir_from_json(const json& j, std::string* error) {
     ir.plan = str(j, "plan");
     ir.description = str(j, "description");
     ir.on_failure = on_failure(j, "the plan");
-    ir.timeout = str(j, "timeout");
+    ir.timeout_ms = duration(j, "timeout", &ir.timeout, "the plan");
     ir.retry = j.value("retry", json());
     ir.modules = strings(j, "modules");
     for (const auto& [name, p] : j.at("params").items()) {

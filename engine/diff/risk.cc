@@ -30,10 +30,7 @@ int attempts(const json& retry) {
 }
 
 // A timeout in ms; none is longer than any.
-int64_t timeout_ms(const std::string& timeout) {
-  if (timeout.empty()) return INT64_MAX;
-  return dsl::parse_duration(timeout).value_or(INT64_MAX);
-}
+int64_t timeout_ms(const std::optional<int64_t>& timeout) { return timeout.value_or(INT64_MAX); }
 
 std::string timeout_text(const std::string& timeout) { return timeout.empty() ? "none" : timeout; }
 
@@ -129,13 +126,13 @@ void fewer_retries(const Ir& old_ir, const Ir& new_ir, const std::vector<StepPai
 }
 
 void shorter_timeout(const Ir& old_ir, const Ir& new_ir, const std::vector<StepPair>& pairs, std::vector<Risk>* out) {
-  if (timeout_ms(new_ir.timeout) < timeout_ms(old_ir.timeout)) {
+  if (timeout_ms(new_ir.timeout_ms) < timeout_ms(old_ir.timeout_ms)) {
     out->push_back(
         {"shorter_timeout", "",
          "the plan's timeout is shorter (" + timeout_text(old_ir.timeout) + " \u2192 " + new_ir.timeout + ")"});
   }
   for (const StepPair& p : pairs) {
-    if (timeout_ms(p.new_step->timeout) < timeout_ms(p.old_step->timeout)) {
+    if (timeout_ms(p.new_step->timeout_ms) < timeout_ms(p.old_step->timeout_ms)) {
       out->push_back({"shorter_timeout", p.new_step->id,
                       quoted(p.new_step->id) + " has a shorter timeout (" + timeout_text(p.old_step->timeout) +
                           " \u2192 " + p.new_step->timeout + ")"});

@@ -330,7 +330,7 @@ struct Executor::Impl {
                       const std::function<Status(int attempt)>& once,
                       const std::function<bool(int attempt, const Status&, Millis wait)>& before_retry) {
     const RetryPolicy policy = RetryPolicy::from_ir(step.retry);
-    const auto timeout = step.timeout.empty() ? std::nullopt : dsl::parse_duration(step.timeout);
+    const auto timeout = step.timeout_ms;
     for (int attempt = 1;; ++attempt) {
       ctx.attempt = attempt;
       ctx.cancel = cancel.child();
@@ -358,7 +358,7 @@ struct Executor::Impl {
   // A timeout of the step's own `timeout` says so, once (the step's words may start with
   // "timed out" too).
   static Status timeout_in_words(const dsl::IrStep& step, Status s) {
-    if (s.error_class() != ErrorClass::kTimeout || !dsl::parse_duration(step.timeout)) return s;
+    if (s.error_class() != ErrorClass::kTimeout || !step.timeout_ms) return s;
     std::string detail = s.message().starts_with("timed out") ? s.message().substr(9) : s.message();
     while (!detail.empty() && (detail[0] == ':' || detail[0] == ' ')) detail.erase(0, 1);
     if (detail.starts_with("(") && detail.ends_with(")")) detail = detail.substr(1, detail.size() - 2);
@@ -596,9 +596,7 @@ struct Executor::Impl {
   RunResult run(const CancelToken& cancel) {
     if (!state.steps.empty()) retaint_earlier();
     run_token = cancel.child();
-    if (!ir.timeout.empty()) {
-      if (auto ms = dsl::parse_duration(ir.timeout)) run_deadline = clock.now() + Millis(*ms);
-    }
+    if (ir.timeout_ms) run_deadline = clock.now() + Millis(*ir.timeout_ms);
     {
       std::lock_guard lock(mu);
       bool resuming = !state.steps.empty();
