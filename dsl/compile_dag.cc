@@ -39,7 +39,7 @@ void collect_refs(const json& value, std::string& path, std::vector<Reference>* 
   } else if (value.is_object()) {
     for (auto it = value.begin(); it != value.end(); ++it) {
       if (length != 0) path += '.';
-      path += it.key();
+      path += unescape_key(it.key());  // as the plan wrote it
       collect_refs(*it, path, out);
       path.resize(length);
     }

@@ -59,7 +59,8 @@ std::optional<json> parse_var(const std::string& text, const Type& type) {
     case K::Object: {
       if (!text.empty() && (text[0] == '[' || text[0] == '{')) {
         json v = json::parse(text, nullptr, false);
-        return v.is_discarded() ? std::nullopt : std::optional(v);
+        // Keys in the IR's form: a key $ref in a --var is the user's, never a step reference.
+        return v.is_discarded() ? std::nullopt : std::optional(escape_keys(v));
       }
       if (type.kind != K::List) return std::nullopt;
       // Commas or whitespace separate items: env files written for the shell list words as

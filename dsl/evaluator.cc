@@ -131,18 +131,14 @@ std::optional<json> Evaluator::eval(const Expr& expr, Scope* scope, const std::s
       bool ok = true;
       for (size_t i = 0; i < expr.children.size(); ++i) {
         const std::string& key = expr.keys[i];
-        if (key.starts_with("$")) {
-          ctx_.diags->error(expr.key_spans[i], "map keys starting with '$' are reserved for ferry");
-          ok = false;
-          continue;
-        }
-        if (out.contains(key)) {
+        std::string stored = escape_key(key);  // "$schema" as "$$schema": not read as a symbolic value
+        if (out.contains(stored)) {
           ctx_.diags->error(expr.key_spans[i], "duplicate key '" + key + "' in the map");
           ok = false;
           continue;
         }
         auto v = eval(expr.children[i], scope, bare_words);
-        if (v) out[key] = std::move(*v);
+        if (v) out[std::move(stored)] = std::move(*v);
         ok = ok && v.has_value();
       }
       if (!ok) return std::nullopt;
@@ -374,6 +370,10 @@ std::optional<json> Evaluator::eval_access(const Expr& expr, Scope* scope) {
       return ref;
     }
     return make_op(expr.kind == Expr::Kind::Field ? "field" : "index", json::array({*base, key}));
+  }
+  if (base->is_object() && key.is_string()) {  // the map's keys are in the IR's form (escape_key)
+    auto it = base->find(escape_key(key.get_ref<const std::string&>()));
+    if (it != base->end()) return *it;
   }
   std::string error;
   auto value = eval_op(expr.kind == Expr::Kind::Field ? "field" : "index", moved(*base, key), &error);

@@ -224,4 +224,28 @@ std::optional<std::string> interpolation_text(const json& value) {
   return std::nullopt;
 }
 
+std::string escape_key(std::string_view key) {
+  std::string out;
+  if (key.starts_with('$')) out += '$';
+  out += key;
+  return out;
+}
+
+std::string_view unescape_key(std::string_view key) {
+  if (key.starts_with("$$")) key.remove_prefix(1);
+  return key;
+}
+
+json escape_keys(const json& value) {
+  if (value.is_array()) {
+    json out = json::array();
+    for (const json& item : value) out.push_back(escape_keys(item));
+    return out;
+  }
+  if (!value.is_object()) return value;
+  json out = json::object();
+  for (const auto& [key, item] : value.items()) out[escape_key(key)] = escape_keys(item);
+  return out;
+}
+
 }  // namespace ferry::dsl

@@ -29,7 +29,8 @@ json make_op(std::string op, json args);
 // `ref` (a $ref) reading one step further into its outputs: `snap.size`, `url[0]`.
 void extend_ref(json& ref, json key);
 
-// Recognising them: by their first key, which no map of the plan's own starts with '$'.
+// Recognising them: by their first key. A map of the plan's own never has a key that looks like
+// one, because a user's key starting with '$' is escaped in the IR (escape_key).
 SymbolicKind symbolic_kind(const json& value);
 bool is_symbolic(const json& value);
 // True if `value` or anything inside it is symbolic.
@@ -56,5 +57,15 @@ std::optional<json> eval_op(const std::string& op, const std::vector<json>& args
 // The text `${value}` inserts into a string: a string as is, an int in decimal, a bool, null as
 // nothing. std::nullopt for a list or map.
 std::optional<std::string> interpolation_text(const json& value);
+
+// A user's map key as the IR holds it. First keys starting with '$' are the symbolic values', so
+// a key the plan writes with a leading '$' ("$schema", "$patch") is stored with one more '$':
+// "$$schema" (and "$$x" as "$$$x"). Other keys are stored as written, so plans without such keys
+// compile to the IR (and hash) they always did. unescape_key is the inverse: the engine applies
+// it when it makes a step's concrete args, so the step sees the key the plan wrote.
+std::string escape_key(std::string_view key);
+std::string_view unescape_key(std::string_view key);  // a view into `key`
+// `value` with every map key escaped: JSON from outside the plan's text (a --var) in the IR's form.
+json escape_keys(const json& value);
 
 }  // namespace ferry::dsl

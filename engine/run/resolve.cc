@@ -30,7 +30,8 @@ class Resolver {
       case dsl::SymbolicKind::kNone: {
         *out = json::object();
         for (const auto& [k, item] : v.items()) {
-          if (Status s = eval(item, &(*out)[k]); !s.ok()) return s;
+          // The key the plan wrote: "$$schema" in the IR is "$schema" (dsl::escape_key).
+          if (Status s = eval(item, &(*out)[std::string(dsl::unescape_key(k))]); !s.ok()) return s;
         }
         return Status::Ok();
       }

@@ -113,6 +113,31 @@ TEST(Resolve, EveryConditionOfANestedWhenCounts) {
   EXPECT_EQ(when, true);
 }
 
+TEST(Resolve, MapKeysStartingWithDollarAreGivenBackAsWritten) {
+  dsl::Ir ir = testing::compile_text(R"(plan "p" {
+    cluster c { kubeconfig = "/k" }
+    phase one {
+      step a = shell { argv = ["x"] }
+      step s = create {
+        cluster = c
+        object = { kind = "Schema", spec = { "$schema" = "v1", "$$two" = 2, "$comment" = a.stdout, list = [{ "$ref" = "#/a" }] } }
+      }
+    }
+  })");
+  json outputs = {{"stdout", "from a"}};
+  ResolveScope scope;
+  scope.ir = &ir;
+  scope.outputs = [&](const std::string& id) -> const json* { return id == "a" ? &outputs : nullptr; };
+  json args;
+  ASSERT_TRUE(resolve_value(ir.steps.at("s").args, scope, &args).ok());
+  EXPECT_EQ(args["object"]["spec"],
+            json::parse(R"({"$schema": "v1", "$$two": 2, "$comment": "from a", "list": [{"$ref": "#/a"}]})"));
+  // A step's outputs are taken as they are: a "$$" key there is its own.
+  outputs = {{"stdout", json{{"$$x", 1}}}};
+  ASSERT_TRUE(resolve_value(ir.steps.at("s").args, scope, &args).ok());
+  EXPECT_EQ(args["object"]["spec"]["$comment"], json({{"$$x", 1}}));
+}
+
 class StockPlanRoundTrip : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(StockPlanRoundTrip, SavedPlanReadsBackToTheSameIr) {
