@@ -12,10 +12,12 @@ const Expr* element_expr(const Expr* expr, size_t index) {
   return nullptr;
 }
 
+// `key` as the IR holds it (escape_key); the expression has it as written.
 const Expr* member_expr(const Expr* expr, const std::string& key, Span* key_span) {
   if (!expr || expr->kind != Expr::Kind::Map) return nullptr;
+  std::string_view written = unescape_key(key);
   for (size_t i = 0; i < expr->keys.size(); ++i) {
-    if (expr->keys[i] == key) {
+    if (expr->keys[i] == written) {
       if (key_span) *key_span = expr->key_spans[i];
       return &expr->children[i];
     }
@@ -23,7 +25,12 @@ const Expr* member_expr(const Expr* expr, const std::string& key, Span* key_span
   return nullptr;
 }
 
-std::string joined(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
+// `key` as the IR holds it; messages show it as written.
+std::string joined(const std::string& path, const std::string& key) {
+  std::string out = path;
+  if (!out.empty()) out += '.';
+  return out.append(unescape_key(key));
+}
 
 }  // namespace
 
@@ -76,17 +83,17 @@ bool ValueChecker::check(json& value, const Type& type, const Expr* expr, Span s
                                     did_you_mean(value.get<std::string>(), ids));
         return false;
       }
-      value = json{{"$ref", id}};
+      value = make_ref(std::move(id));
       return true;
     }
-    if (value.is_object() && value.contains("$ref") && !value.contains("output")) return true;
+    if (is_step_ref(value)) return true;
     return mismatch(type, value, span, path);
   }
 
   if (is_symbolic(value)) {
     // Known only at run time; a string built by interpolation can only be a string.
     bool stringish = type.kind == K::String || type.kind == K::Duration || type.kind == K::Enum;
-    if (value.contains("$concat") && !stringish) return mismatch(type, value, span, path);
+    if (symbolic_kind(value) == SymbolicKind::kConcat && !stringish) return mismatch(type, value, span, path);
     return true;
   }
 
@@ -177,7 +184,8 @@ bool ValueChecker::check_struct(json& value, const std::vector<StructField>& fie
     const Expr* item_expr = member_expr(expr, key, &key_span);
     auto f = std::find_if(fields.begin(), fields.end(), [&](const StructField& sf) { return sf.name == key; });
     if (f == fields.end()) {
-      ctx_.diags->error(key_span, "unknown field '" + joined(path, key) + "'" + did_you_mean(key, names()));
+      ctx_.diags->error(key_span,
+                        "unknown field '" + joined(path, key) + "'" + did_you_mean(unescape_key(key), names()));
       ok = false;
       continue;
     }

@@ -25,26 +25,21 @@ struct Reference {
 void collect_refs(const json& value, std::string& path, std::vector<Reference>* out) {
   if (!value.is_structured()) return;
   if (value.is_object()) {
-    if (auto ref = value.find("$ref"); ref != value.end()) {
-      auto output = value.find("output");
-      out->push_back(Reference{path, ref->get_ref<const std::string&>(), output == value.end() ? nullptr : &*output});
+    if (const std::string* target = ref_step(value)) {
+      out->push_back(Reference{path, *target, ref_output(value)});
       return;
     }
   }
   size_t length = path.size();
   if (is_symbolic(value)) {
-    // Inside {"$concat": [...]} or {"$op": ..., "args": [...]} the path stays the field's.
-    for (const auto& item : value) {
-      if (item.is_array()) {
-        for (const json& part : item) collect_refs(part, path, out);
-      } else {
-        collect_refs(item, path, out);
-      }
+    // Inside a $concat or an $op the path stays the field's.
+    if (const json* parts = operands(value)) {
+      for (const json& part : *parts) collect_refs(part, path, out);
     }
   } else if (value.is_object()) {
     for (auto it = value.begin(); it != value.end(); ++it) {
       if (length != 0) path += '.';
-      path += it.key();
+      path += unescape_key(it.key());  // as the plan wrote it
       collect_refs(*it, path, out);
       path.resize(length);
     }

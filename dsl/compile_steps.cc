@@ -58,7 +58,7 @@ class StepChecker {
       if (f.name == "when") consider(f.value, step.scope);
     }
     if (runtime.size() == 1) step.when = runtime[0];
-    if (runtime.size() > 1) step.when = json{{"$op", "&&"}, {"args", std::move(runtime)}};
+    if (runtime.size() > 1) step.when = make_op("&&", std::move(runtime));
   }
 
   std::optional<IrStep> check(const StepInstance& step) {
@@ -202,32 +202,35 @@ class StepChecker {
     take("description", &ir->description);
     take("pool", &ir->pool);
     take("timeout", &ir->timeout);
+    if (!ir->timeout.empty()) ir->timeout_ms = parse_duration(ir->timeout);  // checked (and made canonical) already
 
     if (const json& after = common("after"); !after.is_null()) {
       // Sort, then drop repeats: `after = [a]` over a 5,000-step group must not search the list
       // once per member.
-      for (const json& ref : after) members(ref["$ref"].get_ref<const std::string&>(), step.owner, &ir->after);
+      for (const json& ref : after) members(*ref_step(ref), step.owner, &ir->after);
       // One group's members come sorted already (a prefix scan of an ordered map).
       if (!std::is_sorted(ir->after.begin(), ir->after.end())) std::sort(ir->after.begin(), ir->after.end());
       ir->after.erase(std::unique(ir->after.begin(), ir->after.end()), ir->after.end());
     }
 
-    std::string mode;
+    std::string mode;  // as written: "auto" or "none" (the field's type), or "" when not
     take("rollback", &mode);
     if (stmt.has_rollback_block) {
       if (!mode.empty()) {
         ctx_.diags->error(stmt.rollback_span, "step '" + stmt.name + "' has both 'rollback = " + mode +
                                                   "' and a rollback block; keep one");
       }
-      mode = "steps";
-    } else if (mode == "auto" && !schema.has_inverse) {
-      ctx_.diags->error(field_span(stmt, "rollback"),
-                        "step type '" + schema.name + "' has no automatic rollback; write 'rollback = none' "
-                        "or a 'rollback { ... }' block of steps");
-    } else if (mode.empty()) {
-      mode = schema.has_inverse ? "auto" : "none";
+      ir->rollback = RollbackMode::kSteps;
+    } else if (auto written = rollback_mode_from_name(mode)) {
+      if (*written == RollbackMode::kAuto && !schema.has_inverse) {
+        ctx_.diags->error(field_span(stmt, "rollback"),
+                          "step type '" + schema.name + "' has no automatic rollback; write 'rollback = none' "
+                          "or a 'rollback { ... }' block of steps");
+      }
+      ir->rollback = *written;
+    } else {
+      ir->rollback = schema.has_inverse ? RollbackMode::kAuto : RollbackMode::kNone;
     }
-    ir->rollback = mode;
   }
 
   // Appends the steps a reference in `after` stands for: the step, or every step of a group

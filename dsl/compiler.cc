@@ -59,7 +59,8 @@ std::optional<json> parse_var(const std::string& text, const Type& type) {
     case K::Object: {
       if (!text.empty() && (text[0] == '[' || text[0] == '{')) {
         json v = json::parse(text, nullptr, false);
-        return v.is_discarded() ? std::nullopt : std::optional(v);
+        // Keys in the IR's form: a key $ref in a --var is the user's, never a step reference.
+        return v.is_discarded() ? std::nullopt : std::optional(escape_keys(v));
       }
       if (type.kind != K::List) return std::nullopt;
       // Commas or whitespace separate items: env files written for the shell list words as
@@ -117,6 +118,11 @@ std::string string_setting(const json& settings, const char* key) {
   return settings.contains(key) && settings[key].is_string() ? settings[key].get<std::string>() : "";
 }
 
+// The setting's type admits only the names; one not set (or set wrong, reported) inherits.
+OnFailure on_failure_setting(const json& settings) {
+  return on_failure_from_name(string_setting(settings, "on_failure")).value_or(OnFailure::kInherit);
+}
+
 void compile_plan_level(CompileContext& ctx) {
   const File& plan = ctx.files.front();
   Ir& ir = ctx.ir;
@@ -125,8 +131,9 @@ void compile_plan_level(CompileContext& ctx) {
   json settings = json::object();
   check_settings(ctx, plan.settings, plan_settings(), "plan", plan.span, &settings);
   ir.description = string_setting(settings, "description");
-  ir.on_failure = string_setting(settings, "on_failure");
+  ir.on_failure = on_failure_setting(settings);
   ir.timeout = string_setting(settings, "timeout");
+  if (!ir.timeout.empty()) ir.timeout_ms = parse_duration(ir.timeout);  // checked (and made canonical) already
   if (!settings.contains("retry")) {
     json retry = json::object();
     Evaluator eval(ctx);
@@ -156,14 +163,14 @@ void compile_plan_level(CompileContext& ctx) {
     json phase_settings_json = json::object();
     check_settings(ctx, p.settings, phase_settings(), "phase", p.span, &phase_settings_json);
     ir.phases.push_back(IrPhase{p.name, string_setting(phase_settings_json, "description"),
-                                string_setting(phase_settings_json, "on_failure"), {}, p.span});
+                                on_failure_setting(phase_settings_json), {}, p.span});
   }
   ir.modules = ctx.module_names;
   std::sort(ir.modules.begin(), ir.modules.end());
 }
 
 // A secret's default is checked like any value, but against a scratch sink: its errors could
-// quote it. One redacted error says what is wrong instead. The IR keeps only {"$secret": name}.
+// quote it. One redacted error says what is wrong instead. The IR keeps only make_secret(name).
 void check_secret_default(CompileContext& ctx, const Param& p) {
   auto type = resolve_type_expr(p.type, ctx.diags, false);
   if (!type) return;
@@ -248,7 +255,7 @@ void bind_params(CompileContext& ctx) {
     } else if (!p.secret) {
       ctx.diags->error(p.span, "param '" + p.name + "' has no value; pass --var " + p.name + "=... (or give it a default)");
     }
-    if (p.secret) binding.value = json{{"$secret", p.name}};
+    if (p.secret) binding.value = make_secret(p.name);
     ctx.root->names[p.name] = binding;
     ctx.ir.params[p.name] = ir_param;
   }

@@ -11,19 +11,13 @@
 namespace ferry::dsl {
 namespace {
 
-json symbolic_op(const std::string& op, json args) { return json{{"$op", op}, {"args", std::move(args)}}; }
-
-// {"$ref": id}, built directly: an initializer list would build (and copy) a pair array first.
-// The string at `key` of an object, nullptr if there is none.
-const std::string* find_string(const json& object, const char* key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? &it->get_ref<const std::string&>() : nullptr;
-}
-
-json step_ref(std::string id) {
-  json ref(json::value_t::object);
-  ref.emplace("$ref", std::move(id));
-  return ref;
+// The operands of an operator, moved in: an initializer list would copy each (a map, a long list).
+template <typename... T>
+std::vector<json> moved(T&&... values) {
+  std::vector<json> out;
+  out.reserve(sizeof...(values));
+  (out.push_back(std::move(values)), ...);
+  return out;
 }
 
 std::vector<std::string> names_in_scope(const Scope* scope) {
@@ -35,14 +29,6 @@ std::vector<std::string> names_in_scope(const Scope* scope) {
 }
 
 }  // namespace
-
-std::optional<std::string> interpolation_text(const json& value) {
-  if (value.is_string()) return value.get<std::string>();
-  if (value.is_boolean()) return value.get<bool>() ? "true" : "false";
-  if (value.is_number_integer()) return std::to_string(value.get<int64_t>());
-  if (value.is_null()) return "";
-  return std::nullopt;
-}
 
 bool Evaluator::is_step_or_group(const std::string& id) const { return ctx_.is_step_or_group(id); }
 
@@ -145,18 +131,14 @@ std::optional<json> Evaluator::eval(const Expr& expr, Scope* scope, const std::s
       bool ok = true;
       for (size_t i = 0; i < expr.children.size(); ++i) {
         const std::string& key = expr.keys[i];
-        if (key.starts_with("$")) {
-          ctx_.diags->error(expr.key_spans[i], "map keys starting with '$' are reserved for ferry");
-          ok = false;
-          continue;
-        }
-        if (out.contains(key)) {
+        std::string stored = escape_key(key);  // "$schema" as "$$schema": not read as a symbolic value
+        if (out.contains(stored)) {
           ctx_.diags->error(expr.key_spans[i], "duplicate key '" + key + "' in the map");
           ok = false;
           continue;
         }
         auto v = eval(expr.children[i], scope, bare_words);
-        if (v) out[key] = std::move(*v);
+        if (v) out[std::move(stored)] = std::move(*v);
         ok = ok && v.has_value();
       }
       if (!ok) return std::nullopt;
@@ -168,7 +150,7 @@ std::optional<json> Evaluator::eval(const Expr& expr, Scope* scope, const std::s
 
 std::optional<json> Evaluator::eval_ident(const Expr& expr, Scope* scope, const std::set<std::string>& bare_words) {
   if (Binding* binding = find_binding(expr.text, scope)) return value_of(expr.text, *binding);
-  if (std::string step = resolve_step(expr.text, scope); !step.empty()) return step_ref(std::move(step));
+  if (std::string step = resolve_step(expr.text, scope); !step.empty()) return make_ref(std::move(step));
   if (ctx_.cluster_names.count(expr.text)) return json(expr.text);
   if (bare_words.count(expr.text)) return json(expr.text);
 
@@ -219,9 +201,7 @@ std::optional<json> Evaluator::eval_string(const Expr& expr, Scope* scope) {
   if (!ok) return std::nullopt;
   if (parts.empty()) return json(std::move(text));
   if (!text.empty()) parts.push_back(std::move(text));
-  json out(json::value_t::object);
-  out.emplace("$concat", json(std::move(parts)));
-  return out;
+  return make_concat(std::move(parts));
 }
 
 std::optional<json> Evaluator::eval_call(const Expr& expr, Scope* scope) {
@@ -288,52 +268,35 @@ std::optional<json> Evaluator::eval_call(const Expr& expr, Scope* scope) {
     if (!arity(1, 1, "one delay, e.g. constant(\"10s\")")) return std::nullopt;
     return json{{"kind", "constant"}, {"interval", args[0]}};
   }
+  // Folded now when the argument is known, else left to the run; eval_op has the rules.
+  auto fold = [&](const char* op) -> std::optional<json> {
+    std::string error;
+    auto value = eval_op(op, args, &error);
+    if (!value) ctx_.diags->error(expr.span, error);
+    return value;
+  };
   if (expr.text == "len") {
     if (!arity(1, 1, "one list, map or string")) return std::nullopt;
-    if (is_symbolic(args[0])) return symbolic_op("len", args);
-    if (args[0].is_string()) return json(args[0].get<std::string>().size());
-    if (args[0].is_structured()) return json(args[0].size());
-    ctx_.diags->error(expr.span, "len() needs a list, map or string, got " + value_kind(args[0]));
-    return std::nullopt;
+    if (is_symbolic(args[0])) return make_op("len", args);
+    return fold("len");
   }
   if (expr.text == "join") {
     if (!arity(2, 2, "a list and a separator")) return std::nullopt;
-    auto sep = string_arg(1, "the separator");
-    if (!sep) return std::nullopt;
-    if (contains_symbolic(args[0])) return symbolic_op("join", args);
-    if (!args[0].is_array()) {
-      ctx_.diags->error(expr.span, "join() needs a list, got " + value_kind(args[0]));
-      return std::nullopt;
-    }
-    std::string out;
-    for (size_t i = 0; i < args[0].size(); ++i) {
-      auto t = interpolation_text(args[0][i]);
-      if (!t) {
-        ctx_.diags->error(expr.span, "join() can only join strings, ints and bools");
-        return std::nullopt;
-      }
-      out += (i ? *sep : "") + *t;
-    }
-    return json(out);
+    if (!string_arg(1, "the separator")) return std::nullopt;
+    if (contains_symbolic(args[0])) return make_op("join", args);
+    return fold("join");
   }
   if (expr.text == "int") {
     if (!arity(1, 1, "one string or int")) return std::nullopt;
-    if (args[0].is_number_integer()) return args[0];
-    if (is_symbolic(args[0])) return symbolic_op("int", args);
-    json parsed = args[0].is_string() ? json::parse(args[0].get<std::string>(), nullptr, false) : json();
-    if (parsed.is_number_integer()) return parsed;
-    ctx_.diags->error(expr.span, "int(): " + (args[0].is_string() ? "'" + args[0].get<std::string>() + "'" : value_kind(args[0])) +
-                                     " is not an integer");
-    return std::nullopt;
+    if (is_symbolic(args[0])) return make_op("int", args);
+    return fold("int");
   }
   if (expr.text == "outputs") {
     // outputs(group, "name"): that output of every step of a group, in id order.
     if (!arity(2, 2, "a group of steps and an output name, e.g. outputs(url, \"url\")")) return std::nullopt;
     auto name = string_arg(1, "the output name");
     if (!name) return std::nullopt;
-    std::string group = args[0].is_object() && args[0].contains("$ref") && !args[0].contains("output")
-                            ? args[0]["$ref"].get<std::string>()
-                            : "";
+    std::string group = is_step_ref(args[0]) ? *ref_step(args[0]) : "";
     if (group.empty() || !ctx_.is_group(group)) {
       ctx_.diags->error(expr.children[0].span, "outputs() needs the steps a loop made, e.g. outputs(url, \"url\")");
       return std::nullopt;
@@ -348,7 +311,7 @@ std::optional<json> Evaluator::eval_call(const Expr& expr, Scope* scope) {
         continue;
       }
       if (it->second->excluded) continue;
-      list.push_back(json{{"$ref", std::string(it->first)}, {"output", json::array({*name})}});
+      list.push_back(make_output_ref(std::string(it->first), json::array({*name})));
     }
     if (list.empty() && nested) {
       ctx_.diags->error(expr.children[0].span, "outputs() needs the steps a loop made, but the loop over '" + group +
@@ -377,9 +340,7 @@ std::optional<json> Evaluator::eval_access(const Expr& expr, Scope* scope) {
 
   // Narrow a group ("snap" then "[etcd-0]", "etcd" then ".put") before reading outputs. A step
   // is never also a group, so after a step's id `.url` can only be an output.
-  const std::string* ref_id = base->is_object() && !base->contains("output") && !is_symbolic(key)
-                                  ? find_string(*base, "$ref")
-                                  : nullptr;
+  const std::string* ref_id = !is_symbolic(key) && is_step_ref(*base) ? ref_step(*base) : nullptr;
   if (ref_id && !ctx_.find_step(*ref_id)) {
     const std::string& id = *ref_id;
     auto text = interpolation_text(key);
@@ -389,7 +350,7 @@ std::optional<json> Evaluator::eval_access(const Expr& expr, Scope* scope) {
       member.append(id).append(expr.kind == Expr::Kind::Field ? "." : "[").append(*text);
       if (expr.kind != Expr::Kind::Field) member += ']';
     }
-    if (text && is_step_or_group(member)) return step_ref(std::move(member));
+    if (text && is_step_or_group(member)) return make_ref(std::move(member));
     if (ctx_.is_group(id)) {
       std::vector<std::string> members;
       for (const auto& [step_id, instance] : ctx_.steps_by_id) {
@@ -403,43 +364,21 @@ std::optional<json> Evaluator::eval_access(const Expr& expr, Scope* scope) {
     }
   }
   if (is_symbolic(*base) || is_symbolic(key)) {
-    if (base->contains("$ref") && !is_symbolic(key)) {
+    if (ref_step(*base) && !is_symbolic(key)) {
       json ref = std::move(*base);  // base is not used again
-      ref["output"].push_back(std::move(key));
+      extend_ref(ref, std::move(key));
       return ref;
     }
-    return symbolic_op(expr.kind == Expr::Kind::Field ? "field" : "index", json::array({*base, key}));
+    return make_op(expr.kind == Expr::Kind::Field ? "field" : "index", json::array({*base, key}));
   }
-  if (base->is_array()) {
-    if (!key.is_number_integer()) {
-      ctx_.diags->error(expr.span, "a list is indexed by an int, not " + with_article(value_kind(key)));
-      return std::nullopt;
-    }
-    int64_t i = key.get<int64_t>();
-    if (i < 0 || i >= static_cast<int64_t>(base->size())) {
-      ctx_.diags->error(expr.span, "index " + std::to_string(i) + " is out of range (the list has " +
-                                       std::to_string(base->size()) + " items)");
-      return std::nullopt;
-    }
-    return (*base)[i];
+  if (base->is_object() && key.is_string()) {  // the map's keys are in the IR's form (escape_key)
+    auto it = base->find(escape_key(key.get_ref<const std::string&>()));
+    if (it != base->end()) return *it;
   }
-  if (base->is_object()) {
-    if (!key.is_string()) {
-      ctx_.diags->error(expr.span, "a map is indexed by a string, not " + with_article(value_kind(key)));
-      return std::nullopt;
-    }
-    auto it = base->find(key.get<std::string>());
-    if (it == base->end()) {
-      std::vector<std::string> keys;
-      for (const auto& [k, v] : base->items()) keys.push_back(k);
-      ctx_.diags->error(expr.span, "the map has no key '" + key.get<std::string>() + "'" +
-                                       did_you_mean(key.get<std::string>(), keys));
-      return std::nullopt;
-    }
-    return *it;
-  }
-  ctx_.diags->error(expr.span, "cannot index " + with_article(value_kind(*base)));
-  return std::nullopt;
+  std::string error;
+  auto value = eval_op(expr.kind == Expr::Kind::Field ? "field" : "index", moved(*base, key), &error);
+  if (!value) ctx_.diags->error(expr.span, error);
+  return value;
 }
 
 std::optional<json> Evaluator::eval_operator(const Expr& expr, Scope* scope) {
@@ -449,6 +388,13 @@ std::optional<json> Evaluator::eval_operator(const Expr& expr, Scope* scope) {
     ctx_.diags->error(at.span, "expected a bool, got " + value_kind(v));
     return false;
   };
+  // Known operands: the operator's value now (eval_op has the rules), or its error here.
+  auto fold = [&](const std::vector<json>& operands) -> std::optional<json> {
+    std::string error;
+    auto value = eval_op(op, operands, &error);
+    if (!value) ctx_.diags->error(expr.span, error);
+    return value;
+  };
 
   if (expr.kind == Expr::Kind::Ternary) {
     auto cond = eval(expr.children[0], scope);
@@ -457,21 +403,14 @@ std::optional<json> Evaluator::eval_operator(const Expr& expr, Scope* scope) {
     auto a = eval(expr.children[1], scope);
     auto b = eval(expr.children[2], scope);
     if (!a || !b) return std::nullopt;
-    return symbolic_op("?:", json::array({*cond, *a, *b}));
+    return make_op("?:", json::array({*cond, *a, *b}));
   }
   if (expr.kind == Expr::Kind::Unary) {
     auto v = eval(expr.children[0], scope);
     if (!v) return std::nullopt;
-    if (is_symbolic(*v)) return symbolic_op(op, json::array({*v}));
-    if (op == "!") {
-      if (!need_bool(*v, expr.children[0])) return std::nullopt;
-      return json(!v->get<bool>());
-    }
-    if (!v->is_number_integer()) {
-      ctx_.diags->error(expr.span, "'-' needs an int, got " + value_kind(*v));
-      return std::nullopt;
-    }
-    return json(-v->get<int64_t>());
+    if (is_symbolic(*v)) return make_op(op, json::array({*v}));
+    if (op == "!" && !need_bool(*v, expr.children[0])) return std::nullopt;
+    return fold(moved(*v));
   }
 
   auto lhs = eval(expr.children[0], scope);
@@ -485,41 +424,12 @@ std::optional<json> Evaluator::eval_operator(const Expr& expr, Scope* scope) {
     if (lhs->is_boolean()) return rhs;
     // `x && false` is false and `x || true` is true whatever x turns out to be.
     if (rhs->is_boolean()) return rhs->get<bool>() == (op == "||") ? rhs : lhs;
-    return symbolic_op(op, json::array({*lhs, *rhs}));
+    return make_op(op, json::array({*lhs, *rhs}));
   }
   auto rhs = eval(expr.children[1], scope);
   if (!rhs) return std::nullopt;
-  if (is_symbolic(*lhs) || is_symbolic(*rhs)) return symbolic_op(op, json::array({*lhs, *rhs}));
-  if (op == "+" || op == "-") {
-    if (lhs->is_number_integer() && rhs->is_number_integer()) {
-      int64_t a = lhs->get<int64_t>(), b = rhs->get<int64_t>(), result = 0;
-      bool overflow = op == "+" ? __builtin_add_overflow(a, b, &result) : __builtin_sub_overflow(a, b, &result);
-      if (!overflow) return json(result);
-      ctx_.diags->error(expr.span, "integer overflow in '" + op + "'");
-      return std::nullopt;
-    }
-    if (op == "+" && lhs->is_string() && rhs->is_string()) return json(lhs->get<std::string>() + rhs->get<std::string>());
-    if (op == "+" && lhs->is_array() && rhs->is_array()) {
-      json out = *lhs;
-      out.insert(out.end(), rhs->begin(), rhs->end());
-      return out;
-    }
-    ctx_.diags->error(expr.span, "'" + op + "' " + (op == "+" ? "adds two ints, joins two strings or two lists" : "subtracts two ints") +
-                                     ", not " + with_article(value_kind(*lhs)) + " and " + with_article(value_kind(*rhs)));
-    return std::nullopt;
-  }
-  if (op == "==") return json(*lhs == *rhs);
-  if (op == "!=") return json(*lhs != *rhs);
-  bool comparable = (lhs->is_number_integer() && rhs->is_number_integer()) || (lhs->is_string() && rhs->is_string());
-  if (!comparable) {
-    ctx_.diags->error(expr.span, "'" + op + "' compares two ints or two strings, not " + with_article(value_kind(*lhs)) +
-                                     " and " + with_article(value_kind(*rhs)));
-    return std::nullopt;
-  }
-  if (op == "<") return json(*lhs < *rhs);
-  if (op == "<=") return json(*lhs <= *rhs);
-  if (op == ">") return json(*lhs > *rhs);
-  return json(*lhs >= *rhs);
+  if (is_symbolic(*lhs) || is_symbolic(*rhs)) return make_op(op, json::array({*lhs, *rhs}));
+  return fold(moved(*lhs, *rhs));
 }
 
 }  // namespace ferry::dsl

@@ -1,5 +1,6 @@
 // Evaluates expressions at compile time. What only a run can know (a step's outputs, a secret)
-// comes out symbolic; operators over symbolic operands stay as {"$op": ...} for the executor.
+// comes out symbolic; operators over symbolic operands stay symbolic (dsl/symbolic.h) for the
+// executor.
 #pragma once
 
 #include <optional>
@@ -44,8 +45,5 @@ class Evaluator {
   CompileContext& ctx_;
   mutable std::string candidate_;  // resolve_step's scratch id
 };
-
-// Text of a scalar for string interpolation; std::nullopt for lists and maps.
-std::optional<std::string> interpolation_text(const json& value);
 
 }  // namespace ferry::dsl

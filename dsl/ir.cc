@@ -16,8 +16,12 @@ void put_if(json& out, const char* key, const std::string& value) {
 }
 
 json step_to_json(const IrStep& step, const IrJsonOptions& options) {
-  json out = {{"type", step.type}, {"phase", step.phase}, {"args", step_args(step)},
-              {"deps", step.deps}, {"rollback", step.rollback}, {"retry", step.retry.get()}};
+  json out = {{"type", step.type},
+              {"phase", step.phase},
+              {"args", step_args(step)},
+              {"deps", step.deps},
+              {"rollback", std::string(rollback_mode_name(step.rollback))},
+              {"retry", step.retry.get()}};
   put_if(out, "cluster", step.cluster);
   if (!step.after.empty()) out["after"] = step.after;
   if (!step.when.is_null()) out["when"] = step.when;
@@ -53,7 +57,8 @@ const IrStep* Ir::find(const std::string& id) const {
 }
 
 json ir_to_json(const Ir& ir, const IrJsonOptions& options) {
-  json out = {{"ferry_ir", kIrVersion}, {"plan", ir.plan}, {"on_failure", ir.on_failure}, {"retry", ir.retry}};
+  json out = {{"ferry_ir", kIrVersion}, {"plan", ir.plan}, {"on_failure", std::string(on_failure_name(ir.on_failure))},
+              {"retry", ir.retry}};
   put_if(out, "description", ir.description);
   put_if(out, "timeout", ir.timeout);
   out["modules"] = ir.modules;
@@ -79,7 +84,7 @@ json ir_to_json(const Ir& ir, const IrJsonOptions& options) {
   for (const IrPhase& phase : ir.phases) {
     json j = {{"name", phase.name}, {"steps", phase.steps}};
     put_if(j, "description", phase.description);
-    put_if(j, "on_failure", phase.on_failure);
+    put_if(j, "on_failure", std::string(on_failure_name(phase.on_failure)));
     put_span(j, phase.span, options);
     phases.push_back(j);
   }

@@ -1,13 +1,15 @@
 // The compiled plan: what both surfaces compile to, what the engine runs and what `diff`
 // compares. Everything known at compile time is resolved; what only a run can know stays
-// symbolic (see is_symbolic in types.h). The canonical JSON form is deterministic: keys sorted,
+// symbolic (dsl/symbolic.h). The canonical JSON form is deterministic: keys sorted,
 // steps keyed by id, no dependence on declaration order or surface.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dsl/source.h"
@@ -17,12 +19,24 @@ namespace ferry::dsl {
 
 inline constexpr int kIrVersion = 1;
 
+// How a step is undone: its type's inverse ("auto"), not at all ("none"), or by its own block of
+// steps ("steps").
+enum class RollbackMode { kAuto, kNone, kSteps };
+// What a failed run does: "rollback" or "stop"; "" (kInherit) takes the phase's, then the plan's.
+enum class OnFailure { kInherit, kRollback, kStop };
+
+// The names the IR's JSON, the plans and the CLI spell them with; std::nullopt for another name.
+std::string_view rollback_mode_name(RollbackMode mode);
+std::optional<RollbackMode> rollback_mode_from_name(std::string_view name);
+std::string_view on_failure_name(OnFailure on_failure);
+std::optional<OnFailure> on_failure_from_name(std::string_view name);
+
 struct IrParam {
   std::string name;
   std::string type;     // as spelled: "list(string)"
   bool secret = false;
   json default_value;   // null when none; never a secret's
-  json value;           // the value compiled in; {"$secret": name} for secrets
+  json value;           // the value compiled in; a $secret (make_secret) for secrets
   Span span;
 };
 
@@ -61,8 +75,9 @@ struct IrStep {
   std::vector<std::string> deps;   // after + data references: the DAG edges into this step
   json when;            // null: always; else a symbolic condition evaluated when the step is ready
   SharedJson retry;     // effective policy (the step's or the plan's default, shared)
-  std::string timeout;  // "" when none
-  std::string rollback;  // "auto", "none" or "steps"
+  std::string timeout;  // "" when none; as the JSON spells it
+  std::optional<int64_t> timeout_ms;  // the same parsed, set when the IR is made or read: what the executor reads
+  RollbackMode rollback = RollbackMode::kNone;
   std::vector<IrStep> rollback_steps;
   std::string description;
   std::string pool;
@@ -73,7 +88,7 @@ struct IrStep {
 struct IrPhase {
   std::string name;
   std::string description;
-  std::string on_failure;  // "" inherits the plan's
+  OnFailure on_failure = OnFailure::kInherit;  // kInherit: the plan's
   std::vector<std::string> steps;  // ids, sorted
   Span span;
 };
@@ -81,8 +96,9 @@ struct IrPhase {
 struct Ir {
   std::string plan;
   std::string description;
-  std::string on_failure;
-  std::string timeout;
+  OnFailure on_failure = OnFailure::kInherit;
+  std::string timeout;                // "" when none
+  std::optional<int64_t> timeout_ms;  // parsed, like IrStep::timeout_ms
   json retry;
   std::vector<std::string> modules;  // modules used, directly or not
   std::map<std::string, IrParam> params;

@@ -3,10 +3,37 @@
 // Spans are not restored (a saved plan has no source files to point into).
 #include "dsl/ir.h"
 
+#include <stdexcept>
+
 namespace ferry::dsl {
 namespace {
 
+// A value the IR's types cannot hold: the plan is malformed (the message says where).
+struct Malformed : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 std::string str(const json& j, const char* key) { return j.contains(key) ? j[key].get<std::string>() : ""; }
+
+RollbackMode rollback_mode(const json& j, const std::string& where) {
+  std::string name = str(j, "rollback");
+  if (auto mode = rollback_mode_from_name(name)) return *mode;
+  throw Malformed(where + " has rollback '" + name + "'; expected auto, none or steps");
+}
+
+// The text (kept as written, so the plan writes back with the same hash) and its milliseconds.
+std::optional<int64_t> duration(const json& j, const char* key, std::string* text, const std::string& where) {
+  *text = str(j, key);
+  if (text->empty()) return std::nullopt;
+  if (auto ms = parse_duration(*text)) return ms;
+  throw Malformed(where + " has " + key + " '" + *text + "', which is not a duration");
+}
+
+OnFailure on_failure(const json& j, const std::string& where) {
+  std::string name = str(j, "on_failure");
+  if (auto mode = on_failure_from_name(name)) return *mode;
+  throw Malformed(where + " has on_failure '" + name + "'; expected rollback or stop");
+}
 
 std::vector<std::string> strings(const json& j, const char* key) {
   return j.contains(key) ? j[key].get<std::vector<std::string>>() : std::vector<std::string>{};
@@ -23,8 +50,8 @@ IrStep step_from_json(const std::string& id, const json& j) {
   s.deps = strings(j, "deps");
   s.when = j.value("when", json());
   s.retry = j.value("retry", json());
-  s.timeout = str(j, "timeout");
-  s.rollback = str(j, "rollback");
+  s.timeout_ms = duration(j, "timeout", &s.timeout, "step '" + id + "'");
+  s.rollback = rollback_mode(j, "step '" + id + "'");
   s.description = str(j, "description");
   s.pool = str(j, "pool");
   s.template_name = str(j, "template");
@@ -50,8 +77,8 @@ std::optional<Ir> ir_from_json(const json& j, std::string* error) {
     Ir ir;
     ir.plan = str(j, "plan");
     ir.description = str(j, "description");
-    ir.on_failure = str(j, "on_failure");
-    ir.timeout = str(j, "timeout");
+    ir.on_failure = on_failure(j, "the plan");
+    ir.timeout_ms = duration(j, "timeout", &ir.timeout, "the plan");
     ir.retry = j.value("retry", json());
     ir.modules = strings(j, "modules");
     for (const auto& [name, p] : j.at("params").items()) {
@@ -60,11 +87,16 @@ std::optional<Ir> ir_from_json(const json& j, std::string* error) {
     }
     for (const auto& [name, c] : j.at("clusters").items()) ir.clusters[name] = IrCluster{name, c, {}};
     for (const json& p : j.at("phases")) {
-      ir.phases.push_back(IrPhase{str(p, "name"), str(p, "description"), str(p, "on_failure"), strings(p, "steps"), {}});
+      std::string name = str(p, "name");
+      ir.phases.push_back(
+          IrPhase{name, str(p, "description"), on_failure(p, "phase '" + name + "'"), strings(p, "steps"), {}});
     }
     for (const auto& [id, s] : j.at("steps").items()) ir.steps[id] = step_from_json(id, s);
     return ir;
   } catch (const json::exception& e) {
+    *error = std::string("malformed plan: ") + e.what();
+    return std::nullopt;
+  } catch (const Malformed& e) {
     *error = std::string("malformed plan: ") + e.what();
     return std::nullopt;
   }

@@ -137,20 +137,6 @@ std::string format_duration(int64_t ms) {
   return out;
 }
 
-bool is_symbolic(const json& value) {
-  return value.is_object() && !value.empty() && value.begin().key().starts_with("$");
-}
-
-bool contains_symbolic(const json& value) {
-  if (is_symbolic(value)) return true;
-  if (value.is_structured()) {
-    for (const auto& item : value) {
-      if (contains_symbolic(item)) return true;
-    }
-  }
-  return false;
-}
-
 std::string with_article(const std::string& word) {
   bool vowel = !word.empty() && std::string("aeiou").find(word[0]) != std::string::npos;
   return (vowel ? "an " : "a ") + word;

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "dsl/symbolic.h"
+
 namespace ferry::dsl {
 
 using json = nlohmann::json;
@@ -63,11 +65,6 @@ std::optional<int64_t> parse_duration(const std::string& text);
 // The canonical spelling of a duration: largest units first, no zero parts ("1m30s").
 std::string format_duration(int64_t ms);
 
-// Values that only a run can know are JSON objects whose first key starts with '$':
-// {"$ref": step, "output": [...]}, {"$secret": param}, {"$concat": [...]}, {"$op": op, "args": [...]}.
-bool is_symbolic(const json& value);
-// True if `value` or anything inside it is symbolic.
-bool contains_symbolic(const json& value);
 // "an int", "a string": the word with its indefinite article.
 std::string with_article(const std::string& word);
 

@@ -44,7 +44,7 @@ namespace {
 
 bool needs_secret(const dsl::json& v, const std::string& name) {
   if (v.is_object()) {
-    if (v.contains("$secret") && v["$secret"] == name) return true;
+    if (const std::string* param = dsl::secret_param(v); param && *param == name) return true;
     for (const auto& [k, item] : v.items()) {
       if (needs_secret(item, name)) return true;
     }
@@ -163,10 +163,11 @@ std::optional<engine::RunOptions> run_options_from(const Args& args, int* exit_s
     }
   }
   opt.impls = engine::find_step_impl;
-  opt.on_failure = args.get("--on-failure");
-  if (!opt.on_failure.empty() && opt.on_failure != "rollback" && opt.on_failure != "stop") {
-    return usage("--on-failure must be 'rollback' or 'stop', got '" + opt.on_failure + "'");
+  auto on_failure = dsl::on_failure_from_name(args.get("--on-failure"));
+  if (!on_failure) {
+    return usage("--on-failure must be 'rollback' or 'stop', got '" + args.get("--on-failure") + "'");
   }
+  opt.on_failure = *on_failure;  // "" (kInherit): the plan's
   return opt;
 }
 

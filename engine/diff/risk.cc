@@ -30,10 +30,7 @@ int attempts(const json& retry) {
 }
 
 // A timeout in ms; none is longer than any.
-int64_t timeout_ms(const std::string& timeout) {
-  if (timeout.empty()) return INT64_MAX;
-  return dsl::parse_duration(timeout).value_or(INT64_MAX);
-}
+int64_t timeout_ms(const std::optional<int64_t>& timeout) { return timeout.value_or(INT64_MAX); }
 
 std::string timeout_text(const std::string& timeout) { return timeout.empty() ? "none" : timeout; }
 
@@ -56,10 +53,12 @@ void rollback_weakened(const std::vector<StepPair>& pairs, std::vector<Risk>* ou
   for (const StepPair& p : pairs) {
     const IrStep& o = *p.old_step;
     const IrStep& n = *p.new_step;
-    if (o.rollback != "none" && n.rollback == "none") {
+    if (o.rollback != dsl::RollbackMode::kNone && n.rollback == dsl::RollbackMode::kNone) {
+      std::string before(dsl::rollback_mode_name(o.rollback));
       out->push_back(
-          {"rollback_removed", n.id, quoted(n.id) + " no longer rolls back (rollback " + o.rollback + " \u2192 none)"});
-    } else if (o.rollback == "steps" && n.rollback == "steps" && n.rollback_steps.size() < o.rollback_steps.size()) {
+          {"rollback_removed", n.id, quoted(n.id) + " no longer rolls back (rollback " + before + " \u2192 none)"});
+    } else if (o.rollback == dsl::RollbackMode::kSteps && n.rollback == dsl::RollbackMode::kSteps &&
+               n.rollback_steps.size() < o.rollback_steps.size()) {
       out->push_back({"rollback_weakened", n.id,
                       quoted(n.id) + " has fewer rollback steps (" + std::to_string(o.rollback_steps.size()) +
                           " \u2192 " + std::to_string(n.rollback_steps.size()) + ")"});
@@ -73,12 +72,13 @@ void on_failure_weakened(const Ir& old_ir, const Ir& new_ir, std::vector<Risk>* 
     auto o = std::find_if(old_ir.phases.begin(), old_ir.phases.end(),
                           [&](const dsl::IrPhase& p) { return p.name == n.name; });
     if (o == old_ir.phases.end()) continue;
-    std::string before = o->on_failure.empty() ? old_ir.on_failure : o->on_failure;
-    std::string after = n.on_failure.empty() ? new_ir.on_failure : n.on_failure;
-    if (before == "rollback" && after != "rollback") {
-      out->push_back(
-          {"rollback_removed", "",
-           "phase '" + n.name + "' no longer rolls back on failure (on_failure " + before + " \u2192 " + after + ")"});
+    dsl::OnFailure before = o->on_failure == dsl::OnFailure::kInherit ? old_ir.on_failure : o->on_failure;
+    dsl::OnFailure after = n.on_failure == dsl::OnFailure::kInherit ? new_ir.on_failure : n.on_failure;
+    if (before == dsl::OnFailure::kRollback && after != dsl::OnFailure::kRollback) {
+      out->push_back({"rollback_removed", "",
+                      "phase '" + n.name + "' no longer rolls back on failure (on_failure " +
+                          std::string(dsl::on_failure_name(before)) + " \u2192 " +
+                          std::string(dsl::on_failure_name(after)) + ")"});
     }
   }
 }
@@ -126,13 +126,13 @@ void fewer_retries(const Ir& old_ir, const Ir& new_ir, const std::vector<StepPai
 }
 
 void shorter_timeout(const Ir& old_ir, const Ir& new_ir, const std::vector<StepPair>& pairs, std::vector<Risk>* out) {
-  if (timeout_ms(new_ir.timeout) < timeout_ms(old_ir.timeout)) {
+  if (timeout_ms(new_ir.timeout_ms) < timeout_ms(old_ir.timeout_ms)) {
     out->push_back(
         {"shorter_timeout", "",
          "the plan's timeout is shorter (" + timeout_text(old_ir.timeout) + " \u2192 " + new_ir.timeout + ")"});
   }
   for (const StepPair& p : pairs) {
-    if (timeout_ms(p.new_step->timeout) < timeout_ms(p.old_step->timeout)) {
+    if (timeout_ms(p.new_step->timeout_ms) < timeout_ms(p.old_step->timeout_ms)) {
       out->push_back({"shorter_timeout", p.new_step->id,
                       quoted(p.new_step->id) + " has a shorter timeout (" + timeout_text(p.old_step->timeout) +
                           " \u2192 " + p.new_step->timeout + ")"});

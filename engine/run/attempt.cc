@@ -46,7 +46,7 @@ Attempts::Attempts(Clock& clock, Watchdog& watchdog, uint64_t seed)
 
 Status Attempts::run(const dsl::IrStep& step, StepContext& ctx, const CancelToken& cancel, const AttemptHooks& hooks) {
   const RetryPolicy policy = RetryPolicy::from_ir(step.retry);
-  const auto timeout = step.timeout.empty() ? std::nullopt : dsl::parse_duration(step.timeout);
+  const std::optional<int64_t>& timeout = step.timeout_ms;
   for (int attempt = 1;; ++attempt) {
     ctx.attempt = attempt;
     if (Status s = hooks.start(attempt); !s.ok()) return s;
@@ -68,7 +68,7 @@ Status Attempts::run(const dsl::IrStep& step, StepContext& ctx, const CancelToke
 }
 
 Status timeout_in_words(const dsl::IrStep& step, Status s) {
-  if (s.error_class() != ErrorClass::kTimeout || !dsl::parse_duration(step.timeout)) return s;
+  if (s.error_class() != ErrorClass::kTimeout || !step.timeout_ms) return s;
   std::string detail = s.message().starts_with("timed out") ? s.message().substr(9) : s.message();
   while (!detail.empty() && (detail[0] == ':' || detail[0] == ' ')) detail.erase(0, 1);
   if (detail.starts_with("(") && detail.ends_with(")")) detail = detail.substr(1, detail.size() - 2);

@@ -14,7 +14,7 @@ StepResult DryRunner::attempt(const StepImpl& impl, StepContext& ctx) {
   p.args = ctx.args;
   p.actions = impl.render(ctx);
   p.rollback = ctx.step->rollback;
-  if (p.rollback == "auto" && impl.render_inverse) p.rollback_actions = impl.render_inverse(ctx);
+  if (p.rollback == dsl::RollbackMode::kAuto && impl.render_inverse) p.rollback_actions = impl.render_inverse(ctx);
   for (const dsl::IrStep& s : ctx.step->rollback_steps) p.rollback_steps.push_back(s.id);
   return StepResult{};
 }
@@ -24,7 +24,7 @@ PlanReport dry_run(const dsl::Ir& ir, const std::string& hash, const RunOptions&
   Redactor redactor;
   RunOptions opt = options;
   opt.secrets.clear();
-  opt.on_failure = "stop";  // nothing was done: there is nothing to roll back
+  opt.on_failure = dsl::OnFailure::kStop;  // nothing was done: there is nothing to roll back
   std::map<std::string, std::string> failures;
   EventSink sink = [&](Event event, const json& e) {
     if (event == Event::kStepFailed) failures[e["step"]] = e.value("message", "");
@@ -39,7 +39,7 @@ PlanReport dry_run(const dsl::Ir& ir, const std::string& hash, const RunOptions&
     p.id = id;
     p.wave = wave;
     if (auto f = failures.find(id); f != failures.end()) p.error = f->second;
-    if (p.rollback.empty()) p.rollback = ir.steps.at(id).rollback;
+    p.rollback = ir.steps.at(id).rollback;  // also for a step that failed before its attempt
     report.steps.push_back(std::move(p));
   }
   return report;
@@ -55,8 +55,8 @@ struct Style {
 };
 
 std::string rollback_words(const PlannedStep& p) {
-  if (p.rollback == "auto") return "automatic (restores what the step changed)";
-  if (p.rollback == "steps") {
+  if (p.rollback == dsl::RollbackMode::kAuto) return "automatic (restores what the step changed)";
+  if (p.rollback == dsl::RollbackMode::kSteps) {
     std::string list;
     for (const auto& s : p.rollback_steps) list += (list.empty() ? "" : ", ") + s;
     return "runs " + list;
@@ -74,7 +74,7 @@ Totals totals_of(const PlanReport& r) {
     const dsl::IrStep& step = r.ir->steps.at(p.id);
     ++t.steps;
     t.destructive += dsl::is_destructive(step);
-    t.with_rollback += step.rollback == "auto" || step.rollback == "steps";
+    t.with_rollback += step.rollback != dsl::RollbackMode::kNone;
     t.approvals += step.type == "approve";
     t.unplannable += !p.error.empty();
   }
@@ -172,7 +172,10 @@ json plan_json(const PlanReport& r) {
               {"args", p.args},
               {"actions", actions},
               {"destructive", dsl::is_destructive(step)},
-              {"rollback", {{"mode", p.rollback}, {"actions", rollback_actions}, {"steps", p.rollback_steps}}}};
+              {"rollback",
+               {{"mode", std::string(dsl::rollback_mode_name(p.rollback))},
+                {"actions", rollback_actions},
+                {"steps", p.rollback_steps}}}};
     if (!step.cluster.empty()) j["cluster"] = step.cluster;
     if (!step.when.is_null()) j["when"] = step.when;
     if (!p.error.empty()) j["error"] = p.error;

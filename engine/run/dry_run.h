@@ -16,7 +16,7 @@ struct PlannedStep {
   int wave = 0;            // steps of a phase with the same wave can run together
   json args;               // resolved; later outputs as <step.output>, secrets as <redacted>
   std::vector<Action> actions;
-  std::string rollback;    // "auto", "none" or "steps"
+  dsl::RollbackMode rollback = dsl::RollbackMode::kNone;
   std::vector<Action> rollback_actions;
   std::vector<std::string> rollback_steps;
   std::string error;       // why the step could not even be planned (e.g. a missing secret)

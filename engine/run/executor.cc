@@ -354,15 +354,15 @@ struct Executor::Impl {
     return true;
   }
 
-  std::string on_failure_for(const std::set<std::string>& failed) {
-    if (!opt.on_failure.empty()) return opt.on_failure;
+  dsl::OnFailure on_failure_for(const std::set<std::string>& failed) {
+    if (opt.on_failure != dsl::OnFailure::kInherit) return opt.on_failure;
     for (const std::string& id : failed) {
       const dsl::IrStep& step = ir.steps.at(id);
       for (const dsl::IrPhase& p : ir.phases) {
-        if (p.name == step.phase && !p.on_failure.empty()) return p.on_failure;
+        if (p.name == step.phase && p.on_failure != dsl::OnFailure::kInherit) return p.on_failure;
       }
     }
-    return ir.on_failure.empty() ? "stop" : ir.on_failure;
+    return ir.on_failure == dsl::OnFailure::kInherit ? dsl::OnFailure::kStop : ir.on_failure;
   }
 
   RunResult run(const CancelToken& cancel) {
@@ -377,8 +377,9 @@ struct Executor::Impl {
       }
     }
     watchdog.start();
-    if (auto ms = ir.timeout.empty() ? std::nullopt : dsl::parse_duration(ir.timeout)) {
-      watchdog.watch(kRunDeadline, clock.now() + Millis(*ms), run_token, "the run's timeout (" + ir.timeout + ") passed");
+    if (ir.timeout_ms) {
+      watchdog.watch(kRunDeadline, clock.now() + Millis(*ir.timeout_ms), run_token,
+                     "the run's timeout (" + ir.timeout + ") passed");
     }
     std::set<std::string> failed;
     bool complete = true;
@@ -411,7 +412,8 @@ struct Executor::Impl {
     } else if (!complete) {
       result = RunResult::kFailed;
     }
-    if (result == RunResult::kFailed && !failed.empty() && fatal.empty() && on_failure_for(failed) == "rollback") {
+    if (result == RunResult::kFailed && !failed.empty() && fatal.empty() &&
+        on_failure_for(failed) == dsl::OnFailure::kRollback) {
       // No rollback that the journal does not know is coming (the journal contract, below).
       if (!record(Event::kRunEnded, {{"result", "failed"}, {"next", "rollback"}})) return RunResult::kFailed;
       mu.unlock();
@@ -427,7 +429,7 @@ struct Executor::Impl {
 
   // Runs one compensation (with the step's retry policy). REQUIRES: mu not held.
   Status compensate_step(const dsl::IrStep& step, const std::optional<json>& undo, const CancelToken& cancel) {
-    if (step.rollback == "steps") {
+    if (step.rollback == dsl::RollbackMode::kSteps) {
       auto order = rollback_block_order(step);
       if (!order) return Status::Invalid("the rollback block of '" + step.id + "' has a cycle");
       for (const dsl::IrStep* s : *order) {

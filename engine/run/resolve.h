@@ -1,6 +1,6 @@
 // Turns a step's compiled arguments into concrete values when the step is about to run: the
-// symbolic parts of the IR ({"$ref"}, {"$secret"}, {"$concat"}, {"$op"}; see dsl/types.h) are
-// evaluated against the outputs of the steps that ran and the secret values given for the run.
+// symbolic parts of the IR (dsl/symbolic.h) are evaluated against the outputs of the steps that
+// ran and the secret values given for the run.
 #pragma once
 
 #include <functional>
@@ -30,9 +30,5 @@ struct ResolveScope {
 
 // `value` with every symbolic part evaluated. An error (class invalid) names what is missing.
 Status resolve_value(const json& value, const ResolveScope& scope, json* out);
-
-// The text `${value}` inserts into a string: a string as is, an int in decimal, a bool, null as
-// nothing. std::nullopt for a list or map.
-std::optional<std::string> interpolation_text(const json& value);
 
 }  // namespace ferry::engine

@@ -20,7 +20,7 @@ RunResult roll_back(const dsl::Ir& ir, const std::vector<std::string>& order, co
       continue;
     }
     const dsl::IrStep& step = ir.steps.at(id);
-    if (step.rollback == "none" || step.rollback.empty()) {
+    if (step.rollback == dsl::RollbackMode::kNone) {
       all_ok = saga.journal(Event::kCompensationSkipped, {{"step", id}, {"reason", "rollback = none"}});
       continue;
     }

@@ -24,7 +24,8 @@ std::vector<const dsl::IrStep*> steps_to_check(const dsl::Ir& ir, const RunState
       continue;
     }
     auto it = prior.steps.find(id);
-    if (it == prior.steps.end() || it->second.completed_seq == 0 || step.rollback != "steps") continue;
+    if (it == prior.steps.end() || it->second.completed_seq == 0) continue;
+    if (step.rollback != dsl::RollbackMode::kSteps) continue;
     for (const dsl::IrStep& r : step.rollback_steps) {
       if (!done(prior, r.id)) out.push_back(&r);
     }

@@ -199,10 +199,10 @@ TEST(Compile, RollbackModesFollowTheStepType) {
     }
   })"));
   ASSERT_TRUE(c->ir) << c->errors;
-  EXPECT_EQ(c->ir->steps.at("s").rollback, "auto");
-  EXPECT_EQ(c->ir->steps.at("e").rollback, "none");
+  EXPECT_EQ(c->ir->steps.at("s").rollback, RollbackMode::kAuto);
+  EXPECT_EQ(c->ir->steps.at("e").rollback, RollbackMode::kNone);
   const IrStep& b = c->ir->steps.at("b");
-  EXPECT_EQ(b.rollback, "steps");
+  EXPECT_EQ(b.rollback, RollbackMode::kSteps);
   ASSERT_EQ(b.rollback_steps.size(), 1u);
   EXPECT_EQ(b.rollback_steps[0].id, "b/undo");
   EXPECT_FALSE(c->ir->find("b/undo"));
@@ -357,6 +357,50 @@ TEST(Modules, FerryPathComesFirstInTheDefaultModulePath) {
   EXPECT_EQ(path[0], "/opt/a");
   EXPECT_EQ(path[1], "/opt/b");
   EXPECT_NE(std::find(path.begin(), path.end(), std::string(FERRY_STDLIB_DIR)), path.end());
+}
+
+TEST(Compile, AMapKeyStartingWithDollarIsTheUsersKeyEscapedInTheIr) {
+  auto c = compile_text(plan(R"(
+  param extra : map(string) = {}
+  let schema = { "$schema" = "https://json-schema.org/draft/2020-12/schema", "$$two" = "x" }
+  phase p {
+    step a = shell { argv = ["true"] }
+    step s = create {
+      cluster = source
+      object = { kind = "Schema", spec = schema, id = schema["$schema"], refs = { "$ref" = a.stdout }, extra = extra }
+    }
+  })"),
+                        {{"extra", R"({"$ref": "a"})"}});
+  ASSERT_TRUE(c->ir) << c->errors;
+  const json& object = c->ir->steps.at("s").args["object"];
+  EXPECT_EQ(object["spec"], json::parse(R"({"$$schema": "https://json-schema.org/draft/2020-12/schema", "$$$two": "x"})"));
+  EXPECT_EQ(object["id"], "https://json-schema.org/draft/2020-12/schema");
+  EXPECT_FALSE(is_symbolic(object["refs"]));
+  EXPECT_EQ(object["refs"]["$$ref"], make_output_ref("a", json::array({"stdout"})));
+  // A --var's JSON is the user's too: its "$ref" is a key, not a reference to step 'a'.
+  EXPECT_EQ(object["extra"], json::parse(R"({"$$ref": "a"})"));
+  EXPECT_EQ(c->ir->steps.at("s").deps, std::vector<std::string>{"a"});  // from refs, not from extra
+}
+
+TEST(Compile, TheTomlSurfaceTakesDollarKeysToo) {
+  auto c = compile_text(R"([plan]
+name = "t"
+
+[cluster.source]
+kubeconfig = "/k"
+
+[[phase]]
+name = "p"
+
+  [[phase.step]]
+  id = "s"
+  type = "create"
+  cluster = "source"
+  object = { kind = "Schema", spec = { "$schema" = "v1" } }
+)",
+                        {}, "plan.toml");
+  ASSERT_TRUE(c->ir) << c->errors;
+  EXPECT_EQ(c->ir->steps.at("s").args["object"]["spec"], json::parse(R"({"$$schema": "v1"})"));
 }
 
 }  // namespace

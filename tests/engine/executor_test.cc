@@ -386,7 +386,7 @@ TEST(Executor, OnFailureStopLeavesCompletedStepsAlone) {
   // The command line overrides the plan.
   Harness h2;
   h2.script.failures["boom"] = {ErrorClass::kFailed};
-  h2.options.on_failure = "rollback";
+  h2.options.on_failure = dsl::OnFailure::kRollback;
   ASSERT_EQ(h2.run(ir), RunResult::kRolledBack);
   EXPECT_EQ(h2.script.compensated, (std::vector<std::string>{"a"}));
 }

@@ -65,6 +65,79 @@ TEST(Resolve, AMissingOutputOrSecretIsAClearError) {
   EXPECT_NE(s.message().find("secret param 'token' has no value"), std::string::npos) << s.message();
 }
 
+TEST(Resolve, IntOverflowIsAClearError) {
+  dsl::Ir ir = testing::compile_text(R"(plan "p" {
+    phase one {
+      step a = shell { argv = ["x"] }
+      step b = shell { argv = ["${int(a.stdout) + 1}"] }
+      step c = shell { argv = ["${-int(a.stdout) - 2}"] }
+    }
+  })");
+  json outputs = {{"stdout", "9223372036854775807\n"}};
+  ResolveScope scope;
+  scope.ir = &ir;
+  scope.outputs = [&](const std::string& id) -> const json* { return id == "a" ? &outputs : nullptr; };
+  json out;
+  Status s = resolve_value(ir.steps.at("b").args, scope, &out);
+  EXPECT_EQ(s.error_class(), ErrorClass::kInvalid);
+  EXPECT_EQ(s.message(), "integer overflow in '+' (9223372036854775807 + 1)");
+  s = resolve_value(ir.steps.at("c").args, scope, &out);
+  EXPECT_EQ(s.message(), "integer overflow in '-' (-9223372036854775807 - 2)");
+  outputs["stdout"] = "41";
+  ASSERT_TRUE(resolve_value(ir.steps.at("b").args, scope, &out).ok());
+  EXPECT_EQ(out["argv"][0], 42);  // "${x}" alone is x itself
+}
+
+TEST(Resolve, EveryConditionOfANestedWhenCounts) {
+  // Two `when` blocks and the step's own `when`: one "&&" of three conditions.
+  dsl::Ir ir = testing::compile_text(R"(plan "p" {
+    phase one {
+      step a = shell { argv = ["x"] }
+      when a.exit_code == 0 {
+        when a.stdout != "" {
+          step b = shell { argv = ["y"]  when = a.stdout == "go" }
+        }
+      }
+    }
+  })");
+  ASSERT_EQ(ir.steps.at("b").when["args"].size(), 3u);
+  json outputs = {{"stdout", "stop"}, {"exit_code", 0}};
+  ResolveScope scope;
+  scope.ir = &ir;
+  scope.outputs = [&](const std::string& id) -> const json* { return id == "a" ? &outputs : nullptr; };
+  json when;
+  ASSERT_TRUE(resolve_value(ir.steps.at("b").when, scope, &when).ok());
+  EXPECT_EQ(when, false);  // the third condition; it was not evaluated before
+  outputs["stdout"] = "go";
+  ASSERT_TRUE(resolve_value(ir.steps.at("b").when, scope, &when).ok());
+  EXPECT_EQ(when, true);
+}
+
+TEST(Resolve, MapKeysStartingWithDollarAreGivenBackAsWritten) {
+  dsl::Ir ir = testing::compile_text(R"(plan "p" {
+    cluster c { kubeconfig = "/k" }
+    phase one {
+      step a = shell { argv = ["x"] }
+      step s = create {
+        cluster = c
+        object = { kind = "Schema", spec = { "$schema" = "v1", "$$two" = 2, "$comment" = a.stdout, list = [{ "$ref" = "#/a" }] } }
+      }
+    }
+  })");
+  json outputs = {{"stdout", "from a"}};
+  ResolveScope scope;
+  scope.ir = &ir;
+  scope.outputs = [&](const std::string& id) -> const json* { return id == "a" ? &outputs : nullptr; };
+  json args;
+  ASSERT_TRUE(resolve_value(ir.steps.at("s").args, scope, &args).ok());
+  EXPECT_EQ(args["object"]["spec"],
+            json::parse(R"({"$schema": "v1", "$$two": 2, "$comment": "from a", "list": [{"$ref": "#/a"}]})"));
+  // A step's outputs are taken as they are: a "$$" key there is its own.
+  outputs = {{"stdout", json{{"$$x", 1}}}};
+  ASSERT_TRUE(resolve_value(ir.steps.at("s").args, scope, &args).ok());
+  EXPECT_EQ(args["object"]["spec"]["$comment"], json({{"$$x", 1}}));
+}
+
 class StockPlanRoundTrip : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(StockPlanRoundTrip, SavedPlanReadsBackToTheSameIr) {

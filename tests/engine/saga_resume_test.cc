@@ -48,7 +48,7 @@ struct SagaRun {
   std::string journal_error;
 
   SagaRun() {
-    for (auto& [id, step] : ir.steps) step.rollback = id == "none" ? "none" : "auto";
+    for (auto& [id, step] : ir.steps) step.rollback = id == "none" ? dsl::RollbackMode::kNone : dsl::RollbackMode::kAuto;
   }
   RunResult run(const std::vector<std::string>& order) {
     SagaSteps saga;
