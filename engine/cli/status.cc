@@ -75,12 +75,14 @@ int run_status(const Args& args) {
 }  // namespace
 
 Command status_command() {
-  return {"status",
+  Command c{"status",
           "show a run's steps from its journal",
           "ferry status DIR [--output json]",
           "Shows every step of the run in DIR: its state, attempts, timing, error, and rollback state.",
           {{"--output", true, "text (default) or json", "FORMAT"}},
           run_status};
+  c.operands = Operands::kRunDirs;
+  return c;
 }
 
 }  // namespace ferry::cli
