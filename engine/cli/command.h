@@ -75,5 +75,6 @@ Command diff_command();
 Command s3_command();
 Command explain_command();
 Command help_command();
+Command completion_command();
 
 }  // namespace ferry::cli
