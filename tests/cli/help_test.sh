@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The operator's help: `ferry help`, -h/--help everywhere, the exit statuses each help lists,
-# and `ferry explain` over the schema registry.
+# `ferry explain` over the schema registry, and the man pages.
 # usage: help_test.sh FERRY_BINARY SOURCE_DIR
 set -u
 ferry=$1
@@ -104,5 +104,14 @@ printf 'plan "t" {\n  cluster c { kubeconfig = "/dev/null" }\n  phase p {\n    s
 expect unknown-field-lists 1 "$ferry" check "$work/typo.ferry"
 contains unknown-field-lists "unknown field 'replica' for step type 'scale'; did you mean 'replicas'? (its own fields: namespace, kind, names, all, replicas)" "$err"
 contains unknown-field-lists "unknown field 'retry.atempts'; did you mean 'attempts'? (the fields of 'retry': attempts, backoff, jitter, on)" "$err"
+
+# The man pages: one per command, and each a page man can render.
+check man-top test -f "$src/docs/man/ferry.1"
+for cmd in $commands; do check "man-$cmd" test -f "$src/docs/man/ferry-$cmd.1"; done
+if command -v man >/dev/null; then
+  for page in "$src"/docs/man/*.1; do
+    check "man-renders-$(basename "$page")" bash -c "man -l '$page' >/dev/null 2>'$work/man.err' && ! grep -q . '$work/man.err'"
+  done
+fi
 
 finish
