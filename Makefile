@@ -41,9 +41,12 @@ bench: build
 demo: build
 	scripts/demo.sh $(BUILD)
 
-# Regenerates docs/steps.md from the schema registry.
+# Regenerates docs/steps.md from the schema registry, and the man pages (docs/man/) from the
+# command table.
 docs: build
 	$(BUILD)/tests/gen_steps_doc > docs/steps.md
+	rm -f docs/man/*.1
+	$(BUILD)/tests/gen_man docs/man
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

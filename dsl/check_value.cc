@@ -184,8 +184,8 @@ bool ValueChecker::check_struct(json& value, const std::vector<StructField>& fie
     const Expr* item_expr = member_expr(expr, key, &key_span);
     auto f = std::find_if(fields.begin(), fields.end(), [&](const StructField& sf) { return sf.name == key; });
     if (f == fields.end()) {
-      ctx_.diags->error(key_span,
-                        "unknown field '" + joined(path, key) + "'" + did_you_mean(unescape_key(key), names()));
+      ctx_.diags->error(key_span, "unknown field '" + joined(path, key) + "'" + did_you_mean(unescape_key(key), names()) +
+                                      listed_names(path.empty() ? "its fields" : "the fields of '" + path + "'", names()));
       ok = false;
       continue;
     }

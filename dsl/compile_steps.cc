@@ -98,8 +98,11 @@ class StepChecker {
       bool is_common = spec == nullptr;
       if (!spec) spec = find_field(common_step_fields(), field.name);
       if (!spec) {
+        // The type's own fields are listed (those of every step would make the list too long to read).
+        std::vector<std::string> own;
+        for (const StructField& f : schema->fields) own.push_back(f.name);
         ctx_.diags->error(field.span, "unknown field '" + field.name + "' for step type '" + schema->name + "'" +
-                                          did_you_mean(field.name, known()));
+                                          did_you_mean(field.name, known()) + listed_names("its own fields", own));
         // `replica = 0` is one mistake: no second error that `replicas` is missing.
         written.insert(closest_match(field.name, known()));
         continue;

@@ -45,4 +45,11 @@ std::string did_you_mean(std::string_view word, const std::vector<std::string>& 
   return match.empty() ? "" : "; did you mean '" + match + "'?";
 }
 
+std::string listed_names(std::string_view label, const std::vector<std::string>& names) {
+  if (names.empty() || names.size() > kListedNamesAtMost) return "";
+  std::string out = " (" + std::string(label) + ": ";
+  for (size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
+  return out + ")";
+}
+
 }  // namespace ferry::dsl

@@ -16,4 +16,10 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
 // "; did you mean 'x'?" for the closest candidate, or "" when none is close.
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
 
+// At most this many names are listed whole after an unknown one (more would not be read).
+inline constexpr size_t kListedNamesAtMost = 12;
+// " (LABEL: a, b, c)" when there are a few names (none, or more than kListedNamesAtMost: ""):
+// after an unknown name, what it could have been, so a first plan needs no trip to the docs.
+std::string listed_names(std::string_view label, const std::vector<std::string>& names);
+
 }  // namespace ferry::dsl

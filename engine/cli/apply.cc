@@ -36,19 +36,20 @@ int run_apply(const Args& args) {
 }  // namespace
 
 Command apply_command() {
-  auto options = plan_input_options();
+  auto options = run_command_options();
   options.push_back({"--run-dir", true, "where to keep the journal and files (default .ferry/runs/TIME-PLAN)", "DIR"});
-  for (auto& o : executor_options()) options.push_back(o);
-  return {"apply",
+  Command c{"apply",
           "run a plan, journaling every step",
           "ferry apply PLAN|SAVED_PLAN [--var NAME=VALUE]... [--vars-file FILE]... [--run-dir DIR] [--yes]",
           "Runs the plan's steps phase by phase, as many at once as --parallelism allows, with the\n"
           "plan's retries, timeouts and rollback. Every state change is journaled (fsync'd) in the run\n"
           "directory, so an interrupted run can be continued with `ferry resume DIR` or undone with\n"
-          "`ferry rollback DIR`. Exit status 0 if every step succeeded, 1 if the run failed (rolled\n"
-          "back or not), 2 for a usage problem, 130 if interrupted.",
+          "`ferry rollback DIR`.",
           options,
           run_apply};
+  c.exit_0 = "every step succeeded";
+  c.exit_1 = "the plan has errors, or the run failed (rolled back or not)";
+  return c;
 }
 
 }  // namespace ferry::cli

@@ -40,14 +40,16 @@ int run_check(const Args& args) {
 Command check_command() {
   auto options = plan_input_options();
   options.push_back({"--emit", true, "print a compile stage instead of the summary: 'ir' (canonical JSON)", "STAGE"});
-  return {"check",
+  Command c{"check",
           "compile a plan and report every error",
           "ferry check PLAN [--var NAME=VALUE]... [--vars-file FILE]... [--emit ir] [--output json]",
           "Compiles PLAN (.ferry or .toml) and the modules it uses, and reports every error at once as\n"
-          "file:line:col with the source line. Exit status 0 if the plan is valid, 1 if it has errors,\n"
-          "2 for a usage or environment problem.",
+          "file:line:col with the source line.",
           options,
           run_check};
+  c.exit_0 = "the plan is valid";
+  c.exit_1 = "the plan has errors";
+  return c;
 }
 
 }  // namespace ferry::cli

@@ -39,7 +39,7 @@ int run_convert(const Args& args) {
 }  // namespace
 
 Command convert_command() {
-  return {"convert",
+  Command c{"convert",
           "convert a plan between .ferry and TOML",
           "ferry convert PLAN --to toml|ferry [--out FILE]",
           "Prints PLAN in the other surface. The result compiles to the same IR as the input\n"
@@ -48,6 +48,8 @@ Command convert_command() {
            {"--out", true, "write to FILE instead of stdout", "FILE"},
            {"--output", true, "errors as text (default) or json", "FORMAT"}},
           run_convert};
+  c.exit_1 = "the plan has errors";
+  return c;
 }
 
 }  // namespace ferry::cli

@@ -88,12 +88,14 @@ Command diff_command() {
                   "variables and compares their IR: steps added, removed, renamed and changed field by field,\n"
                   "dependencies, phases, destructive-step order, params and clusters, with what makes the plan\n"
                   "more dangerous listed first. Formatting, comments, declaration order and the surface make no\n"
-                  "difference. Exit status 0 no semantic difference, 1 differences, 2 an error. See docs/diff.md.",
+                  "difference. Exit statuses as diff(1)'s. See docs/diff.md.",
                   options,
                   run_diff};
   command.min_positionals = 2;
   command.max_positionals = 2;
   command.output_formats = {"text", "markdown", "json"};
+  command.exit_0 = "no semantic difference";
+  command.exit_1 = "the plans differ";
   return command;
 }
 

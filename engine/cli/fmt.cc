@@ -49,7 +49,7 @@ int run_fmt(const Args& args) {
 }  // namespace
 
 Command fmt_command() {
-  return {"fmt",
+  Command c{"fmt",
           "print a plan in canonical form",
           "ferry fmt PLAN [--write | --check]",
           "Prints PLAN in canonical form: declarations in a fixed order, two-space indent, one field\n"
@@ -60,6 +60,8 @@ Command fmt_command() {
            {"--check", false, "exit 1 if the file is not in canonical form"},
            {"--output", true, "errors as text (default) or json", "FORMAT"}},
           run_fmt};
+  c.exit_1 = "the plan has syntax errors, or (--check) it is not in canonical form";
+  return c;
 }
 
 }  // namespace ferry::cli

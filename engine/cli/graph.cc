@@ -26,7 +26,7 @@ int run_graph(const Args& args) {
 Command graph_command() {
   auto options = plan_input_options();
   options.push_back({"--format", true, "dot (default) or mermaid", "FORMAT"});
-  return {"graph",
+  Command c{"graph",
           "print the plan's step graph (dot or mermaid)",
           "ferry graph PLAN [--format dot|mermaid] [--var NAME=VALUE]... [--vars-file FILE]...",
           "Prints the compiled DAG: one node per step, an edge per dependency, phases as clusters\n"
@@ -34,6 +34,8 @@ Command graph_command() {
           "Render with e.g. `ferry graph plan.ferry | dot -Tsvg > plan.svg`.",
           options,
           run_graph};
+  c.exit_1 = "the plan has errors";
+  return c;
 }
 
 }  // namespace ferry::cli

@@ -10,28 +10,13 @@
 namespace ferry::cli {
 namespace {
 
-std::vector<Command> commands() {
-  return {check_command(),  graph_command(),    fmt_command(),    convert_command(), diff_command(),
-          plan_command(),   apply_command(),    resume_command(), rollback_command(), status_command(),
-          s3_command()};
-}
-
-void print_usage(std::ostream& out) {
-  out << "usage: ferry COMMAND [options]\n\n"
-         "ferry compiles plan files (.ferry or .toml) into a graph of typed steps, and runs them.\n\ncommands:\n";
-  for (const Command& c : commands()) out << "  " << c.name << std::string(10 - c.name.size(), ' ') << c.summary << "\n";
-  out << "\n`ferry COMMAND --help` describes a command. `ferry --version` prints the version.\n"
-         "Exit status: 0 ok, 1 the plan has errors (apply, resume, rollback: the run failed), 2 usage or\n"
-         "environment error, 130 interrupted (Ctrl-C).\n";
-}
-
-void print_help(const Command& c) {
-  std::cout << "usage: " << c.usage << "\n\n" << c.description << "\n\noptions:\n";
-  for (const OptionSpec& o : c.options) {
-    std::string left = o.name + (o.takes_value ? " " + o.value_name : "");
-    std::cout << "  " << left << std::string(left.size() < 24 ? 24 - left.size() : 1, ' ') << o.help << "\n";
+// `-h` and `--help` anywhere before `--`: the command's help, whatever else is on the line.
+bool wants_help(const std::vector<std::string>& args) {
+  for (const std::string& a : args) {
+    if (a == "--") return false;
+    if (a == "-h" || a == "--help") return true;
   }
-  std::cout << "  --help                  show this help\n";
+  return false;
 }
 
 int run(int argc, char** argv) {
@@ -40,7 +25,7 @@ int run(int argc, char** argv) {
     print_usage(std::cerr);
     return kExitUsage;
   }
-  if (all[0] == "--help" || all[0] == "-h" || all[0] == "help") {
+  if (all[0] == "--help" || all[0] == "-h") {
     print_usage(std::cout);
     return kExitOk;
   }
@@ -48,18 +33,15 @@ int run(int argc, char** argv) {
     std::cout << "ferry " << FERRY_VERSION << " (" << allocator_name() << ")\n";
     return kExitOk;
   }
-  auto list = commands();
-  auto command = std::find_if(list.begin(), list.end(), [&](const Command& c) { return c.name == all[0]; });
-  if (command == list.end()) {
-    std::vector<std::string> names;
-    for (const Command& c : list) names.push_back(c.name);
-    std::cerr << "ferry: error: unknown command '" << all[0] << "'" << dsl::did_you_mean(all[0], names)
+  const Command* command = find_command(all[0]);
+  if (!command) {
+    std::cerr << "ferry: error: unknown command '" << all[0] << "'" << dsl::did_you_mean(all[0], command_names())
               << "\nRun 'ferry --help' for the list.\n";
     return kExitUsage;
   }
   std::vector<std::string> rest(all.begin() + 1, all.end());
-  if (std::find(rest.begin(), rest.end(), "--help") != rest.end()) {
-    print_help(*command);
+  if (wants_help(rest)) {
+    print_help(*command, std::cout);
     return kExitOk;
   }
   std::string error;

@@ -62,10 +62,11 @@ Command plan_command() {
             "Runs the plan's scheduler without acting: every step in the order apply would start it, the\n"
             "steps that can run together, each step's resolved arguments and the exact commands or\n"
             "requests it would send, the rollback it would get, and totals. Outputs of earlier steps show\n"
-            "as <step.output>, secrets as <redacted>. Exit status 1 if a step could not be planned.",
+            "as <step.output>, secrets as <redacted>.",
             options,
             run_plan};
   c.output_formats = {"text", "json", "markdown"};
+  c.exit_1 = "the plan has errors, or a step could not be planned";
   return c;
 }
 

@@ -58,10 +58,9 @@ int run_rollback(const Args& args) {
 }  // namespace
 
 Command resume_command() {
-  auto options = plan_input_options();
+  auto options = run_command_options();
   options.push_back({"--rerun", true, "run this unfinished step again (it is safe to); repeatable", "STEP"});
   options.push_back({"--assume-done", true, "treat this unfinished step as having taken effect; repeatable", "STEP"});
-  for (auto& o : executor_options()) options.push_back(o);
   Command c{"resume",
             "continue a stopped or crashed run",
             "ferry resume DIR [PLAN] [--rerun STEP]... [--assume-done STEP]... [--var NAME=VALUE]...",
@@ -71,13 +70,15 @@ Command resume_command() {
             options,
             run_resume};
   c.max_positionals = 2;
+  c.exit_0 = "every step succeeded";
+  c.exit_1 = "PLAN has errors, or the run failed (rolled back or not)";
+  c.operands = Operands::kRunDirs;
   return c;
 }
 
 Command rollback_command() {
-  auto options = plan_input_options();
-  for (auto& o : executor_options()) options.push_back(o);
-  return {"rollback",
+  auto options = run_command_options();
+  Command c{"rollback",
           "undo a run: compensate its completed steps in reverse order",
           "ferry rollback DIR [--var NAME=VALUE]... [--yes]",
           "Undoes the run in DIR, finished or not: the rollback of each completed step (automatic,\n"
@@ -86,6 +87,10 @@ Command rollback_command() {
           "run it again, once the cause is fixed, to go on from there.",
           options,
           run_rollback};
+  c.exit_0 = "the run is rolled back";
+  c.exit_1 = "a compensation failed: the rollback stopped there";
+  c.operands = Operands::kRunDirs;
+  return c;
 }
 
 }  // namespace ferry::cli

@@ -10,6 +10,15 @@
 
 namespace ferry::cli {
 
+std::vector<OptionSpec> run_command_options() {
+  auto options = plan_input_options();
+  for (auto& o : options) {
+    if (o.name == "--output") o.help = "text (default), or json: the run's events as JSON lines on stdout (docs/cli.md)";
+  }
+  for (auto& o : executor_options()) options.push_back(o);
+  return options;
+}
+
 int execute_run(const Args& args, const std::string& dir, const RunInput& input, const engine::RunOptions& options,
                 engine::RunState prior, RunMode mode) {
   engine::Redactor redactor;

@@ -244,7 +244,7 @@ int run_s3(const Args& args) {
 }  // namespace
 
 Command s3_command() {
-  return {"s3",
+  Command c{"s3",
           "S3 by hand: cp, presign, head, ls (the client the steps use)",
           "ferry s3 cp SRC DST | presign s3://BUCKET/KEY | head s3://BUCKET/KEY | ls s3://BUCKET[/PREFIX] [options]",
           "The S3 client ferry's upload and presign steps use, as small commands named like the AWS CLI's:\n"
@@ -255,7 +255,7 @@ Command s3_command() {
           "  ls s3://BUCKET[/PREFIX]   the objects under a prefix\n"
           "Credentials and settings are looked up as the AWS CLI does: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY\n"
           "(+ AWS_SESSION_TOKEN), else the profile (--profile, AWS_PROFILE, default) in ~/.aws/credentials\n"
-          "and ~/.aws/config; see docs/aws.md. Exit status 0 ok, 1 the request failed, 2 usage or credentials.",
+          "and ~/.aws/config; see docs/aws.md. Missing credentials are an environment problem (exit status 2).",
           {{"--endpoint-url", true, "an S3-compatible store, e.g. http://127.0.0.1:9000 (path-style)", "URL"},
            {"--region", true, "the bucket's region (default: AWS_REGION, the profile's, us-east-1)", "REGION"},
            {"--profile", true, "a profile of the credentials/config files", "NAME"},
@@ -271,6 +271,10 @@ Command s3_command() {
           run_s3,
           1,
           3};
+  c.exit_1 = "the request failed (not found, denied, ...)";
+  c.operands = Operands::kWords;
+  c.operand_words = {"cp", "presign", "head", "ls"};
+  return c;
 }
 
 }  // namespace ferry::cli

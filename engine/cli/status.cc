@@ -126,13 +126,15 @@ int run_status(const Args& args) {
 }  // namespace
 
 Command status_command() {
-  return {"status",
+  Command c{"status",
           "show a run's steps from its journal",
           "ferry status DIR [--output json]",
           "Shows every step of the run in DIR, phase by phase in the order they ran: its state, attempts,\n"
           "timing, error and rollback state; then, for a run that did not succeed, what to do next.",
           {{"--output", true, "text (default) or json", "FORMAT"}},
           run_status};
+  c.operands = Operands::kRunDirs;
+  return c;
 }
 
 }  // namespace ferry::cli

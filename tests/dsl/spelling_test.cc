@@ -30,4 +30,10 @@ TEST(Spelling, SuggestsNothingForAnUnrelatedWord) {
   EXPECT_EQ(did_you_mean("x", {}), "");
 }
 
+TEST(Spelling, ListsAFewNamesAndNotMany) {
+  EXPECT_EQ(listed_names("its fields", {"names", "replicas"}), " (its fields: names, replicas)");
+  EXPECT_EQ(listed_names("its fields", {}), "");
+  EXPECT_EQ(listed_names("its fields", std::vector<std::string>(kListedNamesAtMost + 1, "x")), "");
+}
+
 }  // namespace ferry::dsl

@@ -2,19 +2,19 @@
 // (the steps_doc_up_to_date test compares them; `make docs` rewrites the file).
 #include <iostream>
 
-#include "dsl/step_types.h"
+#include "dsl/step_doc.h"
 
 namespace {
 
 using ferry::dsl::StructField;
 
-std::string cell(const ferry::dsl::json& value) { return value.is_null() ? "" : "`" + value.dump() + "`"; }
+std::string cell(const StructField& f) { return f.default_value.is_null() ? "" : "`" + ferry::dsl::default_text(f) + "`"; }
 
 void fields_table(const std::vector<StructField>& fields) {
   std::cout << "| field | type | required | default | |\n|---|---|---|---|---|\n";
   for (const StructField& f : fields) {
     std::cout << "| `" << f.name << "` | `" << f.type.str() << "` | " << (f.required ? "yes" : "") << " | "
-              << cell(f.default_value) << " | " << f.doc << " |\n";
+              << cell(f) << " | " << f.doc << " |\n";
   }
 }
 
@@ -31,7 +31,7 @@ int main() {
   for (const StepSchema& s : step_schemas()) {
     std::cout << "| [`" << s.name << "`](#" << s.name << ") | " << s.summary << " | " << (s.needs_cluster ? "yes" : "")
               << " | " << (s.has_inverse ? "yes" : "") << " | " << (s.idempotent ? "yes" : "") << " | "
-              << (s.destructive ? (s.name == "scale" ? "at 0 replicas" : "yes") : "") << " |\n";
+              << destructive_text(s) << " |\n";
   }
   std::cout << "\n## Fields of every step\n\n";
   fields_table(common_step_fields());
