@@ -144,7 +144,11 @@ struct RunView::Impl {
     std::string step = e.value("step", "");
     int64_t t = e.value("t", int64_t{0});
     auto took = [&] { return started_ms.count(step) ? " in " + seconds(t - started_ms[step]) : std::string(); };
-    if (event == Event::kStepProgress ? progress_due(step) : event != Event::kLog || verbose) emit(e);
+    if (event == Event::kStepProgress ? progress_due(step) : event != Event::kLog || verbose) {
+      json line = e;
+      line["event"] = engine::event_name(event);  // the log and progress fields do not carry it
+      emit(std::move(line));
+    }
     switch (event) {
       case Event::kRunStarted:
         log(spdlog::level::info, "run started (" + e.value("mode", "") + ", parallelism " +

@@ -65,7 +65,7 @@ contains resume-done "nothing to resume" "$out"
 # goes to stderr), and the final state rebuilt from the stream alone is the one `ferry status`
 # reads from the journal ---
 rm -f flag
-expect stream-apply 1 "$ferry" apply steps.ferry --run-dir run-stream --output json
+expect stream-apply 1 "$ferry" apply steps.ferry --run-dir run-stream --output json -v
 printf '%s\n' "$out" >stream.jsonl
 contains stream-apply-log "d: failed" "$err"
 lacks stream-apply-stdout "d: failed in" "$out"
@@ -75,6 +75,12 @@ printf '%s\n' "$out" >>stream.jsonl
 expect stream-status 0 "$ferry" status run-stream --output json
 check stream-rebuilds-the-state python3 "$here/stream_state.py" stream.jsonl "$out"
 check stream-ends-with-exit-status python3 -c 'import json,sys; e=json.loads(open(sys.argv[1]).read().splitlines()[-1]); assert e["event"]=="command_ended" and e["exit_status"]==0, e' stream.jsonl
+# With -v the steps' log lines are in the stream too, each an event like the others.
+cat >probe.ferry <<PLAN
+plan "probe" { phase one { step w = wait { probe = ["sh", "-c", "test -f $work/probed || { touch $work/probed; exit 1; }"]  interval = "100ms"  timeout = "20s" } } }
+PLAN
+expect stream-log 0 "$ferry" apply probe.ferry --run-dir run-probe --output json -v
+check stream-log-lines python3 -c 'import json,sys; ev=[json.loads(l) for l in sys.argv[1].splitlines()]; logs=[e for e in ev if e.get("event")=="log"]; assert logs and all(e["step"]=="w" and "probe exited" in e["message"] for e in logs), ev' "$out"
 
 # --- status: steps in the order they ran (not by name), nothing next for a run that succeeded ---
 cat >order.ferry <<'PLAN'

@@ -18,6 +18,7 @@ STATES = {
 lines = [line for line in open(sys.argv[1]).read().splitlines() if line.strip()]
 events = [json.loads(line) for line in lines]  # stdout holds nothing but JSON lines
 status = json.loads(sys.argv[2])
+assert all("event" in e for e in events), [e for e in events if "event" not in e][:3]
 
 starts = [e for e in events if e["event"] == "stream_started"]
 assert starts and all(e["ferry_stream"] == 1 for e in starts), starts
