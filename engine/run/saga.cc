@@ -53,7 +53,9 @@ std::vector<std::string> compensation_order(const dsl::Ir& ir, const RunState& s
   std::vector<std::pair<int64_t, std::string>> order;
   for (const auto& [id, r] : state.steps) {
     if (!ir.find(id) || r.completed_seq == 0) continue;
-    bool changed = r.state == StepState::kSucceeded || (r.state == StepState::kFailed && r.undo);
+    // It acted if it succeeded, or journaled undo data (a failure, or one a resume set back to
+    // pending, may have changed something before it stopped).
+    bool changed = r.state == StepState::kSucceeded || r.undo.has_value();
     if (changed && r.undo_state != UndoState::kDone && r.undo_state != UndoState::kSkipped) {
       order.emplace_back(r.completed_seq, id);
     }

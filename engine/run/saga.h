@@ -38,8 +38,9 @@ struct SagaSteps {
 RunResult roll_back(const dsl::Ir& ir, const std::vector<std::string>& order, const std::string& reason,
                     const SagaSteps& saga);
 
-// The steps to compensate, last completed first: those that succeeded, or failed after
-// journaling undo data (they may have acted), and are not compensated (or skipped) yet.
+// The steps to compensate, last completed first: those that succeeded, or journaled undo data
+// (a failed step, or one a resume set back to pending: they may have acted), and are not
+// compensated (or skipped) yet.
 std::vector<std::string> compensation_order(const dsl::Ir& ir, const RunState& state);
 
 // The steps of `step`'s rollback block in an order that respects their dependencies among

@@ -70,6 +70,15 @@ struct SagaRun {
   }
 };
 
+TEST(Saga, AFailedStepWithUndoDataAResumeSetBackToPendingIsStillUndone) {
+  dsl::Ir ir = compile_text(R"(plan "p" { phase a { step a = noop {}  step c = noop {} } })");
+  RunState state = state_of({ev("step_succeeded", "a"), ev("undo", "c", {{"undo", 1}}), ev("step_failed", "c")});
+  decide_unfinished(ir, &state, {}, {});  // a resume: c runs again
+  ASSERT_EQ(state.steps["c"].state, StepState::kPending);
+  // The resumed run fails before c runs again: c's first attempt may have acted.
+  EXPECT_EQ(compensation_order(ir, state), (std::vector<std::string>{"c", "a"}));
+}
+
 TEST(Saga, CompensatesInOrderSkipsRollbackNoneAndStopsAtTheFirstFailure) {
   SagaRun r;
   r.failing = {"b"};
