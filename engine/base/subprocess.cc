@@ -63,6 +63,11 @@ ProcessResult run_process(const ProcessSpec& spec, const CancelToken& cancel) {
     result.status = Status::Invalid("empty command");
     return result;
   }
+  // Already cancelled (Ctrl-C, a timeout, or a journal write that failed): start nothing.
+  if (cancel.cancelled()) {
+    result.status = cancel.status();
+    return result;
+  }
   int in[2], out[2], err[2], status_pipe[2];
   if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(status_pipe, O_CLOEXEC)) {
     result.status = Status::Failed(std::string("pipe: ") + std::strerror(errno));
