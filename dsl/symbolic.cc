@@ -63,7 +63,7 @@ std::optional<json> access(const json& base, const json& key, std::string* error
     auto it = base.find(name);
     if (it != base.end()) return *it;
     std::vector<std::string> keys;
-    for (const auto& [k, v] : base.items()) keys.push_back(k);
+    for (const auto& [k, v] : base.items()) keys.emplace_back(unescape_key(k));  // as the plan writes them
     return fail(error, "the map has no key '" + name + "'" + did_you_mean(name, keys));
   }
   return fail(error, "cannot index " + with_article(value_kind(base)));

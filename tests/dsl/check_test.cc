@@ -359,6 +359,15 @@ TEST(Modules, FerryPathComesFirstInTheDefaultModulePath) {
   EXPECT_NE(std::find(path.begin(), path.end(), std::string(FERRY_STDLIB_DIR)), path.end());
 }
 
+TEST(Compile, AMissingDollarKeySuggestsTheKeyAsThePlanWritesIt) {
+  auto c = compile_text(plan(R"(
+  let schema = { "$schema" = "v1" }
+  phase p { step s = shell { argv = [schema["$schemas"]] } })"));
+  EXPECT_FALSE(c->ir);
+  EXPECT_NE(c->errors.find("did you mean '$schema'?"), std::string::npos) << c->errors;
+  EXPECT_EQ(c->errors.find("$$schema"), std::string::npos) << c->errors;
+}
+
 TEST(Compile, AMapKeyStartingWithDollarIsTheUsersKeyEscapedInTheIr) {
   auto c = compile_text(plan(R"(
   param extra : map(string) = {}
