@@ -48,7 +48,7 @@ TEST(DryRun, ActsOnNothingAndShowsLaterOutputsAsPlaceholdersInWaves) {
   EXPECT_FALSE(planned(r, "make").actions.empty());
 }
 
-TEST(DryRun, SecretsShowRedactedAndAStepThatCannotBePlannedSaysWhyWithNothingRolledBack) {
+TEST(DryRun, SecretsShowRedactedAndAStepThatCannotBePlannedSaysWhyWhileTheOthersArePlanned) {
   dsl::Ir ir = compile_text(R"(plan "p" {
     on_failure = "rollback"
     param token : secret string
@@ -57,7 +57,7 @@ TEST(DryRun, SecretsShowRedactedAndAStepThatCannotBePlannedSaysWhyWithNothingRol
       step needs = shell { argv = ["echo", "${token}"]  after = [first] }
     } })");
   EXPECT_EQ(plan(ir).steps.back().args["argv"][1], "<redacted>");
-  // A build without the shell type: the step fails in the dry run, which undoes nothing.
+  // A build without the shell type: that step fails in the dry run; the plan is still shown whole.
   PlanReport r = plan(ir, [](const std::string& type) { return type == "shell" ? nullptr : find_step_impl(type); });
   ASSERT_EQ(r.steps.size(), 2u);
   EXPECT_NE(planned(r, "needs").error.find("no implementation of step type 'shell'"), std::string::npos)

@@ -62,7 +62,8 @@ TEST(Workers, RunWhatIsSubmittedOnAtMostCountThreadsAndReportEachEnd) {
   std::atomic<int> running{0}, most{0};
   Workers workers(2, [&](const std::string&) {
     int now = ++running;
-    most = std::max(most.load(), now);
+    for (int seen = most.load(); now > seen && !most.compare_exchange_weak(seen, now);) {
+    }
     {
       std::lock_guard lock(mu);
       threads.insert(std::this_thread::get_id());
