@@ -67,7 +67,6 @@ Command help_command() {
             {},
             run_help};
   c.min_positionals = 0;
-  c.output_formats = {"text"};
   c.exit_0 = "the help was printed";
   c.operands = Operands::kWords;  // the command names, filled in by commands()
   return c;

@@ -278,8 +278,8 @@ std::optional<OpenedRun> open_run(const Args& args, const std::string& dir, cons
   } else if (purpose == OpenFor::kRunning && !fill_secrets(args, &run.input, exit_status)) {
     return std::nullopt;
   }
-  if (!contents->torn_lines.empty()) {
-    std::cerr << "ferry: note: the journal's last line (" << contents->torn_lines.back()
+  if (!run.state.torn_lines.empty()) {
+    std::cerr << "ferry: note: the journal's last line (" << run.state.torn_lines.back()
               << ") was cut short by a crash and is ignored\n";
   }
   return run;

@@ -4,10 +4,10 @@
 #include <iostream>
 #include <sstream>
 
-#include "dsl/step_types.h"
 #include "dsl/utf8.h"
 #include "engine/cli/command.h"
 #include "engine/cli/run_setup.h"
+#include "engine/run/resume.h"
 
 namespace ferry::cli {
 namespace {
@@ -38,14 +38,9 @@ std::vector<std::string> next_steps(const std::string& dir, const dsl::Ir& ir, c
     return {"fix what stopped the rollback (above), then go on undoing: ferry rollback " + dir};
   }
   std::vector<std::string> next;
-  // A step a crash left running that is not idempotent: resume asks which way it went.
-  std::vector<std::string> unsure;
-  for (const auto& [id, r] : st.steps) {
-    const dsl::IrStep* step = ir.find(id);
-    const dsl::StepSchema* schema = step ? dsl::find_step_schema(step->type) : nullptr;
-    if (r.state == engine::StepState::kRunning && !(schema && schema->idempotent)) unsure.push_back(id);
-  }
-  for (const std::string& id : unsure) {
+  // The steps a resume would ask about (resume.h): which way did each go?
+  engine::RunState resumed = st;
+  for (const std::string& id : engine::decide_unfinished(ir, &resumed, {}, {}).undecided) {
     next.push_back("step " + id + " started and did not finish: check what it did, then resume with --rerun " + id +
                    " (run it again) or --assume-done " + id + " (it took effect)");
   }

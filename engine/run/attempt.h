@@ -20,7 +20,8 @@
 namespace ferry::engine {
 
 // Cancels each watched token once the clock passes its deadline (class timeout). It looks every
-// 20 ms on the run's clock, so a test's fake clock drives it as the real one does.
+// 20 ms of real time, comparing the deadlines with the run's clock, so a test's fake clock
+// drives it as the real one does.
 class Watchdog {
  public:
   explicit Watchdog(Clock& clock) : clock_(clock) {}

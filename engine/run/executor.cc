@@ -14,8 +14,6 @@
 namespace ferry::engine {
 namespace {
 
-bool is_done(StepState s) { return s == StepState::kSucceeded || s == StepState::kSkipped; }
-
 class RealRunner : public StepRunner {
  public:
   StepResult attempt(const StepImpl& impl, StepContext& ctx) override { return impl.run(ctx); }
@@ -52,22 +50,27 @@ struct Executor::Impl {
   JournalWriter* journal;
   EventSink sink;
 
+  Watchdog watchdog;      // has its own lock
+  Attempts attempts;      // has its own lock
+  // The run's, or the rollback's: a failed journal write cancels it. Set by run() and
+  // compensate() before any other thread starts; cancelling it is thread-safe.
+  CancelToken run_token;
+  ResolveScope scope;     // every step resolves through the same lookups; read-only
+
   std::mutex mu;  // guards everything below
   RunState state;
-  std::map<std::string, json> live_outputs;  // every output of this process's steps, secret ones too
+  // Every output of this process's steps, secret ones too. An entry is written once, when its
+  // step succeeds, and read (through `scope`, after mu is released) only by steps that depend
+  // on it, which start after that: the pointer scope.outputs hands out stays valid.
+  std::map<std::string, json> live_outputs;
   std::vector<std::pair<std::string, int>> started;
   std::string fatal;
   int wave = 0;
 
-  Watchdog watchdog;
-  Attempts attempts;
-  CancelToken run_token;  // the run's, or the rollback's: a failed journal write cancels it
-  ResolveScope scope;     // every step resolves through the same lookups
-
   Impl(const dsl::Ir& ir, RunOptions o, const Services& s, Clock& c, Redactor& r, StepRunner& run, JournalWriter* j,
        EventSink e, RunState prior)
       : ir(ir), opt(std::move(o)), services(s), clock(c), redactor(r), runner(run), journal(j), sink(std::move(e)),
-        state(std::move(prior)), watchdog(c), attempts(c, watchdog, opt.seed), scope(make_scope()) {
+        watchdog(c), attempts(c, watchdog, opt.seed), scope(make_scope()), state(std::move(prior)) {
     for (const auto& [name, value] : opt.secrets) redactor.add(value);
   }
 

@@ -36,7 +36,8 @@ struct RunOptions {
   std::set<std::string> rerun;
   std::set<std::string> assume_done;
   // The implementation of each step type: the registry (engine/steps/registry.h find_step_impl)
-  // for a run; tests substitute their own to script failures, delays and inverses. Required.
+  // for a run; tests substitute their own to script failures, delays and inverses. Required:
+  // without it, every step fails as having no implementation.
   std::function<const StepImpl*(const std::string& type)> impls;
 };
 
@@ -66,7 +67,7 @@ std::string_view run_result_name(RunResult r);
 
 class Executor {
  public:
-  // `journal` may be null only with a dry runner. `prior` is the state replayed from the
+  // `journal` null journals nothing (a dry run, or a test). `prior` is the state replayed from the
   // journal when resuming or rolling back (empty for a new run).
   Executor(const dsl::Ir& ir, RunOptions options, const Services& services, Clock& clock, Redactor& redactor,
            StepRunner& runner, JournalWriter* journal, EventSink sink, RunState prior = {});

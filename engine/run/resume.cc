@@ -5,15 +5,6 @@
 #include "dsl/step_types.h"
 
 namespace ferry::engine {
-namespace {
-
-bool is_done(const RunState& state, const std::string& id) {
-  auto it = state.steps.find(id);
-  return it != state.steps.end() &&
-         (it->second.state == StepState::kSucceeded || it->second.state == StepState::kSkipped);
-}
-
-}  // namespace
 
 ResumeDecisions decide_unfinished(const dsl::Ir& ir, RunState* state, const std::set<std::string>& rerun,
                                   const std::set<std::string>& assume_done) {

@@ -75,7 +75,6 @@ std::optional<RunDirContents> read_run_dir(const std::string& dir, std::string* 
   run.ir = std::move(*ir);
   run.source = dsl::to_valid_utf8(plan_file(dir));
   run.state = replay(*journal);
-  run.torn_lines = journal->torn_lines;
   return run;
 }
 

@@ -6,7 +6,6 @@
 
 #include <optional>
 #include <string>
-#include <vector>
 
 #include "dsl/ir.h"
 #include "engine/run/journal.h"
@@ -14,6 +13,7 @@
 
 namespace ferry::engine {
 
+// Where `ferry apply` makes run directories when not given one (and completion looks for them).
 inline constexpr const char* kRunsDir = ".ferry/runs";
 
 std::string plan_file(const std::string& dir);
@@ -33,8 +33,7 @@ struct RunDirContents {
   dsl::Ir ir;
   std::string hash;    // the plan's IR hash, the same as the journal's
   std::string source;  // DIR/plan.json, as shown in messages and JSON
-  RunState state;      // the journal replayed
-  std::vector<size_t> torn_lines;
+  RunState state;      // the journal replayed (with its torn_lines)
 };
 // Reads DIR/journal.jsonl and DIR/plan.json. *error says what is wrong and, for a plan.json that
 // is damaged, edited or another plan's, that it is to be put back (a run goes on, or is undone,

@@ -63,6 +63,11 @@ std::vector<std::string> texts(const json& e, const char* key) {
 
 }  // namespace
 
+bool is_done(const RunState& state, const std::string& id) {
+  auto it = state.steps.find(id);
+  return it != state.steps.end() && is_done(it->second.state);
+}
+
 void apply_event(const json& e, RunState* state) {
   if (!e.is_object()) return;
   std::optional<Event> event = event_from_name(text(e, "event"));
@@ -117,6 +122,7 @@ void apply_event(const json& e, RunState* state) {
       break;
     case Event::kStepCancelled:
       r.state = StepState::kCancelled;
+      r.error_class = text(e, "class");
       r.error = text(e, "message");
       r.finished_ms = t;
       break;

@@ -50,6 +50,10 @@ struct RunState {
   std::vector<size_t> torn_lines;
 };
 
+// Whether a step is behind the run: it succeeded or was skipped (its dependents may start).
+inline bool is_done(StepState s) { return s == StepState::kSucceeded || s == StepState::kSkipped; }
+bool is_done(const RunState& state, const std::string& id);
+
 // Applies one journal event to `state` (the executor calls it as it journals, replay for each line).
 void apply_event(const json& event, RunState* state);
 RunState replay(const JournalContents& journal);

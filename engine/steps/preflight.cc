@@ -9,25 +9,19 @@
 namespace ferry::engine {
 namespace {
 
-bool done(const RunState& prior, const std::string& id) {
-  auto it = prior.steps.find(id);
-  return it != prior.steps.end() &&
-         (it->second.state == StepState::kSucceeded || it->second.state == StepState::kSkipped);
-}
-
 // The steps that may run: those not done yet, or for a rollback the blocks of completed steps.
 std::vector<const dsl::IrStep*> steps_to_check(const dsl::Ir& ir, const RunState& prior, bool rollback) {
   std::vector<const dsl::IrStep*> out;
   for (const auto& [id, step] : ir.steps) {
     if (!rollback) {
-      if (!done(prior, id)) out.push_back(&step);
+      if (!is_done(prior, id)) out.push_back(&step);
       continue;
     }
     auto it = prior.steps.find(id);
     if (it == prior.steps.end() || it->second.completed_seq == 0) continue;
     if (step.rollback != dsl::RollbackMode::kSteps) continue;
     for (const dsl::IrStep& r : step.rollback_steps) {
-      if (!done(prior, r.id)) out.push_back(&r);
+      if (!is_done(prior, r.id)) out.push_back(&r);
     }
   }
   return out;
