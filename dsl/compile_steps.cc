@@ -91,7 +91,7 @@ class StepChecker {
 
     FieldNames& written = written_;  // fields the step sets, valid or not: no "missing" error for them
     written.clear();
-    std::optional<SharedJson> retry;         // the step's own policy, checked
+    std::optional<SharedRetry> retry;        // the step's own policy, checked
     for (const Field& field : stmt.fields) {
       written.insert(field.name);
       const StructField* spec = find_field(schema->fields, field.name);
@@ -125,13 +125,13 @@ class StepChecker {
       }
       json written_retry;
       if (field.name == "retry" && value->is_object() && !is_symbolic(*value)) {
-        if (const SharedJson* known = known_retry(field.value, *value)) {
+        if (const SharedRetry* known = known_retry(field.value, *value)) {
           retry = *known;
           continue;
         }
         written_retry = *value;
         // What the step writes overrides the plan's default policy, field by field.
-        json merged = ctx_.ir.retry;
+        json merged = ctx_.ir.retry.get();
         merged.update(*value);
         value = std::move(merged);
       }
@@ -262,7 +262,7 @@ class StepChecker {
 
   // A policy a step wrote, already merged and checked for another step: the steps a template
   // makes in a loop all write the same one, which is then checked and stored once.
-  const SharedJson* known_retry(const Expr& expr, const json& written) const {
+  const SharedRetry* known_retry(const Expr& expr, const json& written) const {
     auto it = retry_policies_.find(&expr);
     if (it == retry_policies_.end()) return nullptr;
     for (const auto& [value, policy] : it->second) {
@@ -270,8 +270,8 @@ class StepChecker {
     }
     return nullptr;
   }
-  SharedJson remember_retry(const Expr& expr, json written, json policy) {
-    SharedJson shared(std::move(policy));
+  SharedRetry remember_retry(const Expr& expr, json written, json policy) {
+    SharedRetry shared = SharedRetry::checked(std::move(policy));
     auto& known = retry_policies_[&expr];
     // A few values an expression: one that differs per step must not make this a linear search.
     if (known.size() < kRetryPoliciesPerExpr) known.emplace_back(std::move(written), shared);
@@ -291,7 +291,7 @@ class StepChecker {
   CompileContext& ctx_;
   Evaluator eval_;
   ValueChecker checker_;
-  SharedJson default_retry_;  // the plan's policy, which every step without its own shares
+  SharedRetry default_retry_;  // the plan's policy, which every step without its own shares
   // The common fields the step being checked sets, each in its place in common_step_fields()
   // (null: not set). Reused from step to step: a json object a step was an allocation for it and
   // one a field.
@@ -299,7 +299,7 @@ class StepChecker {
   FieldNames written_;  // reused from step to step too
   // Checked policies by the expression that wrote them (its value is checked in the step's
   // scope): what it evaluated to, and the merged policy.
-  std::unordered_map<const Expr*, std::vector<std::pair<json, SharedJson>>> retry_policies_;
+  std::unordered_map<const Expr*, std::vector<std::pair<json, SharedRetry>>> retry_policies_;
   std::map<const Type*, std::set<std::string>> bare_words_;
 };
 

@@ -140,7 +140,7 @@ void compile_plan_level(CompileContext& ctx) {
     ValueChecker(ctx, eval).check(retry, retry_type(), nullptr, plan.span, "retry", ctx.root);
     settings["retry"] = retry;
   }
-  ir.retry = settings["retry"];
+  ir.retry = SharedRetry::checked(settings["retry"]);
 
   for (const Cluster& c : plan.clusters) {
     if (ir.clusters.count(c.name)) {

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dsl/retry.h"
 #include "dsl/source.h"
 #include "dsl/types.h"
 
@@ -46,25 +47,6 @@ struct IrCluster {
   Span span;
 };
 
-// An immutable JSON value that copies share instead of duplicating. Every step carries its
-// effective retry policy, and in a large plan nearly all of them are the plan's one default:
-// a deep copy per step was a dozen allocations each, made and freed again.
-class SharedJson {
- public:
-  SharedJson() = default;  // null
-  SharedJson(json value) : value_(std::make_shared<const json>(std::move(value))) {}  // implicit, like json's own
-
-  const json& get() const { return value_ ? *value_ : null_value(); }
-  operator const json&() const { return get(); }
-
- private:
-  static const json& null_value() {
-    static const json null;
-    return null;
-  }
-  std::shared_ptr<const json> value_;
-};
-
 struct IrStep {
   std::string id;       // "pause", "snap[etcd-0]", "etcd[etcd-0].put", "stop/undo" (rollback block)
   std::string type;
@@ -74,7 +56,7 @@ struct IrStep {
   std::vector<std::string> after;  // explicit dependencies, resolved to step ids
   std::vector<std::string> deps;   // after + data references: the DAG edges into this step
   json when;            // null: always; else a symbolic condition evaluated when the step is ready
-  SharedJson retry;     // effective policy (the step's or the plan's default, shared)
+  SharedRetry retry;    // effective policy (the step's or the plan's default, shared)
   std::string timeout;  // "" when none; as the JSON spells it
   std::optional<int64_t> timeout_ms;  // the same parsed, set when the IR is made or read: what the executor reads
   RollbackMode rollback = RollbackMode::kNone;
@@ -99,7 +81,7 @@ struct Ir {
   OnFailure on_failure = OnFailure::kInherit;
   std::string timeout;                // "" when none
   std::optional<int64_t> timeout_ms;  // parsed, like IrStep::timeout_ms
-  json retry;
+  SharedRetry retry;  // the default policy of every step
   std::vector<std::string> modules;  // modules used, directly or not
   std::map<std::string, IrParam> params;
   std::map<std::string, IrCluster> clusters;

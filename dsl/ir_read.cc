@@ -35,6 +35,12 @@ OnFailure on_failure(const json& j, const std::string& where) {
   throw Malformed(where + " has on_failure '" + name + "'; expected rollback or stop");
 }
 
+SharedRetry retry(const json& j, const std::string& where) {
+  std::string error;
+  if (auto policy = SharedRetry::parse(j.value("retry", json()), &error)) return *policy;
+  throw Malformed(where + ": " + error);
+}
+
 std::vector<std::string> strings(const json& j, const char* key) {
   return j.contains(key) ? j[key].get<std::vector<std::string>>() : std::vector<std::string>{};
 }
@@ -49,7 +55,7 @@ IrStep step_from_json(const std::string& id, const json& j) {
   s.after = strings(j, "after");
   s.deps = strings(j, "deps");
   s.when = j.value("when", json());
-  s.retry = j.value("retry", json());
+  s.retry = retry(j, "step '" + id + "'");
   s.timeout_ms = duration(j, "timeout", &s.timeout, "step '" + id + "'");
   s.rollback = rollback_mode(j, "step '" + id + "'");
   s.description = str(j, "description");
@@ -79,13 +85,17 @@ std::optional<Ir> ir_from_json(const json& j, std::string* error) {
     ir.description = str(j, "description");
     ir.on_failure = on_failure(j, "the plan");
     ir.timeout_ms = duration(j, "timeout", &ir.timeout, "the plan");
-    ir.retry = j.value("retry", json());
+    ir.retry = retry(j, "the plan");
     ir.modules = strings(j, "modules");
     for (const auto& [name, p] : j.at("params").items()) {
       ir.params[name] = IrParam{name, str(p, "type"), p.value("secret", false), p.value("default", json()),
                                 p.value("value", json()), {}};
     }
-    for (const auto& [name, c] : j.at("clusters").items()) ir.clusters[name] = IrCluster{name, c, {}};
+    for (const auto& [name, c] : j.at("clusters").items()) {
+      json fields = c;
+      fields.erase("span");  // from an IR printed with spans (`ferry check --output json`): not a field
+      ir.clusters[name] = IrCluster{name, std::move(fields), {}};
+    }
     for (const json& p : j.at("phases")) {
       std::string name = str(p, "name");
       ir.phases.push_back(

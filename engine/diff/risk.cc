@@ -23,12 +23,6 @@ std::string describe(const IrStep& step) {
   return quoted(step.id) + " (" + what + ")";
 }
 
-int attempts(const json& retry) {
-  return retry.is_object() && retry.contains("attempts") && retry["attempts"].is_number_integer()
-             ? retry["attempts"].get<int>()
-             : 1;
-}
-
 // A timeout in ms; none is longer than any.
 int64_t timeout_ms(const std::optional<int64_t>& timeout) { return timeout.value_or(INT64_MAX); }
 
@@ -108,15 +102,15 @@ void guards_lost(const PlanDiff& diff, const Ir& new_ir, std::vector<Risk>* out)
 }
 
 void fewer_retries(const Ir& old_ir, const Ir& new_ir, const std::vector<StepPair>& pairs, std::vector<Risk>* out) {
-  if (attempts(new_ir.retry) < attempts(old_ir.retry)) {
+  if (new_ir.retry.policy().attempts < old_ir.retry.policy().attempts) {
     out->push_back({"fewer_retries", "",
-                    "the plan's default retry attempts go down (" + std::to_string(attempts(old_ir.retry)) +
-                        " \u2192 " + std::to_string(attempts(new_ir.retry)) + ")"});
+                    "the plan's default retry attempts go down (" + std::to_string(old_ir.retry.policy().attempts) +
+                        " \u2192 " + std::to_string(new_ir.retry.policy().attempts) + ")"});
   }
   for (const StepPair& p : pairs) {
     // A step that follows the plan's default on both sides was reported with the plan.
-    if (p.old_step->retry == old_ir.retry && p.new_step->retry == new_ir.retry) continue;
-    int before = attempts(p.old_step->retry), after = attempts(p.new_step->retry);
+    if (p.old_step->retry.get() == old_ir.retry.get() && p.new_step->retry.get() == new_ir.retry.get()) continue;
+    int before = p.old_step->retry.policy().attempts, after = p.new_step->retry.policy().attempts;
     if (after < before) {
       out->push_back({"fewer_retries", p.new_step->id,
                       quoted(p.new_step->id) + " is tried fewer times (retry attempts " + std::to_string(before) +

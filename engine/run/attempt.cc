@@ -45,7 +45,7 @@ Attempts::Attempts(Clock& clock, Watchdog& watchdog, uint64_t seed)
     : clock_(clock), watchdog_(watchdog), rng_(seed ? seed : std::random_device{}()) {}
 
 Status Attempts::run(const dsl::IrStep& step, StepContext& ctx, const CancelToken& cancel, const AttemptHooks& hooks) {
-  const RetryPolicy policy = RetryPolicy::from_ir(step.retry);
+  const dsl::RetryPolicy& policy = step.retry.policy();
   const std::optional<int64_t>& timeout = step.timeout_ms;
   for (int attempt = 1;; ++attempt) {
     ctx.attempt = attempt;
@@ -56,11 +56,11 @@ Status Attempts::run(const dsl::IrStep& step, StepContext& ctx, const CancelToke
     if (ctx.deadline.count()) watchdog_.watch(step.id, ctx.deadline, ctx.cancel, "timed out");
     Status s = hooks.act();
     watchdog_.unwatch(step.id);
-    if (s.ok() || cancel.cancelled() || attempt >= policy.attempts || !policy.retries(s.error_class())) return s;
+    if (s.ok() || cancel.cancelled() || attempt >= policy.attempts || !retries(policy, s.error_class())) return s;
     Millis wait;
     {
       std::lock_guard lock(rng_mu_);
-      wait = policy.delay(attempt, rng_);
+      wait = retry_delay(policy, attempt, rng_);
     }
     if (!hooks.before_retry(attempt, s, wait)) return s;
     if (!clock_.sleep_until(clock_.now() + wait, cancel)) return cancel.status();

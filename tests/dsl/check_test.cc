@@ -57,6 +57,33 @@ TEST(Compile, DefaultsAreAddedWhereArgsAreReadNotStoredInEachStep) {
   EXPECT_EQ(step_args(back->steps.at("snap")), args);
 }
 
+// A saved plan is read back into the IR's types once: a value they cannot hold (an edited or
+// damaged file) is refused with where it is, and the parsed policy is what the executor reads.
+TEST(Compile, ASavedPlanIsParsedOnceAndADamagedOneIsRefused) {
+  auto c = compile_text(plan("phase p { step s = noop { retry { attempts = 4  backoff = constant(\"2s\") } } }"));
+  ASSERT_TRUE(c->ir) << c->errors;
+  json saved = ir_to_json(*c->ir);
+  std::string error;
+  auto back = ir_from_json(saved, &error);
+  ASSERT_TRUE(back) << error;
+  const RetryPolicy& policy = back->steps.at("s").retry.policy();
+  EXPECT_EQ(policy.attempts, 4);
+  EXPECT_FALSE(policy.exponential);
+  EXPECT_EQ(policy.initial_ms, 2000);
+  EXPECT_EQ(back->retry.policy().attempts, 1);  // the plan's default
+  EXPECT_EQ(ir_hash(*back), ir_hash(*c->ir));
+
+  json bad = saved;
+  bad["steps"]["s"]["retry"]["backoff"]["interval"] = "2 fortnights";
+  EXPECT_FALSE(ir_from_json(bad, &error));
+  EXPECT_NE(error.find("malformed plan: step 's': retry backoff interval \"2 fortnights\" is not a duration"), std::string::npos)
+      << error;
+  bad = saved;
+  bad["steps"]["s"]["rollback"] = "sideways";
+  EXPECT_FALSE(ir_from_json(bad, &error));
+  EXPECT_NE(error.find("step 's' has rollback 'sideways'"), std::string::npos) << error;
+}
+
 TEST(Compile, ABadSecretValueIsReportedWithoutShowingIt) {
   auto c = compile_text(plan("param pin : secret int\n  phase p { step s = noop {} }"), {{"pin", "canary-value"}});
   EXPECT_FALSE(c->ir);

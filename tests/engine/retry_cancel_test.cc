@@ -13,51 +13,72 @@ namespace {
 
 using nlohmann::json;
 
+// The policy as the IR holds it, parsed when the IR is made or read.
+dsl::RetryPolicy policy(const json& retry) {
+  std::string error;
+  auto p = dsl::parse_retry_policy(retry, &error);
+  EXPECT_TRUE(p) << error;
+  return p.value_or(dsl::RetryPolicy{});
+}
+
 TEST(RetryPolicy, DefaultsAreOneAttemptAndTheTransientClasses) {
-  RetryPolicy p = RetryPolicy::from_ir(nullptr);
+  dsl::RetryPolicy p = policy(nullptr);
   EXPECT_EQ(p.attempts, 1);
-  EXPECT_TRUE(p.retries(ErrorClass::kTransient));
-  EXPECT_TRUE(p.retries(ErrorClass::kTimeout));
-  EXPECT_FALSE(p.retries(ErrorClass::kInvalid));
+  EXPECT_TRUE(retries(p, ErrorClass::kTransient));
+  EXPECT_TRUE(retries(p, ErrorClass::kTimeout));
+  EXPECT_FALSE(retries(p, ErrorClass::kInvalid));
+  EXPECT_EQ(dsl::SharedRetry().policy().attempts, 1);  // a step built without a policy
 }
 
 TEST(RetryPolicy, ExponentialDoublesUpToItsMaxWithoutJitter) {
-  RetryPolicy p = RetryPolicy::from_ir(
-      json{{"attempts", 6}, {"jitter", false}, {"backoff", {{"kind", "exponential"}, {"initial", "1s"}, {"max", "5s"}}}});
+  dsl::RetryPolicy p =
+      policy(json{{"attempts", 6}, {"jitter", false}, {"backoff", {{"kind", "exponential"}, {"initial", "1s"}, {"max", "5s"}}}});
   std::mt19937_64 rng(1);
   EXPECT_EQ(p.attempts, 6);
-  EXPECT_EQ(p.delay(1, rng), Millis(1000));
-  EXPECT_EQ(p.delay(2, rng), Millis(2000));
-  EXPECT_EQ(p.delay(3, rng), Millis(4000));
-  EXPECT_EQ(p.delay(4, rng), Millis(5000));
-  EXPECT_EQ(p.delay(60, rng), Millis(5000));  // no overflow far out
+  EXPECT_EQ(retry_delay(p, 1, rng), Millis(1000));
+  EXPECT_EQ(retry_delay(p, 2, rng), Millis(2000));
+  EXPECT_EQ(retry_delay(p, 3, rng), Millis(4000));
+  EXPECT_EQ(retry_delay(p, 4, rng), Millis(5000));
+  EXPECT_EQ(retry_delay(p, 60, rng), Millis(5000));  // no overflow far out
 }
 
 TEST(RetryPolicy, ConstantBackoffAndTheClassesNamed) {
-  RetryPolicy p = RetryPolicy::from_ir(json{{"attempts", 0},
-                                            {"jitter", false},
-                                            {"backoff", {{"kind", "constant"}, {"interval", "250ms"}}},
-                                            {"on", {"conflict", "no-such-class"}}});
+  dsl::RetryPolicy p = policy(json{{"attempts", 0},
+                                   {"jitter", false},
+                                   {"backoff", {{"kind", "constant"}, {"interval", "250ms"}}},
+                                   {"on", {"conflict", "no-such-class"}}});
   std::mt19937_64 rng(1);
   EXPECT_EQ(p.attempts, 1);  // never fewer than one
-  EXPECT_EQ(p.delay(1, rng), Millis(250));
-  EXPECT_EQ(p.delay(7, rng), Millis(250));
-  EXPECT_TRUE(p.retries(ErrorClass::kConflict));
-  EXPECT_FALSE(p.retries(ErrorClass::kTransient));
+  EXPECT_EQ(retry_delay(p, 1, rng), Millis(250));
+  EXPECT_EQ(retry_delay(p, 7, rng), Millis(250));
+  EXPECT_TRUE(retries(p, ErrorClass::kConflict));
+  EXPECT_FALSE(retries(p, ErrorClass::kTransient));
 }
 
 TEST(RetryPolicy, EqualJitterKeepsHalfTheDelay) {
-  RetryPolicy p = RetryPolicy::from_ir(json{{"backoff", {{"kind", "constant"}, {"interval", "10s"}}}});
+  dsl::RetryPolicy p = policy(json{{"backoff", {{"kind", "constant"}, {"interval", "10s"}}}});
   std::mt19937_64 rng(7);
   bool varied = false;
-  Millis first = p.delay(1, rng);
+  Millis first = retry_delay(p, 1, rng);
   for (int i = 0; i < 200; ++i) {
-    Millis d = p.delay(1, rng);
+    Millis d = retry_delay(p, 1, rng);
     EXPECT_GE(d, Millis(5000));
     EXPECT_LE(d, Millis(10000));
     varied = varied || d != first;
   }
   EXPECT_TRUE(varied);
+}
+
+TEST(RetryPolicy, AValueThatIsNotAPolicySaysWhichField) {
+  std::string error;
+  EXPECT_FALSE(dsl::parse_retry_policy(json{{"backoff", {{"kind", "constant"}, {"interval", "soon"}}}}, &error));
+  EXPECT_EQ(error, "retry backoff interval \"soon\" is not a duration");
+  EXPECT_FALSE(dsl::parse_retry_policy(json{{"attempts", "3"}}, &error));
+  EXPECT_EQ(error, "retry attempts \"3\" is not an integer");
+  EXPECT_FALSE(dsl::parse_retry_policy(json{{"backoff", {{"kind", "linear"}}}}, &error));
+  EXPECT_NE(error.find("neither exponential nor constant"), std::string::npos);
+  EXPECT_FALSE(dsl::parse_retry_policy(json{{"on", "transient"}}, &error));
+  EXPECT_FALSE(dsl::parse_retry_policy(json::array(), &error));
 }
 
 TEST(CancelToken, TheFirstCancelWinsAndReachesChildrenNotParents) {
