@@ -105,7 +105,13 @@ void load_uses(CompileContext& ctx, const File& file) {
     std::string path = find_module(use.path, file.source->path(), ctx.options.module_path, &searched);
     if (path.empty()) {
       std::string where;
-      for (size_t i = 0; i < searched.size(); ++i) where += (i ? ", " : "") + display_path(searched[i]);
+      // Absolute: the module path is a setting of this machine, and a path relative to wherever
+      // ferry runs from reads differently in each checkout.
+      for (size_t i = 0; i < searched.size(); ++i) {
+        std::error_code ec;
+        fs::path absolute = fs::absolute(searched[i], ec);
+        where += (i ? ", " : "") + (ec ? searched[i] : absolute.lexically_normal().string());
+      }
       ctx.diags->error(use.span, "module '" + use.path + "' not found" +
                                      did_you_mean(use.path, available_modules(ctx.options.module_path)) +
                                      " (searched " + (where.empty() ? "nothing" : where) + ")");
