@@ -20,16 +20,12 @@ std::vector<json> objects_of(const StepContext& ctx) {
   return objects;
 }
 
-
 std::vector<Action> render(const StepContext& ctx) {
-  kube::Kubectl k = kubectl_for(ctx);
-  std::vector<Action> actions;
-  for (const json& o : objects_of(ctx)) {
-    Action a = k.action({"create", "-f", "-"}, label(o) + " as JSON");
-    a.note = "an existing identical " + label(o) + " counts as created";
-    actions.push_back(a);
-  }
-  return actions;
+  std::string listed;
+  for (const json& o : objects_of(ctx)) listed += (listed.empty() ? "" : ", ") + label(o);
+  Action a = kubectl_for(ctx).action({"create", "-f", "-"}, "those of " + listed + " not there yet, as one JSON List");
+  a.note = "an existing identical object counts as created";
+  return {a};
 }
 
 StepResult run(StepContext& ctx) {

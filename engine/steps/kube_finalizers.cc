@@ -3,6 +3,8 @@
 // just read. Both retry a few rounds when something changed the object meanwhile.
 #include <algorithm>
 #include <iterator>
+#include <map>
+#include <mutex>
 #include <sstream>
 
 #include "engine/steps/kube_steps.h"
@@ -16,6 +18,29 @@ constexpr const char* kStripFinalizers = R"({"metadata":{"finalizers":null}})";
 // deleted with a finalizer on, no finalizer was removed from a version nobody read).
 constexpr int kRounds = 10;
 
+// `kubectl api-resources` of one API group, asked once per cluster and group in a run: what a
+// cluster serves does not change while ferry takes objects apart, and a teardown asked it again
+// for every object, a process each.
+Status api_resources(const kube::Kubectl& k, const std::string& group, const CancelToken& cancel,
+                     const std::string& what, std::string* out) {
+  static std::mutex mu;
+  static std::map<std::vector<std::string>, std::string> answers;
+  const std::vector<std::string> args = {"api-resources", "--api-group=" + group, "--no-headers"};
+  const std::vector<std::string> key = k.in_namespace("").argv(args);
+  {
+    std::lock_guard lock(mu);
+    if (auto it = answers.find(key); it != answers.end()) {
+      *out = it->second;
+      return Status::Ok();
+    }
+  }
+  kube::CallResult c = k.run(args, cancel, what);
+  if (!c.status.ok()) return c.status;
+  std::lock_guard lock(mu);
+  *out = answers[key] = c.out;
+  return Status::Ok();
+}
+
 // The API path of the object `ref` names (`/apis/G/V/namespaces/NS/PLURAL/NAME`): the plural
 // comes from the cluster's discovery (`kubectl api-resources`), as kubectl finds it itself.
 Status api_path_of(const kube::Kubectl& k, const json& ref, const CancelToken& cancel, std::string* path) {
@@ -23,10 +48,11 @@ Status api_path_of(const kube::Kubectl& k, const json& ref, const CancelToken& c
   const std::string kind = ref.value("kind", "");
   const size_t slash = api_version.find('/');
   const std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
-  kube::CallResult c = k.run({"api-resources", "--api-group=" + group, "--no-headers"}, cancel,
-                             "look up the resource of kind " + kind + k.where());
-  if (!c.status.ok()) return c.status;
-  std::istringstream lines(c.out);
+  std::string resources;
+  if (Status s = api_resources(k, group, cancel, "look up the resource of kind " + kind + k.where(), &resources); !s.ok()) {
+    return s;
+  }
+  std::istringstream lines(resources);
   for (std::string line; std::getline(lines, line);) {
     std::istringstream words(line);
     std::vector<std::string> w{std::istream_iterator<std::string>(words), std::istream_iterator<std::string>()};
@@ -91,7 +117,6 @@ Action render_delete_without_finalizers(const kube::Kubectl& k, const std::strin
            "that put a finalizer back makes it fail, and both are done again";
   return a;
 }
-
 
 namespace {
 

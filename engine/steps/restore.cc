@@ -53,14 +53,13 @@ void order(const StepContext& ctx, std::vector<json>* objects) {
   std::stable_sort(objects->begin(), objects->end(), [&](const json& a, const json& b) { return rank(a) < rank(b); });
 }
 
-
 std::vector<Action> render(const StepContext& ctx) {
   kube::Kubectl k = kubectl_for(ctx);
   const std::string on_exists = str(ctx, "on_exists");
   Action a = on_exists == "replace"
                  ? k.action({"apply", "--server-side", "--field-manager=ferry", "--force-conflicts", "-f", "-"},
-                            "each backed-up object, transformed, as JSON")
-                 : k.action({"create", "-f", "-"}, "each backed-up object, transformed, as JSON");
+                            "the backed-up objects, transformed, as one JSON List")
+                 : k.action({"create", "-f", "-"}, "the backed-up objects not there yet, transformed, as one JSON List");
   a.note = "in kind order; an existing object: " + (on_exists.empty() ? std::string("fail") : on_exists);
   return {a};
 }

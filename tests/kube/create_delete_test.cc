@@ -1,6 +1,8 @@
 // create and delete through the real kubectl against the sandbox.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "tests/kube/step_harness.h"
 
 namespace ferry::engine {
@@ -64,6 +66,49 @@ TEST(Create, AnExistingClusterScopedObjectIsNotTheInversesToDelete) {
   EXPECT_FALSE(exists(sim, "clusters", "configmap", "fresh"));
 }
 
+// Many objects that are not there yet are one kubectl process (a List), not one each: a
+// restore on the critical path of a migration was twenty processes in a row.
+size_t create_calls(const StepHarness& h) {
+  return std::count_if(h.logs.begin(), h.logs.end(), [](const std::string& l) { return l.find(" create -f -") != std::string::npos; });
+}
+
+TEST(Create, ObjectsNotThereYetAreOneCall) {
+  ASSERT_TRUE(testing::require_kubectl());
+  Sim sim;
+  ASSERT_TRUE(sim.up());
+  StepHarness h(sim, "create", {{"namespace", "clusters"},
+                                {"objects", {config_map("a", "1"), config_map("b", "2"), config_map("c", "3"),
+                                             config_map("a", "1")}}});  // given twice, as two backups can
+  StepResult r = h.run();
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(r.outputs["created"], json({"ConfigMap/a", "ConfigMap/b", "ConfigMap/c", "ConfigMap/a"}));
+  EXPECT_EQ(create_calls(h), 1u);
+  for (const char* name : {"a", "b", "c"}) EXPECT_TRUE(exists(sim, "clusters", "configmap", name)) << name;
+
+  // Given twice with other content: the second is judged against the first.
+  StepHarness twice(sim, "create", {{"namespace", "clusters"}, {"objects", {config_map("d", "1"), config_map("d", "2")}}});
+  r = twice.run();
+  EXPECT_EQ(r.status.error_class(), ErrorClass::kAlreadyExists) << r.status.ToString();
+  EXPECT_NE(r.status.message().find("differs from the plan at data.from"), std::string::npos) << r.status.message();
+}
+
+// Another writer creates one of them between the step's look and its create: the List fails
+// with AlreadyExists, and the step goes on one object at a time, which judges each.
+TEST(Create, AnObjectCreatedMeanwhileSendsTheStepOneByOne) {
+  ASSERT_TRUE(testing::require_kubectl());
+  Sim sim;
+  ASSERT_TRUE(sim.up());
+  sim.fault({{"method", "POST"}, {"path", "/configmaps$"}, {"code", 409}, {"reason", "AlreadyExists"}, {"count", 1}});
+  StepHarness h(sim, "create", {{"namespace", "clusters"}, {"objects", {config_map("a", "1"), config_map("b", "2")}}});
+  StepResult r = h.run();
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(r.outputs["created"], json({"ConfigMap/a", "ConfigMap/b"}));
+  EXPECT_EQ(create_calls(h), 3u);  // the List, then each
+  EXPECT_TRUE(exists(sim, "clusters", "configmap", "a"));
+  EXPECT_TRUE(exists(sim, "clusters", "configmap", "b"));
+  EXPECT_EQ(h.undos[0]["created"].size(), 2u);
+}
+
 TEST(Create, ExistingWithOtherContentIsAlreadyExists) {
   ASSERT_TRUE(testing::require_kubectl());
   Sim sim;
@@ -102,6 +147,11 @@ TEST(Delete, StripsFinalizersAndWaitsUntilGone) {
   ASSERT_TRUE(r.status.ok()) << r.status.ToString();
   EXPECT_EQ(r.outputs["deleted"].size(), kube::items_of(machines).size());
   EXPECT_TRUE(kube::items_of(sim.get(cp, {"awsmachines"})).empty());
+  // The cluster's discovery was asked once for all of them, not once an object.
+  ASSERT_GE(kube::items_of(machines).size(), 2u);
+  EXPECT_EQ(std::count_if(h.logs.begin(), h.logs.end(),
+                          [](const std::string& l) { return l.find(" api-resources ") != std::string::npos; }),
+            1);
 }
 
 TEST(Delete, FinalizersHoldItAndTheWaitTimesOut) {
