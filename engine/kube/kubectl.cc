@@ -157,7 +157,7 @@ std::string Kubectl::where() const { return target_.ns.empty() ? "" : " in names
 
 CallResult Kubectl::run(const std::vector<std::string>& args, const CancelToken& cancel, const std::string& what,
                         const std::string& stdin_text, size_t max_stdout) const {
-  if (log_ && !args.empty() && args[0] != "get") {
+  if (log_ && !args.empty() && args[0] != "get" && args[0] != "wait") {
     log_("$ " + action(args, stdin_text.empty() ? "" : std::to_string(stdin_text.size()) + " bytes of JSON").text());
   }
   ProcessSpec spec;

@@ -48,7 +48,7 @@ class Kubectl {
   const Target& target() const { return target_; }
   // The same cluster, another namespace ("" for none).
   Kubectl in_namespace(const std::string& ns) const;
-  // Every call that is not a read (`get`) is logged as its command line before it runs, so a
+  // Every call that is not a read (`get`, `wait`) is logged as its command line before it runs, so a
   // run's log shows what was done to the cluster, as the dry run showed what would be.
   void set_log(std::function<void(const std::string&)> log) { log_ = std::move(log); }
 

@@ -134,12 +134,56 @@ bool holds(const StepContext& ctx, const std::string& out, std::string* seen) {
   return true;
 }
 
+// The `kubectl wait --for=` that reacts the moment the goal holds, or "" for a goal kubectl
+// cannot watch (a count, a filter, a time), which is polled. kubectl wait watches the object
+// (client-go's watch), so a condition set by a controller ends the step within one round trip,
+// not one `interval` later: on the critical path of a migration the polls were seconds of
+// downtime.
+std::string watch_for(const StepContext& ctx) {
+  if (counting(ctx)) {
+    // Until none is left: kubectl waits for the deletion of every object the selector matches.
+    const bool none_left = at_most(ctx) && ctx.arg("max_count") == json(0);
+    return none_left && str(ctx, "jsonpath").empty() && !timed(ctx) ? "delete" : "";
+  }
+  if (!str(ctx, "jsonpath").empty()) {
+    return expected(ctx).empty() ? "" : "jsonpath=" + kube_step::braced_jsonpath(str(ctx, "jsonpath")) + "=" + expected(ctx);
+  }
+  if (!str(ctx, "condition").empty()) return "condition=" + str(ctx, "condition");
+  return ctx.arg("exists", true) == json(false) ? "delete" : "create";
+}
+
+std::vector<std::string> watch_args(const StepContext& ctx, const std::string& for_what, Millis timeout) {
+  std::vector<std::string> args = {"wait", "--for=" + for_what, "--timeout=" + std::to_string(timeout.count()) + "ms"};
+  if (!counting(ctx)) {
+    args.push_back(str(ctx, "object"));
+  } else if (std::string sel = str(ctx, "selector"); !sel.empty()) {
+    args.insert(args.end(), {str(ctx, "kind"), "-l", sel});
+  } else {
+    args.insert(args.end(), {str(ctx, "kind"), "--all"});
+  }
+  return args;
+}
+
+// How long one watch runs before the step reads the object again and logs what it sees.
+constexpr Millis kWatchFor{30'000};
+// A watch shorter than this is not worth a process: the step sleeps to its deadline instead.
+constexpr Millis kShortestWatch{200};
+
 StepResult wait_cluster(StepContext& ctx) {
   StepResult r;
   kube::Kubectl k = kubectl_for(ctx);
   auto interval = dsl::parse_duration(ctx.arg("interval", "10s").get<std::string>()).value_or(10'000);
   const std::string what = "wait until " + goal(ctx) + k.where();
+  const std::string watch = watch_for(ctx);
   std::string seen = "nothing yet";
+  // A JSONPath read prints nothing both for a missing object and for a missing field: once a
+  // watch has seen the object created, "not found" means the field.
+  bool created = false;
+  auto failed = [&](const Status& s, int polls) {
+    r.status = Status::Error(s.error_class(), s.message() + " (" + what + "; after " + std::to_string(polls) +
+                                                  (polls == 1 ? " poll" : " polls") + ", last seen: " + seen + ")");
+    return r;
+  };
   for (int polls = 1;; ++polls) {
     kube::CallResult c = k.run(poll_args(ctx), ctx.cancel, what);
     if (ctx.cancel.cancelled()) {
@@ -155,12 +199,34 @@ StepResult wait_cluster(StepContext& ctx) {
       r.status = c.status;
       return r;
     }
-    ctx.log("poll " + std::to_string(polls) + ": " + seen + "; next in " + dsl::format_duration(interval));
-    if (Status s = ctx.sleep_for(Millis(interval)); !s.ok()) {
-      r.status = Status::Error(s.error_class(), s.message() + " (" + what + "; after " + std::to_string(polls) +
-                                                    (polls == 1 ? " poll" : " polls") + ", last seen: " + seen + ")");
-      return r;
+    const Millis left = ctx.deadline.count() ? ctx.deadline - ctx.clock->now() : kWatchFor;
+    if (c.status.ok() && !watch.empty() && left >= kShortestWatch) {
+      // A goal on the object's content waits for the object first: kubectl wait fails at once on
+      // one that is not there.
+      const std::string for_what = seen == "not found" && !created ? "create" : watch;
+      const Millis watch_for = std::min(left, kWatchFor);
+      ctx.log("poll " + std::to_string(polls) + ": " + seen + "; watching for " + dsl::format_duration(watch_for.count()));
+      kube::CallResult w = k.run(watch_args(ctx, for_what, watch_for), ctx.cancel, what);
+      if (ctx.cancel.cancelled()) return failed(ctx.cancel.status(), polls);
+      if (w.status.ok() && for_what == watch) return r;
+      created = (w.status.ok() && for_what == "create") || (created && w.status.error_class() != ErrorClass::kNotFound);
+      // Else: it was created (now watch the goal), the watch ran out (read again, say what is
+      // there), or the objects went or came between the read and the watch: read again.
+      const bool read_again = w.status.ok() || w.status.error_class() == ErrorClass::kTimeout ||
+                              w.status.error_class() == ErrorClass::kNotFound || w.status.error_class() == ErrorClass::kTransient ||
+                              w.status.message().find("no matching resources found") != std::string::npos;
+      if (!read_again) {
+        r.status = w.status;
+        return r;
+      }
+      if (ctx.deadline.count() && ctx.clock->now() >= ctx.deadline) {
+        ctx.cancel.cancel(ErrorClass::kTimeout, "timed out");
+        return failed(ctx.cancel.status(), polls);
+      }
+      if (w.status.error_class() != ErrorClass::kTransient && w.status.error_class() != ErrorClass::kNotFound) continue;
     }
+    ctx.log("poll " + std::to_string(polls) + ": " + seen + "; next in " + dsl::format_duration(interval));
+    if (Status s = ctx.sleep_for(Millis(interval)); !s.ok()) return failed(s, polls);
   }
 }
 
@@ -170,7 +236,15 @@ std::vector<Action> render(const StepContext& ctx) {
     a.argv = ctx.args["probe"].get<std::vector<std::string>>();
     a.note = "every " + ctx.arg("interval", "10s").get<std::string>() + " until it exits 0";
   } else {
-    a = kubectl_for(ctx).action(poll_args(ctx));
+    kube::Kubectl k = kubectl_for(ctx);
+    a = k.action(poll_args(ctx));
+    if (std::string watch = watch_for(ctx); !watch.empty()) {
+      a.note = "then, until " + goal(ctx) + ", a watch:";
+      Action w = k.action(watch_args(ctx, watch, kWatchFor));
+      w.note = "read again and watched anew every " + dsl::format_duration(kWatchFor.count()) +
+               (watch == "create" || watch == "delete" ? "" : "; first `--for=create` if the object is not there yet");
+      return {a, w};
+    }
     a.note = "every " + ctx.arg("interval", "10s").get<std::string>() + " until " + goal(ctx);
   }
   return {a};

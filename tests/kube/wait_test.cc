@@ -1,6 +1,9 @@
 // wait's object and count forms through the real kubectl against the sandbox.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "tests/kube/step_harness.h"
 
 namespace ferry::engine {
@@ -49,7 +52,9 @@ TEST(Wait, TimesOutCleanlySayingWhatItSaw) {
   auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(r.status.error_class(), ErrorClass::kTimeout) << r.status.ToString();
   EXPECT_NE(r.status.message().find("last seen: no such condition yet"), std::string::npos) << r.status.message();
-  EXPECT_GE(h.logs.size(), 2u);
+  // One read, then a watch to the deadline: no poll every interval.
+  ASSERT_EQ(h.logs.size(), 1u);
+  EXPECT_NE(h.logs[0].find("poll 1: no such condition yet; watching for"), std::string::npos) << h.logs[0];
   EXPECT_LT(took, std::chrono::seconds(5));
 
   StepHarness count(sim, "wait", {{"namespace", kCp}, {"kind", "pods"}, {"selector", "app=etcd"}, {"count", 4},
@@ -89,7 +94,53 @@ TEST(Wait, SeesAChangeMadeWhileItPolls) {
   StepResult r = run_with_timeout(h, Millis(20'000));
   scaler.join();
   EXPECT_TRUE(r.status.ok()) << r.status.ToString();
-  EXPECT_FALSE(h.logs.empty());
+  // It watched instead of polling every 200 ms: one read, one watch that saw the change.
+  ASSERT_EQ(h.logs.size(), 1u) << h.logs.back();
+  EXPECT_NE(h.logs[0].find("watching"), std::string::npos) << h.logs[0];
+}
+
+// A condition on an object that does not exist yet: a watch for its creation, then one for the
+// condition, as a restore's HostedControlPlane appears and only later becomes restored.
+TEST(Wait, WatchesForAnObjectToAppearAndThenForItsCondition) {
+  ASSERT_TRUE(testing::require_kubectl());
+  Sim sim;
+  ASSERT_TRUE(sim.up());
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    sim.kubectl("clusters").run({"create", "configmap", "late"}, CancelToken(), "create");
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    sim.kubectl("clusters").run({"patch", "configmap", "late", "--type", "merge", "-p", R"({"data":{"ready":"yes"}})"},
+                                CancelToken(), "patch");
+  });
+  StepHarness h(sim, "wait", {{"namespace", "clusters"}, {"object", "configmap/late"}, {"jsonpath", ".data.ready"},
+                              {"equals", "yes"}, {"interval", "100ms"}});
+  StepResult r = run_with_timeout(h, Millis(20'000));
+  writer.join();
+  EXPECT_TRUE(r.status.ok()) << r.status.ToString();
+  ASSERT_EQ(h.logs.size(), 2u);
+  EXPECT_NE(h.logs[0].find("poll 1: not found; watching"), std::string::npos) << h.logs[0];
+  // (a JSONPath read prints nothing for a missing field too)
+  EXPECT_NE(h.logs[1].find("poll 2: not found; watching"), std::string::npos) << h.logs[1];
+}
+
+// Until none is left (a stopped Deployment's pods): a watch for the deletion of every match.
+TEST(Wait, WatchesUntilNoneIsLeft) {
+  ASSERT_TRUE(testing::require_kubectl());
+  Sim sim;
+  ASSERT_TRUE(sim.up());
+  sim.kubectl("clusters").run({"create", "configmap", "doomed"}, CancelToken(), "create");
+  sim.kubectl("clusters").run({"label", "configmap", "doomed", "doom=yes"}, CancelToken(), "label");
+  std::thread deleter([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    sim.kubectl("clusters").run({"delete", "configmap", "doomed"}, CancelToken(), "delete");
+  });
+  StepHarness h(sim, "wait", {{"namespace", "clusters"}, {"kind", "configmaps"}, {"selector", "doom=yes"},
+                              {"max_count", 0}, {"interval", "100ms"}});
+  StepResult r = run_with_timeout(h, Millis(20'000));
+  deleter.join();
+  EXPECT_TRUE(r.status.ok()) << r.status.ToString();
+  ASSERT_EQ(h.logs.size(), 1u) << h.logs.back();
+  EXPECT_NE(h.logs[0].find("poll 1: 1 match; watching"), std::string::npos) << h.logs[0];
 }
 
 }  // namespace
