@@ -36,6 +36,7 @@ fuzz: deps
 bench: build
 	scripts/bench.sh $(BUILD)
 	scripts/bench-executor.sh $(BUILD)
+	scripts/bench-migrate.sh $(BUILD)
 
 # What a new user runs first: the stock plan, checked and shown.
 demo: build
