@@ -5,8 +5,9 @@ FUZZ_BUILD ?= build-fuzz
 JOBS       ?= 2
 FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
+SANDBOX    ?= .sandbox
 
-.PHONY: all deps build test asan fuzz bench demo docs clean
+.PHONY: all deps build test asan fuzz bench demo sandbox sandbox-stop docs clean
 
 all: build
 
@@ -41,6 +42,14 @@ bench: build
 # What a new user runs first: the stock plan, checked and shown.
 demo: build
 	scripts/demo.sh $(BUILD)
+
+# The sandbox of docs/tutorial-migrate.md, left running: `. $(SANDBOX)/ferry.env`, then migrate
+# by hand; `make sandbox-stop` ends it.
+sandbox: build
+	BUILD=$(BUILD) scripts/sandbox.sh up $(SANDBOX)
+
+sandbox-stop:
+	scripts/sandbox.sh down $(SANDBOX)
 
 # Regenerates docs/steps.md from the schema registry, and the man pages (docs/man/) from the
 # command table.
