@@ -2,20 +2,15 @@
 // field-by-field details fold into a <details> section.
 #include <sstream>
 
+#include "engine/base/markdown.h"
 #include "engine/diff/render.h"
 #include "engine/diff/render_util.h"
 
 namespace ferry::diff {
 namespace {
 
-// An inline code span that survives a table cell: `|` escaped, and enough backticks around
-// text that has its own.
-std::string code(const std::string& text) {
-  std::string escaped;
-  for (char c : text) escaped += c == '|' ? std::string("\\|") : std::string(1, c);
-  std::string fence = escaped.find('`') == std::string::npos ? "`" : "``";
-  return fence + (fence.size() > 1 ? " " + escaped + " " : escaped) + fence;
-}
+// Every code span here may sit in a table cell, so each escapes `|`.
+constexpr auto code = &engine::markdown_table_code;
 
 // Text outside code spans: characters Markdown would take as markup are escaped (not `_`,
 // which GitHub does not take as emphasis inside a word like release_dns).
