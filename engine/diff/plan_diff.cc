@@ -1,6 +1,7 @@
 #include "engine/diff/plan_diff.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -30,26 +31,67 @@ json step_content(const json& step, const json& plan_retry) {
   return content;
 }
 
-// Plan-level settings, with phases keyed by name (their order is a setting of its own) and
-// without their step lists (steps are compared one by one).
+// Plan-level settings. Phases are compared on their own, by name (phase_records).
 json plan_settings(const json& ir) {
   json settings = ir;
   for (const char* key : {"ferry_ir", "params", "clusters", "steps", "phases", "plan"}) settings.erase(key);
   settings["name"] = ir["plan"];
-  json order = json::array();
-  for (json phase : ir["phases"]) {
-    std::string name = phase["name"];
-    order.push_back(name);
-    phase.erase("name");
-    phase.erase("steps");
-    // A phase without settings is only its place in the order.
-    if (!phase.empty()) settings["phase"][name] = phase;
-  }
-  settings["phases"] = order;
   return settings;
 }
 
-std::vector<NamedChange> diff_named(const json& old_map, const json& new_map) {
+// `id` through `rename` (old id -> new id): the id the new plan gives an old plan's step.
+std::string renamed(const std::map<std::string, std::string>& rename, const std::string& id) {
+  auto it = rename.find(id);
+  return it == rename.end() ? id : it->second;
+}
+
+// Each phase by name, as the fields the diff compares: its place in the run (`order`, 1 for the
+// first), its settings (`description`, `on_failure`, when set) and the steps it holds (sorted;
+// old ids through `rename`, old id -> new id, so a renamed step has not left its phase). Every
+// record has an order and steps, so a phase that loses its last setting is still there: its
+// description reads as removed, not the phase.
+json phase_records(const json& ir, const std::map<std::string, std::string>& rename) {
+  json records = json::object();
+  size_t order = 0;
+  for (json phase : ir["phases"]) {
+    std::string name = phase["name"];
+    phase.erase("name");
+    phase["order"] = ++order;
+    std::set<std::string> steps;
+    for (const json& id : phase["steps"]) steps.insert(renamed(rename, id.get<std::string>()));
+    phase["steps"] = steps;
+    records[name] = phase;
+  }
+  return records;
+}
+
+// A phase's changes: its order and settings field by field, then each step of both plans
+// (`in_both`, new ids) that left it or joined it: a step moved between phases. An added or
+// removed step is not news about its phase: it is listed with its phase under Steps. The steps
+// of a phase are a set: what runs first in it is its dependencies' business.
+std::vector<FieldChange> phase_changes(const json& old_phase, const json& new_phase,
+                                       const std::set<std::string>& in_both) {
+  auto settings = [](json phase) {
+    phase.erase("steps");
+    return phase;
+  };
+  std::vector<FieldChange> out = field_changes(settings(old_phase), settings(new_phase));
+  const auto old_steps = old_phase["steps"].get<std::set<std::string>>();
+  const auto new_steps = new_phase["steps"].get<std::set<std::string>>();
+  for (const std::string& id : old_steps) {
+    if (in_both.count(id) && !new_steps.count(id)) out.push_back({"steps", true, false, id, nullptr});
+  }
+  for (const std::string& id : new_steps) {
+    if (in_both.count(id) && !old_steps.count(id)) out.push_back({"steps", false, true, nullptr, id});
+  }
+  return out;
+}
+
+using Changes = std::function<std::vector<FieldChange>(const json&, const json&)>;
+
+// Entries of two maps by name: added, removed, or changed as `changes` tells field by field
+// (one that tells none is not changed).
+std::vector<NamedChange> diff_named(const json& old_map, const json& new_map, const Changes& changes = field_changes) {
   std::vector<NamedChange> out;
   for (const auto& [name, value] : old_map.items()) {
     if (!new_map.contains(name)) out.push_back({name, NamedChange::Kind::Removed, value, {}});
@@ -58,7 +100,8 @@ std::vector<NamedChange> diff_named(const json& old_map, const json& new_map) {
     if (!old_map.contains(name)) {
       out.push_back({name, NamedChange::Kind::Added, value, {}});
     } else if (old_map[name] != value) {
-      out.push_back({name, NamedChange::Kind::Changed, nullptr, field_changes(old_map[name], value)});
+      std::vector<FieldChange> fields = changes(old_map[name], value);
+      if (!fields.empty()) out.push_back({name, NamedChange::Kind::Changed, nullptr, std::move(fields)});
     }
   }
   std::sort(out.begin(), out.end(), [](const NamedChange& x, const NamedChange& y) { return x.name < y.name; });
@@ -66,7 +109,7 @@ std::vector<NamedChange> diff_named(const json& old_map, const json& new_map) {
 }
 
 StepRef step_ref(const IrStep& step) {
-  return {step.id, step.type, step.phase, step.template_name, dsl::is_destructive(step), step.deps};
+  return {step.id, step.type, step.phase, step.template_name, dsl::is_destructive(step), step.deps, {}};
 }
 
 // Pairs the steps of both plans: by id, then each new id with the first unpaired old step of
@@ -107,26 +150,40 @@ std::vector<StepPair> match_steps(const Ir& old_ir, const Ir& new_ir, const json
 
 // The dependency edges of `ir`, with ids renamed through `rename` (old id -> new id).
 std::set<Edge> edges(const Ir& ir, const std::map<std::string, std::string>& rename) {
-  auto name = [&](const std::string& id) {
-    auto it = rename.find(id);
-    return it == rename.end() ? id : it->second;
-  };
   std::set<Edge> out;
   for (const auto& [id, step] : ir.steps) {
-    for (const std::string& dep : step.deps) out.insert({name(dep), name(id)});
+    for (const std::string& dep : step.deps) out.insert({renamed(rename, dep), renamed(rename, id)});
   }
   return out;
 }
 
-void diff_edges(const Ir& old_ir, const Ir& new_ir, const std::vector<StepPair>& pairs, PlanDiff* diff) {
-  std::map<std::string, std::string> rename;
-  for (const StepPair& p : pairs) rename[p.old_step->id] = p.new_step->id;
-  std::set<std::string> in_both;
-  for (const StepPair& p : pairs) in_both.insert(p.new_step->id);
-  // Edges of added and removed steps come with those steps; here only edges between steps
-  // both plans have, which are the changes in how the same work is ordered.
-  auto both = [&](const Edge& e) { return in_both.count(e.from) && in_both.count(e.to); };
-  std::set<Edge> old_edges = edges(old_ir, rename);
+// The steps both plans have, from the pairs of match_steps: each old id's new id, and the new ids.
+struct StepsInBoth {
+  std::map<std::string, std::string> rename;  // old id -> new id
+  std::set<std::string> ids;                  // new ids
+
+  explicit StepsInBoth(const std::vector<StepPair>& pairs) {
+    for (const StepPair& p : pairs) {
+      rename[p.old_step->id] = p.new_step->id;
+      ids.insert(p.new_step->id);
+    }
+  }
+};
+
+void diff_edges(const Ir& old_ir, const Ir& new_ir, const StepsInBoth& in_both, PlanDiff* diff) {
+  // Edges between steps both plans have are the changes in how the same work is ordered. An
+  // edge from an added or removed step is told at that step, as its dependents: the work that
+  // now waits on a new gate, or no longer waits on a step that went. (An edge to an added or
+  // removed step is its own `deps`.)
+  auto both = [&](const Edge& e) { return in_both.ids.count(e.from) && in_both.ids.count(e.to); };
+  auto dependents_of = [&](std::vector<StepRef>& steps, const std::set<Edge>& plan_edges) {
+    for (StepRef& s : steps) {
+      for (auto e = plan_edges.lower_bound({s.id, ""}); e != plan_edges.end() && e->from == s.id; ++e) {
+        if (in_both.ids.count(e->to)) s.dependents.push_back(e->to);
+      }
+    }
+  };
+  std::set<Edge> old_edges = edges(old_ir, in_both.rename);
   std::set<Edge> new_edges = edges(new_ir, {});
   for (const Edge& e : new_edges) {
     if (!old_edges.count(e) && both(e)) diff->edges_added.push_back(e);
@@ -134,30 +191,27 @@ void diff_edges(const Ir& old_ir, const Ir& new_ir, const std::vector<StepPair>&
   for (const Edge& e : old_edges) {
     if (!new_edges.count(e) && both(e)) diff->edges_removed.push_back(e);
   }
+  dependents_of(diff->added, new_edges);
+  dependents_of(diff->removed, old_edges);
 }
 
-void diff_order(const Ir& old_ir, const Ir& new_ir, const std::vector<StepPair>& pairs, PlanDiff* diff) {
-  std::map<std::string, std::string> rename;
-  std::set<std::string> in_both;
-  for (const StepPair& p : pairs) {
-    rename[p.old_step->id] = p.new_step->id;
-    in_both.insert(p.new_step->id);
-  }
+void diff_order(const Ir& old_ir, const Ir& new_ir, const std::vector<StepPair>& pairs, const StepsInBoth& in_both,
+                PlanDiff* diff) {
   for (const StepPair& p : pairs) {
     if (!dsl::is_destructive(*p.new_step)) continue;
     std::vector<Guard> old_guards = guards_before(old_ir, p.old_step->id);
     std::vector<Guard> new_guards = guards_before(new_ir, p.new_step->id);
     std::set<std::string> old_ids, new_ids;
-    for (const Guard& g : old_guards) old_ids.insert(rename.count(g.id) ? rename[g.id] : g.id);
+    for (const Guard& g : old_guards) old_ids.insert(renamed(in_both.rename, g.id));
     for (const Guard& g : new_guards) new_ids.insert(g.id);
     OrderChange change{p.new_step->id, p.new_step->type, {}, {}};
     for (const Guard& g : old_guards) {
-      if (!new_ids.count(rename.count(g.id) ? rename[g.id] : g.id)) change.lost.push_back(g);
+      if (!new_ids.count(renamed(in_both.rename, g.id))) change.lost.push_back(g);
     }
     // A guard the new plan adds comes with that step (listed as added); what is news here is a
     // guard both plans have that now runs before the destructive step.
     for (const Guard& g : new_guards) {
-      if (!old_ids.count(g.id) && in_both.count(g.id)) change.gained.push_back(g);
+      if (!old_ids.count(g.id) && in_both.ids.count(g.id)) change.gained.push_back(g);
     }
     if (!change.lost.empty() || !change.gained.empty()) diff->order.push_back(std::move(change));
   }
@@ -166,9 +220,9 @@ void diff_order(const Ir& old_ir, const Ir& new_ir, const std::vector<StepPair>&
 }  // namespace
 
 bool PlanDiff::empty() const {
-  return risks.empty() && plan.empty() && params.empty() && clusters.empty() && added.empty() && removed.empty() &&
-         renamed.empty() && changed.empty() && edges_added.empty() && edges_removed.empty() && moved.empty() &&
-         order.empty();
+  return risks.empty() && plan.empty() && phases.empty() && params.empty() && clusters.empty() && added.empty() &&
+         removed.empty() && renamed.empty() && changed.empty() && edges_added.empty() && edges_removed.empty() &&
+         moved.empty() && order.empty();
 }
 
 PlanDiff diff_plans(const Ir& old_ir, const Ir& new_ir) {
@@ -180,6 +234,9 @@ PlanDiff diff_plans(const Ir& old_ir, const Ir& new_ir) {
   diff.clusters = diff_named(old_json["clusters"], new_json["clusters"]);
 
   std::vector<StepPair> pairs = match_steps(old_ir, new_ir, old_json, new_json, &diff);
+  const StepsInBoth in_both(pairs);
+  diff.phases = diff_named(phase_records(old_json, in_both.rename), phase_records(new_json, {}),
+                           [&](const json& o, const json& n) { return phase_changes(o, n, in_both.ids); });
   std::sort(pairs.begin(), pairs.end(),
             [](const StepPair& x, const StepPair& y) { return x.new_step->id < y.new_step->id; });
   for (const StepPair& p : pairs) {
@@ -192,8 +249,8 @@ PlanDiff diff_plans(const Ir& old_ir, const Ir& new_ir) {
     }
     if (o.phase != n.phase) diff.moved.push_back({n.id, o.phase, n.phase});
   }
-  diff_edges(old_ir, new_ir, pairs, &diff);
-  diff_order(old_ir, new_ir, pairs, &diff);
+  diff_edges(old_ir, new_ir, in_both, &diff);
+  diff_order(old_ir, new_ir, pairs, in_both, &diff);
   diff.risks = assess_risks(old_ir, new_ir, pairs, diff);
   return diff;
 }

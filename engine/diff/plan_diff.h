@@ -32,6 +32,9 @@ struct StepRef {
   std::string template_name;  // "" when the plan itself declares the step
   bool destructive = false;
   std::vector<std::string> deps;  // what it runs after
+  // Steps of both plans that wait on it directly: now (an added step), or no longer (a removed
+  // one); by their new ids.
+  std::vector<std::string> dependents;
 };
 
 struct StepRename {
@@ -80,7 +83,7 @@ struct OrderChange {
   std::vector<Guard> gained;  // steps of both plans that run before it now and did not before
 };
 
-// Something named (a param, a cluster) added, removed or changed field by field.
+// Something named (a param, a cluster, a phase) added, removed or changed field by field.
 struct NamedChange {
   std::string name;
   enum class Kind { Added, Removed, Changed } kind = Kind::Changed;
@@ -98,7 +101,11 @@ struct Risk {
 
 struct PlanDiff {
   std::vector<Risk> risks;
-  std::vector<FieldChange> plan;  // plan settings and phases: name, description, on_failure, ...
+  std::vector<FieldChange> plan;  // plan settings: name, description, on_failure, ...
+  // Phases by name; a phase is {order, description, on_failure, steps}, `order` its place in the
+  // run (1 for the first) and `steps` the ids it holds. A changed phase lists each step of both
+  // plans that left it (`steps`, old only) or joined it (`steps`, new only).
+  std::vector<NamedChange> phases;
   std::vector<NamedChange> params;
   std::vector<NamedChange> clusters;
   std::vector<StepRef> added;

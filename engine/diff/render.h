@@ -8,7 +8,8 @@
 
 namespace ferry::diff {
 
-inline constexpr int kDiffJsonVersion = 1;
+// 2: phases by name (`phases`, no longer in `plan`), and the dependents of added and removed steps.
+inline constexpr int kDiffJsonVersion = 2;
 
 struct RenderOptions {
   std::string old_label;  // how the two plans are named: a path, or REV:path

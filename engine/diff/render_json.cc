@@ -25,7 +25,8 @@ json step_json(const StepRef& s) {
           {"phase", s.phase},
           {"template", s.template_name},
           {"destructive", s.destructive},
-          {"deps", s.deps}};
+          {"deps", s.deps},
+          {"dependents", s.dependents}};
 }
 
 json named_json(const std::vector<NamedChange>& list) {
@@ -78,6 +79,7 @@ json render_json(const PlanDiff& diff, const RenderOptions& options) {
       {"equal", diff.empty()},
       {"risks", risks},
       {"plan", fields_json(diff.plan)},
+      {"phases", named_json(diff.phases)},
       {"params", named_json(diff.params)},
       {"clusters", named_json(diff.clusters)},
       {"steps", {{"added", added}, {"removed", removed}, {"renamed", renamed}, {"changed", changed}}},

@@ -2,20 +2,15 @@
 // field-by-field details fold into a <details> section.
 #include <sstream>
 
+#include "engine/base/markdown.h"
 #include "engine/diff/render.h"
 #include "engine/diff/render_util.h"
 
 namespace ferry::diff {
 namespace {
 
-// An inline code span that survives a table cell: `|` escaped, and enough backticks around
-// text that has its own.
-std::string code(const std::string& text) {
-  std::string escaped;
-  for (char c : text) escaped += c == '|' ? std::string("\\|") : std::string(1, c);
-  std::string fence = escaped.find('`') == std::string::npos ? "`" : "``";
-  return fence + (fence.size() > 1 ? " " + escaped + " " : escaped) + fence;
-}
+// Every code span here may sit in a table cell, so each escapes `|`.
+constexpr auto code = &engine::markdown_table_code;
 
 // Text outside code spans: characters Markdown would take as markup are escaped (not `_`,
 // which GitHub does not take as emphasis inside a word like release_dns).
@@ -59,16 +54,25 @@ void field_table(std::ostringstream& out, const std::vector<FieldChange>& fields
   out << "\n";
 }
 
+// "`approve` (7 steps now run after it), `notify`": added or removed steps, and how many steps of
+// both plans each reorders, in sight before the details are opened.
+std::string step_list(const std::vector<StepRef>& steps, bool added) {
+  std::vector<std::string> items;
+  for (const StepRef& s : steps) {
+    std::string dependents = dependents_text(s, added);
+    items.push_back(code(s.id) + (dependents.empty() ? "" : " (" + dependents + ")"));
+  }
+  return join(items);
+}
+
 void summary(std::ostringstream& out, const PlanDiff& diff) {
   auto ids = [](const auto& list, auto id) {
     std::vector<std::string> names;
     for (const auto& item : list) names.push_back(id(item));
     return codes(names);
   };
-  if (!diff.added.empty())
-    out << "- **Steps added:** " << ids(diff.added, [](const StepRef& s) { return s.id; }) << "\n";
-  if (!diff.removed.empty())
-    out << "- **Steps removed:** " << ids(diff.removed, [](const StepRef& s) { return s.id; }) << "\n";
+  if (!diff.added.empty()) out << "- **Steps added:** " << step_list(diff.added, true) << "\n";
+  if (!diff.removed.empty()) out << "- **Steps removed:** " << step_list(diff.removed, false) << "\n";
   if (!diff.renamed.empty()) {
     out << "- **Steps renamed:** "
         << ids(diff.renamed, [](const StepRename& r) { return r.old_id + " \u2192 " + r.new_id; }) << "\n";
@@ -80,6 +84,8 @@ void summary(std::ostringstream& out, const PlanDiff& diff) {
         << ids(diff.moved, [](const PhaseMove& m) { return m.step + ": " + m.old_phase + " \u2192 " + m.new_phase; })
         << "\n";
   }
+  if (!diff.phases.empty())
+    out << "- **Phases:** " << ids(diff.phases, [](const NamedChange& c) { return c.name; }) << "\n";
   if (!diff.params.empty())
     out << "- **Params:** " << ids(diff.params, [](const NamedChange& c) { return c.name; }) << "\n";
   if (!diff.clusters.empty())
@@ -115,14 +121,17 @@ void named(std::ostringstream& out, const std::string& title, const std::vector<
 
 void steps(std::ostringstream& out, const PlanDiff& diff) {
   if (!diff.added.empty() || !diff.removed.empty()) {
-    out << "#### Steps added and removed\n\n| | step | type | phase | template | after |\n|---|---|---|---|---|---|\n";
+    out << "#### Steps added and removed\n\n"
+        << "| | step | type | phase | template | after | waited on by |\n|---|---|---|---|---|---|---|\n";
     for (const StepRef& s : diff.added) {
       out << "| + | " << code(s.id) << " | " << s.type << " | " << s.phase << " | "
-          << (s.template_name.empty() ? "" : code(s.template_name)) << " | " << codes(s.deps) << " |\n";
+          << (s.template_name.empty() ? "" : code(s.template_name)) << " | " << codes(s.deps) << " | "
+          << codes(s.dependents) << " |\n";
     }
     for (const StepRef& s : diff.removed) {
       out << "| \u2212 | " << code(s.id) << " | " << s.type << " | " << s.phase << " | "
-          << (s.template_name.empty() ? "" : code(s.template_name)) << " | |\n";
+          << (s.template_name.empty() ? "" : code(s.template_name)) << " | | " << codes(s.dependents)
+          << " |\n";
     }
     out << "\n";
   }
@@ -175,6 +184,7 @@ std::string render_markdown(const PlanDiff& diff, const RenderOptions& options) 
     out << "#### Plan settings\n\n";
     field_table(out, diff.plan);
   }
+  named(out, "Phases", diff.phases, false);
   named(out, "Params", diff.params, true);
   named(out, "Clusters", diff.clusters, false);
   steps(out, diff);

@@ -46,13 +46,22 @@ void named(Printer& p, const std::string& title, const std::vector<NamedChange>&
   }
 }
 
+// "7 steps now run after it: a, b, ...", under an added or removed step that has dependents.
+void dependents(Printer& p, const StepRef& s, bool added) {
+  if (!s.dependents.empty()) p.detail(dependents_text(s, added) + ": " + join(s.dependents));
+}
+
 void steps(Printer& p, const PlanDiff& diff) {
   if (diff.added.empty() && diff.removed.empty() && diff.renamed.empty() && diff.changed.empty()) return;
   p.heading("Steps");
   for (const StepRef& s : diff.added) {
     p.line('+', s.id + " (" + step_text(s) + ")" + (s.deps.empty() ? "" : " after " + join(s.deps)));
+    dependents(p, s, true);
   }
-  for (const StepRef& s : diff.removed) p.line('-', s.id + " (" + step_text(s) + ")");
+  for (const StepRef& s : diff.removed) {
+    p.line('-', s.id + " (" + step_text(s) + ")");
+    dependents(p, s, false);
+  }
   for (const StepRename& r : diff.renamed) {
     p.line('=', r.old_id + " \u2192 " + r.new_id + " (renamed" +
                     (r.template_name.empty() ? "" : ", from template " + r.template_name) + ")");
@@ -94,6 +103,7 @@ std::string render_text(const PlanDiff& diff, const RenderOptions& options) {
     p.heading("Plan");
     for (const FieldChange& f : diff.plan) p.line('~', f.path + ": " + change_text(f));
   }
+  named(p, "Phases", diff.phases, false);
   named(p, "Params", diff.params, true);
   named(p, "Clusters", diff.clusters, false);
   steps(p, diff);

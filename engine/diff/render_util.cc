@@ -37,6 +37,12 @@ std::string step_text(const StepRef& step) {
   return out;
 }
 
+std::string dependents_text(const StepRef& step, bool added) {
+  size_t n = step.dependents.size();
+  if (n == 0) return "";
+  return count(n, "step") + (added ? " now run" : " no longer run") + (n == 1 ? "s" : "") + " after it";
+}
+
 std::string named_text(const NamedChange& change, bool is_param) {
   const json& v = change.value;
   if (!is_param) return value_text(v);
@@ -64,6 +70,8 @@ std::string summary_text(const PlanDiff& diff) {
   size_t edges = diff.edges_added.size() + diff.edges_removed.size();
   if (edges) parts.push_back(count(edges, "dependency", "dependencies") + " changed");
   if (!diff.order.empty()) parts.push_back(count(diff.order.size(), "destructive step") + " reordered");
+  if (!diff.phases.empty())
+    parts.push_back(count(diff.phases.size(), "phase") + " differ" + (diff.phases.size() == 1 ? "s" : ""));
   if (!diff.params.empty())
     parts.push_back(count(diff.params.size(), "param") + " differ" + (diff.params.size() == 1 ? "s" : ""));
   if (!diff.clusters.empty())

@@ -17,6 +17,9 @@ std::string type_text(const std::string& type, bool destructive);
 std::string change_text(const FieldChange& change);
 // "scale, phase backup, from template hypershift.pause": what a listed step is.
 std::string step_text(const StepRef& step);
+// "7 steps now run after it" for an added step, "1 step no longer runs after it" for a removed
+// one: its dependents (see StepRef); "" when it has none.
+std::string dependents_text(const StepRef& step, bool added);
 // A param or cluster as added or removed: "list(string) = [\"a\"]", or a cluster's fields.
 std::string named_text(const NamedChange& change, bool is_param);
 // "2 risks, 3 steps added, 1 changed, 4 params changed, ..." (only the non-zero counts).

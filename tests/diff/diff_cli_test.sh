@@ -43,7 +43,7 @@ expect stock-markdown 1 "$ferry" diff "$cp" "$np" "${vars[@]}" --output markdown
 contains stock-markdown "<summary>Details</summary>" "$out"
 contains stock-markdown "| + | \`restored.restored_nodepools\` | restore | restore |" "$out"
 expect stock-json 1 "$ferry" diff "$cp" "$np" "${vars[@]}" --output json
-contains stock-json '"ferry_diff": 1' "$out"
+contains stock-json '"ferry_diff": 2' "$out"
 contains stock-json '"equal": false' "$out"
 contains stock-json '"kind": "destructive_added"' "$out"
 # A --var for a param only the new plan has is not an error for the old one.

@@ -1,0 +1,22 @@
+// What the dry run's text, Markdown and JSON reports share, so all three say the same thing.
+#pragma once
+
+#include <string>
+
+#include "engine/run/dry_run.h"
+
+namespace ferry::engine {
+
+// "automatic (restores what the step changed)", "runs undo_a, undo_b" or "none".
+std::string rollback_words(const PlannedStep& p);
+
+struct Totals {
+  size_t steps = 0, destructive = 0, with_rollback = 0, approvals = 0, unplannable = 0;
+};
+
+Totals totals_of(const PlanReport& r);
+
+// The IR hash as the reports show it: its first 12 hex digits.
+std::string short_hash(const std::string& h);
+
+}  // namespace ferry::engine
