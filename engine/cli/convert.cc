@@ -1,7 +1,9 @@
 // `ferry convert`: the same plan in the other surface (.ferry <-> TOML).
+#include <filesystem>
 #include <iostream>
 
 #include "dsl/compiler.h"
+#include "dsl/ferry_idioms.h"
 #include "dsl/printer.h"
 #include "engine/cli/command.h"
 #include "engine/cli/plan_input.h"
@@ -22,6 +24,10 @@ int run_convert(const Args& args) {
   if (!file) {
     report(diags, args);
     return diags.all().empty() || !diags.all()[0].span.valid() ? kExitUsage : kExitPlanErrors;
+  }
+  // A TOML plan says "${x}" and "source" where .ferry says x and source: written so.
+  if (to == "ferry" && std::filesystem::path(args.positionals[0]).extension() == ".toml") {
+    dsl::use_ferry_idioms(&*file, dsl::read_used_modules(*file, dsl::default_module_path(), &sources));
   }
   std::string text = to == "toml" ? dsl::print_toml(*file) : dsl::print_ferry(*file);
   if (args.has("--out")) {

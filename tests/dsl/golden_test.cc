@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "dsl/compiler.h"
+#include "dsl/ferry_idioms.h"
 #include "dsl/printer.h"
 #include "dsl/vars_file.h"
 
@@ -75,6 +76,15 @@ Result compile_in(const fs::path& dir, const std::string& file, std::string vars
   return result;
 }
 
+// What `ferry convert` prints for `file`, read from the other surface: TOML, or .ferry in its
+// own idioms (ferry_idioms.h).
+std::string convert(File file, bool to_toml, SourceSet* sources) {
+  if (to_toml) return print_toml(file);
+  std::vector<std::string> module_path = {FERRY_STDLIB_DIR, (fs::path(FERRY_GOLDEN_DIR) / "modules").string()};
+  use_ferry_idioms(&file, read_used_modules(file, module_path, sources));
+  return print_ferry(file);
+}
+
 std::string test_name(const testing::TestParamInfo<std::string>& info) {
   std::string name = info.param;
   for (char& c : name) {
@@ -110,11 +120,11 @@ TEST_P(ValidPlan, ConvertsToTheOtherSurfaceAndBackWithTheSameIr) {
   std::string stem = fs::path(GetParam()).stem().string();
   std::string other = ".roundtrip-" + stem + (is_toml ? ".ferry" : ".toml");
   std::string back = ".roundtrip-" + stem + "-back" + (is_toml ? ".toml" : ".ferry");
-  write(dir / other, is_toml ? print_ferry(*file) : print_toml(*file));
+  write(dir / other, convert(*file, !is_toml, &sources));
   Result converted = compile_in(dir, other, stem);
   auto file2 = load_file((dir / other).string(), &sources, &diags);
   ASSERT_TRUE(file2) << diags.render() << read(dir / other);
-  write(dir / back, is_toml ? print_toml(*file2) : print_ferry(*file2));
+  write(dir / back, convert(*file2, is_toml, &sources));
   Result round_trip = compile_in(dir, back, stem);
   std::string other_text = read(dir / other);
   fs::remove(dir / other);
