@@ -390,8 +390,11 @@ TEST(ConvertToFerry, AFerryPlanThroughTomlAndBackKeepsItsIr) {
   }
 }
 )ferry";
-  std::string back = to_ferry(to_toml(ferry));
+  std::string toml = to_toml(ferry);
+  std::string back = to_ferry(toml);
+  EXPECT_EQ(hash_of(ferry, "plan.ferry"), hash_of(toml, "plan.toml"));
   EXPECT_EQ(hash_of(ferry, "plan.ferry"), hash_of(back, "plan.ferry"));
+  EXPECT_EQ(back, ferry);
 }
 
 }  // namespace

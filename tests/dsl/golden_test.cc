@@ -242,12 +242,14 @@ INSTANTIATE_TEST_SUITE_P(Plans, StockPlan, testing::ValuesIn(stock_plans()), tes
 TEST(Shipped, PlansAndModulesAreFormatted) {
   for (const char* dir : {FERRY_PLANS_DIR, FERRY_STDLIB_DIR}) {
     for (const auto& entry : fs::directory_iterator(dir)) {
-      if (entry.path().extension() != ".ferry") continue;
+      bool toml = entry.path().extension() == ".toml";
+      if (entry.path().extension() != ".ferry" && !toml) continue;
       SourceSet sources;
       Diagnostics diags;
       auto file = load_file(entry.path().string(), &sources, &diags);
       ASSERT_TRUE(file) << diags.render();
-      EXPECT_EQ(print_ferry(*file), read(entry.path())) << entry.path() << " is not formatted: ferry fmt --write it";
+      EXPECT_EQ(toml ? print_toml(*file) : print_ferry(*file), read(entry.path()))
+          << entry.path() << " is not formatted: ferry fmt --write it";
     }
   }
 }
@@ -268,6 +270,28 @@ TEST(StockTwins, TomlTwinCompilesToTheSameIr) {
     auto ferry = compile_stock(ferry_name);
     ASSERT_TRUE(toml->ir && ferry->ir) << toml->errors << ferry->errors;
     EXPECT_EQ(ir_hash(*toml->ir), ir_hash(*ferry->ir)) << name << " and " << ferry_name << " differ";
+    ++twins;
+  }
+  EXPECT_GE(twins, 1);
+}
+
+// The twin is what `ferry convert --to toml` makes of the .ferry file, and `ferry convert --to
+// ferry` makes the .ferry file of it again, as written: expressions, bare names, the order and
+// every comment (issue 14).
+TEST(StockTwins, ConvertMakesEachTwinOfTheOther) {
+  int twins = 0;
+  for (const std::string& name : stock_plans()) {
+    if (fs::path(name).extension() != ".toml") continue;
+    fs::path toml = fs::path(FERRY_PLANS_DIR) / name;
+    fs::path ferry = fs::path(toml).replace_extension(".ferry");
+    SourceSet sources;
+    Diagnostics diags;
+    auto from_ferry = load_file(ferry.string(), &sources, &diags);
+    auto from_toml = load_file(toml.string(), &sources, &diags);
+    ASSERT_TRUE(from_ferry && from_toml) << diags.render();
+    EXPECT_EQ(convert(*from_ferry, true, &sources), read(toml))
+        << name << " is not `ferry convert " << ferry.filename() << " --to toml`: regenerate it";
+    EXPECT_EQ(convert(*from_toml, false, &sources), read(ferry)) << name << " converts to another plan than " << ferry;
     ++twins;
   }
   EXPECT_GE(twins, 1);
