@@ -49,7 +49,8 @@ Command convert_command() {
           "convert a plan between .ferry and TOML",
           "ferry convert PLAN --to toml|ferry [--out FILE]",
           "Prints PLAN in the other surface. The result compiles to the same IR as the input\n"
-          "(`ferry check --emit ir` shows it). Comments are not carried into TOML.",
+          "(`ferry check --emit ir` shows it), in the order PLAN was written, comments kept. A\n"
+          "TOML plan comes out as .ferry is written: \"${x}\" as x, names bare (cluster = source).",
           {{"--to", true, "toml or ferry", "FORMAT"},
            {"--out", true, "write to FILE instead of stdout", "FILE"},
            {"--output", true, "errors as text (default) or json", "FORMAT"}},
