@@ -48,4 +48,10 @@ std::optional<Ir> compile_plan(const std::string& path, const CompileOptions& op
 std::optional<File> load_file(const std::string& path, SourceSet* sources, Diagnostics* diags,
                               Span requested_at = {});
 
+// The modules `file` uses, and those they use, as far as they can be found and read: for a
+// command that reads a plan without compiling it (`convert`), to which a module that is
+// missing or broken is no error.
+std::vector<File> read_used_modules(const File& file, const std::vector<std::string>& module_path,
+                                    SourceSet* sources);
+
 }  // namespace ferry::dsl

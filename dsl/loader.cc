@@ -64,6 +64,13 @@ std::string find_module(const std::string& name, const std::string& from_file, c
   return "";
 }
 
+// The key under which a module is read once, however `use` spelled its path.
+std::string canonical_path(const std::string& path) {
+  std::error_code ec;
+  fs::path canonical = fs::weakly_canonical(path, ec);
+  return ec ? path : canonical.string();
+}
+
 std::vector<std::string> available_modules(const std::vector<std::string>& path) {
   std::vector<std::string> names;
   for (const std::string& dir : path) {
@@ -118,10 +125,7 @@ void load_uses(CompileContext& ctx, const File& file) {
       ctx.failed_modules.insert(use.path);
       continue;
     }
-    std::error_code ec;
-    fs::path canonical_path = fs::weakly_canonical(path, ec);
-    std::string canonical = ec ? path : canonical_path.string();
-    if (!ctx.module_paths_loaded.insert(canonical).second) continue;
+    if (!ctx.module_paths_loaded.insert(canonical_path(path)).second) continue;
     auto module = load_file(path, ctx.sources, ctx.diags, use.span);
     if (!module || module->kind != File::Kind::Module) {
       if (module) {
@@ -143,6 +147,28 @@ void load_uses(CompileContext& ctx, const File& file) {
 }
 
 }  // namespace
+
+std::vector<File> read_used_modules(const File& file, const std::vector<std::string>& module_path,
+                                    SourceSet* sources) {
+  std::set<std::string> seen;
+  auto read_uses = [&](const File& from) {
+    std::vector<File> found;
+    for (const Use& use : from.uses) {
+      std::vector<std::string> searched;
+      std::string path = find_module(use.path, from.source->path(), module_path, &searched);
+      if (path.empty() || !seen.insert(canonical_path(path)).second) continue;
+      Diagnostics ignored;  // the compiler's to report
+      auto module = load_file(path, sources, &ignored);
+      if (module && module->kind == File::Kind::Module) found.push_back(std::move(*module));
+    }
+    return found;
+  };
+  std::vector<File> modules = read_uses(file);
+  for (size_t i = 0; i < modules.size(); ++i) {
+    for (File& m : read_uses(modules[i])) modules.push_back(std::move(m));
+  }
+  return modules;
+}
 
 bool load_modules(CompileContext& ctx) {
   const File& plan = ctx.files.front();

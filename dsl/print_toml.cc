@@ -1,23 +1,14 @@
-#include <toml++/toml.h>
-
+#include <algorithm>
+#include <cctype>
 #include <set>
-#include <sstream>
-#include <variant>
 
 #include "dsl/printer.h"
 
 namespace ferry::dsl {
 namespace {
 
-// Literal text for a TOML string: `${` must not start an interpolation.
-std::string escape_interpolation(const std::string& text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    out += text[i];
-    if (text[i] == '$' && i + 1 < text.size() && text[i + 1] == '{') out += "$";
-  }
-  return out;
-}
+// Lists longer than this are broken one item a line (TOML lets only lists span lines).
+constexpr size_t kLineWidth = 100;
 
 // Fields whose bare names (`cluster = source`) read better as plain TOML strings: the schema
 // takes a string there as the name it is (a cluster, a step, an enum value).
@@ -46,74 +37,151 @@ std::set<std::string> bound_names(const File& f) {
   return names;
 }
 
+// A TOML string: basic ("...") unless it holds a quote or a backslash and a literal ('...')
+// can hold it as it is, as a person writes `'${env("HOME")}'`.
+std::string toml_string(const std::string& text) {
+  bool literal_fits = text.find('\'') == std::string::npos &&
+                      std::none_of(text.begin(), text.end(), [](char c) {
+                        return (static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f;
+                      });
+  if (literal_fits && text.find_first_of("\"\\") != std::string::npos) return "'" + text + "'";
+  std::string out = "\"";
+  for (char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+          static const char* hex = "0123456789ABCDEF";
+          out += "\\u00";
+          out += hex[(c >> 4) & 0xf];
+          out += hex[c & 0xf];
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string toml_key(const std::string& key) {
+  bool bare = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  });
+  return bare ? key : toml_string(key);
+}
+
+// Literal text for a TOML string: `${` must not start an interpolation.
+std::string escape_interpolation(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    out += text[i];
+    if (text[i] == '$' && i + 1 < text.size() && text[i + 1] == '{') out += "$";
+  }
+  return out;
+}
+
+// Prints the TOML form. Tables come in the order of the declarations, keys in the order of
+// the fields, and comments where toml_comments.h reads them back: leading ones on the lines
+// before a table header or key, a trailing one at the end of the line. A block's trailing
+// comment (after its '}' in .ferry) goes before its header, where it is read back from.
 class TomlPrinter {
  public:
   std::string file(const File& f) {
     bound_ = bound_names(f);
-    toml::table root;
-    toml::table head;
-    head.insert("name", f.name);
-    if (!f.uses.empty()) {
-      toml::array uses;
-      for (const Use& u : f.uses) uses.push_back(u.path);
-      head.insert("use", uses);
-    }
-    for (const Field& s : f.settings) put(head, s.name, s.value, s.name);
-    root.insert(f.kind == File::Kind::Plan ? "plan" : "module", head);
-
-    if (!f.params.empty()) root.insert("param", params(f.params));
-    if (!f.clusters.empty()) {
-      toml::table clusters;
-      for (const Cluster& c : f.clusters) {
-        toml::table t;
-        for (const Field& field : c.fields) put(t, field.name, field.value, field.name);
-        clusters.insert(c.name, t);
-      }
-      root.insert("cluster", clusters);
+    leading(f.comments.leading);
+    out_ += f.kind == File::Kind::Plan ? "[plan]\n" : "[module]\n";
+    out_ += "name = " + toml_string(f.name) + "\n";
+    uses(f.uses);
+    std::string path = f.kind == File::Kind::Plan ? "plan" : "module";
+    fields(f.settings, path);
+    for (const Param& p : f.params) param("param." + toml_key(p.name), p);
+    for (const Cluster& c : f.clusters) {
+      header("[cluster." + toml_key(c.name) + "]", block_comments(c.comments));
+      fields(c.fields, "cluster." + toml_key(c.name));
     }
     if (!f.lets.empty()) {
-      toml::table lets;
-      for (const Stmt& l : f.lets) put(lets, l.name, l.expr, "");
-      root.insert("let", lets);
+      header("[let]", {});
+      for (const Stmt& l : f.lets) line(assignment(l.name, l.expr, ""), l.comments);
     }
-    if (!f.templates.empty()) {
-      toml::array templates;
-      for (const Template& t : f.templates) {
-        toml::table table;
-        table.insert("name", t.name);
-        if (!t.params.empty()) table.insert("param", params(t.params));
-        if (!t.body.empty()) table.insert("step", body(t.body));
-        templates.push_back(table);
-      }
-      root.insert("template", templates);
+    for (const Template& t : f.templates) {
+      header("[[template]]", block_comments(t.comments));
+      out_ += "name = " + toml_string(t.name) + "\n";
+      for (const Param& p : t.params) param("template.param." + toml_key(p.name), p);
+      body(t.body, "template.step");
     }
-    if (!f.phases.empty()) {
-      toml::array phases;
-      for (const Phase& p : f.phases) {
-        toml::table table;
-        table.insert("name", p.name);
-        for (const Field& s : p.settings) put(table, s.name, s.value, s.name);
-        if (!p.body.empty()) table.insert("step", body(p.body));
-        phases.push_back(table);
-      }
-      root.insert("phase", phases);
+    for (const Phase& p : f.phases) {
+      header("[[phase]]", block_comments(p.comments));
+      out_ += "name = " + toml_string(p.name) + "\n";
+      fields(p.settings, "phase");
+      body(p.body, "phase.step");
     }
-    // toml++ sorts a table's keys; printing each top-level section on its own keeps the
-    // reading order people expect: the plan first, the phases last.
-    std::string out;
-    for (const char* section : {"plan", "module", "param", "cluster", "let", "template", "phase"}) {
-      if (!root.contains(section)) continue;
-      toml::table one;
-      one.insert(section, *root.get(section));
-      std::ostringstream text;
-      text << toml::toml_formatter(one);
-      out += (out.empty() ? "" : "\n\n") + text.str();
-    }
-    return out + "\n";
+    if (!f.closing_comments.empty()) out_ += "\n";
+    leading(f.closing_comments);
+    return out_;
   }
 
  private:
-  std::string type(const TypeExpr& t) {
+  void leading(const std::vector<std::string>& comments) {
+    for (const std::string& c : comments) out_ += "#" + c + "\n";
+  }
+  static std::string trailing(const std::string& comment) { return comment.empty() ? "" : "  #" + comment; }
+
+  // A declaration printed as a block in .ferry keeps all its comments before its header.
+  static Comments block_comments(const Comments& c) {
+    Comments out{c.leading, ""};
+    if (!c.trailing.empty()) out.leading.push_back(c.trailing);
+    return out;
+  }
+
+  void header(const std::string& text, const Comments& c) {
+    out_ += "\n";
+    leading(c.leading);
+    out_ += text + trailing(c.trailing) + "\n";
+  }
+
+  void line(const std::string& text, const Comments& c) {
+    leading(c.leading);
+    out_ += text + trailing(c.trailing) + "\n";
+  }
+
+  // `use = [...]`, one line holding the comments of every `use`.
+  void uses(const std::vector<Use>& list) {
+    if (list.empty()) return;
+    std::string items;
+    Comments c;
+    for (const Use& u : list) {
+      items += (items.empty() ? "" : ", ") + toml_string(u.path);
+      c.leading.insert(c.leading.end(), u.comments.leading.begin(), u.comments.leading.end());
+      if (!u.comments.trailing.empty() && c.trailing.empty()) {
+        c.trailing = u.comments.trailing;
+      } else if (!u.comments.trailing.empty()) {
+        c.leading.push_back(u.comments.trailing);
+      }
+    }
+    line("use = [" + items + "]", c);
+  }
+
+  // The fields of the table at `path`: plain ones as keys, then those written as blocks
+  // (`retry { ... }`) as tables of their own (`[path.retry]`), which TOML puts after the keys.
+  void fields(const std::vector<Field>& list, const std::string& path) {
+    for (const Field& f : list) {
+      if (!is_block(f)) line(assignment(f.name, f.value, f.name), f.comments);
+    }
+    for (const Field& f : list) {
+      if (!is_block(f)) continue;
+      header("[" + path + "." + toml_key(f.name) + "]", f.comments);
+      for (size_t i = 0; i < f.value.children.size(); ++i) {
+        out_ += assignment(f.value.keys[i], f.value.children[i], f.value.keys[i]) + "\n";
+      }
+    }
+  }
+  static bool is_block(const Field& f) { return f.value.kind == Expr::Kind::Map && f.value.written_as_block; }
+
+  static std::string type(const TypeExpr& t) {
     if (t.name == "enum") {
       std::string out = "enum(";
       for (size_t i = 0; i < t.enum_values.size(); ++i) out += (i ? ", \"" : "\"") + t.enum_values[i] + "\"";
@@ -123,105 +191,122 @@ class TomlPrinter {
     return t.name;
   }
 
-  toml::table params(const std::vector<Param>& list) {
-    toml::table out;
-    for (const Param& p : list) {
-      toml::table t;
-      t.insert("type", type(p.type));
-      if (p.secret) t.insert("secret", true);
-      if (p.default_value) put(t, "default", *p.default_value, "");
-      out.insert(p.name, t);
-    }
-    return out;
+  void param(const std::string& path, const Param& p) {
+    header("[" + path + "]", p.comments);
+    if (p.type.name != "any") out_ += "type = " + toml_string(type(p.type)) + "\n";
+    if (p.secret) out_ += "secret = true\n";
+    if (p.default_value) out_ += assignment("default", *p.default_value, "") + "\n";
   }
 
-  toml::array body(const std::vector<Stmt>& stmts) {
-    toml::array out;
-    for (const Stmt& s : stmts) out.push_back(stmt(s));
-    return out;
+  void body(const std::vector<Stmt>& stmts, const std::string& path) {
+    for (const Stmt& s : stmts) stmt(s, path);
   }
 
-  toml::table stmt(const Stmt& s) {
-    toml::table t;
+  void stmt(const Stmt& s, const std::string& path) {
+    bool one_line = s.kind == Stmt::Kind::Let || s.kind == Stmt::Kind::Instance;
+    header("[[" + path + "]]", one_line ? s.comments : block_comments(s.comments));
     switch (s.kind) {
       case Stmt::Kind::Let:
-        t.insert("let", s.name);
-        put(t, "value", s.expr, "");
-        break;
+        out_ += "let = " + toml_string(s.name) + "\n";
+        out_ += assignment("value", s.expr, "") + "\n";
+        return;
       case Stmt::Kind::For:
-        t.insert("for", s.name);
-        put(t, "in", s.expr, "");
-        if (!s.body.empty()) t.insert("step", body(s.body));
-        break;
+        out_ += "for = " + toml_string(s.name) + "\n";
+        out_ += assignment("in", s.expr, "") + "\n";
+        body(s.body, path + ".step");
+        return;
       case Stmt::Kind::When:
-        put(t, "when", s.expr, "");
-        if (!s.body.empty()) t.insert("step", body(s.body));
-        break;
-      case Stmt::Kind::Instance: {
-        t.insert("id", s.name);
-        if (s.index) put(t, "index", *s.index, "");
-        t.insert("template", s.type);
-        toml::table args;
-        args.is_inline(true);
-        for (const Field& f : s.fields) put(args, f.name, f.value, f.name);
-        if (!args.empty()) t.insert("args", args);
-        break;
-      }
+        out_ += "when = " + value(s.expr, "") + "\n";
+        body(s.body, path + ".step");
+        return;
+      case Stmt::Kind::Instance:
+        head(s);
+        out_ += "template = " + toml_string(s.type) + "\n";
+        arguments(s, path);
+        return;
       case Stmt::Kind::Step:
-        t.insert("id", s.name);
-        if (s.index) put(t, "index", *s.index, "");
-        t.insert("type", s.type);
-        for (const Field& f : s.fields) put(t, f.name, f.value, f.name);
-        if (s.has_rollback_block) t.insert("rollback", body(s.body));
-        break;
+        head(s);
+        out_ += "type = " + toml_string(s.type) + "\n";
+        fields(s.fields, path);
+        if (s.has_rollback_block) body(s.body, path + ".rollback");
+        return;
     }
-    return t;
   }
 
-  using Value = std::variant<bool, int64_t, std::string, toml::array, toml::table>;
+  void head(const Stmt& s) {
+    out_ += "id = " + toml_string(s.name) + "\n";
+    if (s.index) out_ += "index = " + value(*s.index, "") + "\n";
+  }
+
+  // `args = { ... }` when it fits on a line and no argument has a comment, else an `args`
+  // table of its own, one argument a line.
+  void arguments(const Stmt& s, const std::string& path) {
+    if (s.fields.empty()) return;
+    std::string inline_form;
+    bool commented = false;
+    for (const Field& f : s.fields) {
+      inline_form += (inline_form.empty() ? "" : ", ") + toml_key(f.name) + " = " + value(f.value, f.name);
+      commented = commented || !f.comments.leading.empty() || !f.comments.trailing.empty();
+    }
+    inline_form = "args = { " + inline_form + " }";
+    if (!commented && inline_form.size() <= kLineWidth) {
+      out_ += inline_form + "\n";
+      return;
+    }
+    header("[" + path + ".args]", {});
+    for (const Field& f : s.fields) line(assignment(f.name, f.value, f.name), f.comments);
+  }
+
+  // `key = value`. A list too long for the line is broken one item a line (a list inside an
+  // inline table may not be: TOML keeps those on one line).
+  std::string assignment(const std::string& key, const Expr& e, const std::string& field) {
+    std::string one_line = toml_key(key) + " = " + value(e, field);
+    if (e.kind != Expr::Kind::List || e.children.empty() || one_line.size() <= kLineWidth) return one_line;
+    std::string out = toml_key(key) + " = [\n";
+    for (const Expr& item : e.children) out += "  " + value(item, field) + ",\n";
+    return out + "]";
+  }
 
   // An expression as a TOML value: literals stay native; anything else becomes "${...}"
-  // (which the TOML loader reads back as that expression).
-  Value value(const Expr& e, const std::string& field) {
+  // (which the TOML loader reads back as that expression). `field` names the place, for
+  // names_a_thing().
+  std::string value(const Expr& e, const std::string& field) {
     using K = Expr::Kind;
     switch (e.kind) {
-      case K::Bool: return e.boolean;
-      case K::Int: return e.integer;
-      case K::Text: return escape_interpolation(e.text);
+      case K::Bool: return e.boolean ? "true" : "false";
+      case K::Int: return std::to_string(e.integer);
+      case K::Text: return toml_string(escape_interpolation(e.text));
       case K::String: {
         std::string text;
         for (const Expr& part : e.children) {
           text += part.kind == K::Text ? escape_interpolation(part.text) : "${" + print_expr(part) + "}";
         }
-        return text;
+        return toml_string(text);
       }
       case K::Ident:
-        if (names_a_thing(field) && !bound_.count(e.text)) return e.text;
+        if (names_a_thing(field) && !bound_.count(e.text)) return toml_string(e.text);
         break;
       case K::List: {
-        toml::array a;
-        for (const Expr& c : e.children) std::visit([&](auto&& v) { a.push_back(std::move(v)); }, value(c, field));
-        return a;
+        std::string out = "[";
+        for (size_t i = 0; i < e.children.size(); ++i) out += (i ? ", " : "") + value(e.children[i], field);
+        return out + "]";
       }
       case K::Map: {
-        toml::table t;
-        t.is_inline(true);
+        if (e.children.empty()) return "{}";
+        std::string out = "{ ";
         for (size_t i = 0; i < e.children.size(); ++i) {
-          std::visit([&](auto&& v) { t.insert(e.keys[i], std::move(v)); }, value(e.children[i], e.keys[i]));
+          out += (i ? ", " : "") + toml_key(e.keys[i]) + " = " + value(e.children[i], e.keys[i]);
         }
-        return t;
+        return out + " }";
       }
       default:
         break;
     }
-    return "${" + print_expr(e) + "}";
-  }
-
-  void put(toml::table& t, const std::string& key, const Expr& e, const std::string& field) {
-    std::visit([&](auto&& v) { t.insert(key, std::move(v)); }, value(e, field));
+    return toml_string("${" + print_expr(e) + "}");
   }
 
   std::set<std::string> bound_;
+  std::string out_;
 };
 
 }  // namespace

@@ -12,7 +12,8 @@ namespace ferry::dsl {
 std::string print_ferry(const File& file);
 // An expression in .ferry syntax, with the fewest parentheses that keep its meaning.
 std::string print_expr(const Expr& expr);
-// The TOML form (comments are not carried over: TOML tools would drop them anyway).
+// The TOML form: declarations and fields in the order of the AST, comments kept where the TOML
+// loader reads them back (toml_comments.h). Idempotent too.
 std::string print_toml(const File& file);
 
 }  // namespace ferry::dsl

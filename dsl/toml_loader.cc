@@ -7,6 +7,7 @@
 
 #include "dsl/ferry_parser.h"
 #include "dsl/spelling.h"
+#include "dsl/toml_comments.h"
 
 namespace ferry::dsl {
 namespace {
@@ -62,9 +63,24 @@ std::vector<Span> string_positions(const SourceFile& source, Span at, size_t val
   return positions;
 }
 
+// toml++ keeps a table's keys sorted; a plan keeps the order it was written in (params,
+// fields, steps' fields, map entries), so `convert --to ferry` reads as the TOML did.
+std::vector<std::pair<const toml::key*, const toml::node*>> in_written_order(const toml::table& table) {
+  std::vector<std::pair<const toml::key*, const toml::node*>> entries;
+  for (const auto& [key, node] : table) entries.emplace_back(&key, &node);
+  auto position = [](const std::pair<const toml::key*, const toml::node*>& e) {
+    const toml::source_region& where = e.first->source().begin.line ? e.first->source() : e.second->source();
+    return std::make_pair(where.begin.line, where.begin.column);
+  };
+  std::stable_sort(entries.begin(), entries.end(), [&](const auto& a, const auto& b) { return position(a) < position(b); });
+  return entries;
+}
+
 class TomlReader {
  public:
   TomlReader(const SourceFile& source, Diagnostics* diags) : source_(source), diags_(diags) {}
+
+  const std::vector<HeadKey>& heads() const { return heads_; }
 
   std::optional<File> read(const toml::table& root) {
     File file;
@@ -88,41 +104,44 @@ class TomlReader {
       }
     }
 
-    for (const auto& [key, node] : *top) {
-      std::string k(key.str());
+    for (auto [key, node] : in_written_order(*top)) {
+      std::string k(key->str());
       if (k == "name") {
-        file.name = plain_string(node, "the name");
+        file.name = plain_string(*node, "the name");
+        head_key(*key, *node, file.span);
       } else if (k == "use") {
-        for_each_in_array(node, "'use', a list of module names", [&](const toml::node& item) {
+        for_each_in_array(*node, "'use', a list of module names", [&](const toml::node& item) {
           file.uses.push_back(Use{plain_string(item, "a module name"), span(item), {}});
         });
       } else {
-        file.settings.push_back(field(key, node));
+        file.settings.push_back(field(*key, *node));
       }
     }
     if (file.name.empty()) diags_->error(file.span, std::string("the [") + head + "] table needs a 'name'");
 
     if (auto params = root["param"].as_table()) {
-      for (const auto& [key, node] : *params) file.params.push_back(param(name(key, node, "a param"), node));
+      for (auto [key, node] : in_written_order(*params)) file.params.push_back(param(name(*key, *node, "a param"), *node));
     }
     if (auto clusters = root["cluster"].as_table()) {
-      for (const auto& [key, node] : *clusters) {
-        Cluster c{name(key, node, "a cluster"), span(node), {}, {}};
-        if (auto t = table_of(node, "a cluster")) {
-          for (const auto& [fk, fv] : *t) c.fields.push_back(field(fk, fv));
+      for (auto [key, node] : in_written_order(*clusters)) {
+        Cluster c{name(*key, *node, "a cluster"), span(*node), {}, {}};
+        if (auto t = table_of(*node, "a cluster")) {
+          for (auto [fk, fv] : in_written_order(*t)) c.fields.push_back(field(*fk, *fv));
         }
         file.clusters.push_back(std::move(c));
       }
     }
     if (auto lets = root["let"].as_table()) {
-      for (const auto& [key, node] : *lets) {
+      for (auto [key, node] : in_written_order(*lets)) {
         Stmt s;
         s.kind = Stmt::Kind::Let;
-        s.name = name(key, node, "a let");
-        s.span = span(node);
-        s.expr = expr(node);
+        s.name = name(*key, *node, "a let");
+        s.span = span(*node);
+        s.expr = expr(*node);
         file.lets.push_back(std::move(s));
       }
+      // A comment on the `[let]` line or before it goes with the first let.
+      if (!file.lets.empty()) head_key(root.find("let")->first, *lets, file.lets.front().span);
     }
     if (root.contains("template")) {
       for_each_in_array(*root.get("template"), "[[template]] tables", [&](const toml::node& n) {
@@ -188,9 +207,16 @@ class TomlReader {
     return Span{&source_, static_cast<uint32_t>(k.source().begin.line), static_cast<uint32_t>(k.source().begin.column)};
   }
 
+  // A key that belongs to the declaration at `owner` without a node of its own: comments around
+  // it go with that declaration (toml_comments.h).
+  void head_key(const toml::key& key, const toml::node& value, Span owner) { heads_.push_back({span(key, value), owner}); }
+
   // A field's errors point at its key; its value's at the value.
   Field field(const toml::key& key, const toml::node& n) {
-    return Field{std::string(key.str()), span(key, n), expr(n), {}};
+    Field f{std::string(key.str()), span(key, n), expr(n), {}};
+    // A table of its own (`[plan.retry]`) is the block `retry { ... }`; `retry = { ... }` is a map.
+    if (auto t = n.as_table(); t && !t->is_inline()) f.value.written_as_block = true;
+    return f;
   }
 
   // A TOML value as an expression: strings may interpolate (`"${x}"` alone is x itself).
@@ -213,12 +239,10 @@ class TomlReader {
       for (const toml::node& item : *a) e.children.push_back(expr(item));
     } else if (auto t = n.as_table()) {
       e.kind = Expr::Kind::Map;
-      for (const auto& [key, value] : *t) {
-        e.keys.emplace_back(key.str());
-        e.key_spans.push_back(key.source().begin.line ? Span{&source_, static_cast<uint32_t>(key.source().begin.line),
-                                                             static_cast<uint32_t>(key.source().begin.column)}
-                                                      : span(value));
-        e.children.push_back(expr(value));
+      for (auto [key, value] : in_written_order(*t)) {
+        e.keys.emplace_back(key->str());
+        e.key_spans.push_back(span(*key, *value));
+        e.children.push_back(expr(*value));
       }
     } else {
       diags_->error(e.span, "floats, dates and times are not plan values; use a string or an int");
@@ -270,6 +294,7 @@ class TomlReader {
     const toml::table* t = table_of(n, "param '" + name + "' (its type, default and secret)");
     if (!t) return p;
     for (const auto& [key, value] : *t) {
+      head_key(key, value, p.span);
       std::string k(key.str());
       if (k == "type") {
         p.type = type_expr(value);
@@ -295,9 +320,12 @@ class TomlReader {
       std::string k(key.str());
       if (k == "name") {
         t.name = name(value, "a template");
+        head_key(key, value, t.span);
       } else if (k == "param") {
         if (auto params = table_of(value, "the template's parameters")) {
-          for (const auto& [pk, pv] : *params) t.params.push_back(param(name(pk, pv, "a template parameter"), pv));
+          for (auto [pk, pv] : in_written_order(*params)) {
+            t.params.push_back(param(name(*pk, *pv, "a template parameter"), *pv));
+          }
         }
       } else if (k == "step") {
         t.body = body(value);
@@ -314,14 +342,15 @@ class TomlReader {
     p.span = span(n);
     const toml::table* table = table_of(n, "a phase");
     if (!table) return p;
-    for (const auto& [key, value] : *table) {
-      std::string k(key.str());
+    for (auto [key, value] : in_written_order(*table)) {
+      std::string k(key->str());
       if (k == "name") {
-        p.name = name(value, "a phase");
+        p.name = name(*value, "a phase");
+        head_key(*key, *value, p.span);
       } else if (k == "step") {
-        p.body = body(value);
+        p.body = body(*value);
       } else {
-        p.settings.push_back(field(key, value));
+        p.settings.push_back(field(*key, *value));
       }
     }
     if (p.name.empty()) diags_->error(p.span, "a [[phase]] needs a 'name'");
@@ -343,6 +372,10 @@ class TomlReader {
     if (!t) return std::nullopt;
     Stmt s;
     s.span = span(n);
+    // The keys that make the statement's head (`step ID[INDEX] = TYPE`, `for VAR in LIST`...).
+    for (const char* k : {"id", "index", "type", "template", "args", "for", "in", "let", "value"}) {
+      if (auto node = t->get(k)) head_key(t->find(k)->first, *node, s.span);
+    }
     if (t->contains("for")) {
       s.kind = Stmt::Kind::For;
       s.name = name(*t->get("for"), "a loop variable");
@@ -362,6 +395,7 @@ class TomlReader {
     }
     if (!t->contains("type") && !t->contains("template") && t->contains("when")) {
       s.kind = Stmt::Kind::When;
+      head_key(t->find("when")->first, *t->get("when"), s.span);
       expect_only(*t, {"when", "step"}, "a 'when' block");
       s.expr = expr(*t->get("when"));
       if (t->contains("step")) s.body = body(*t->get("step"));
@@ -380,7 +414,7 @@ class TomlReader {
       expect_only(*t, {"id", "index", "template", "args"}, "a template instance");
       if (auto args = t->get("args")) {
         if (auto table = table_of(*args, "the template's arguments")) {
-          for (const auto& [key, value] : *table) s.fields.push_back(field(key, value));
+          for (auto [key, value] : in_written_order(*table)) s.fields.push_back(field(*key, *value));
         }
       }
       return s;
@@ -392,16 +426,16 @@ class TomlReader {
     }
     s.type = plain_string(*t->get("type"), "the step type");
     s.type_span = span(*t->get("type"));
-    for (const auto& [key, value] : *t) {
-      std::string k(key.str());
+    for (auto [key, value] : in_written_order(*t)) {
+      std::string k(key->str());
       if (k == "id" || k == "index" || k == "type") continue;
-      if (k == "rollback" && value.is_array()) {
+      if (k == "rollback" && value->is_array()) {
         s.has_rollback_block = true;
-        s.rollback_span = span(value);
-        s.body = body(value);
+        s.rollback_span = span(*value);
+        s.body = body(*value);
         continue;
       }
-      s.fields.push_back(field(key, value));
+      s.fields.push_back(field(*key, *value));
     }
     return s;
   }
@@ -417,6 +451,7 @@ class TomlReader {
 
   const SourceFile& source_;
   Diagnostics* diags_;
+  std::vector<HeadKey> heads_;
 };
 
 }  // namespace
@@ -431,8 +466,10 @@ std::optional<File> load_toml(const SourceFile& source, Diagnostics* diags) {
     return std::nullopt;
   }
   size_t errors = diags->size();
-  auto file = TomlReader(source, diags).read(root);
-  if (diags->size() != errors) return std::nullopt;
+  TomlReader reader(source, diags);
+  auto file = reader.read(root);
+  if (!file || diags->size() != errors) return std::nullopt;
+  place_toml_comments(source, reader.heads(), &*file);
   return file;
 }
 

@@ -1,7 +1,9 @@
 // `ferry convert`: the same plan in the other surface (.ferry <-> TOML).
+#include <filesystem>
 #include <iostream>
 
 #include "dsl/compiler.h"
+#include "dsl/ferry_idioms.h"
 #include "dsl/printer.h"
 #include "engine/cli/command.h"
 #include "engine/cli/plan_input.h"
@@ -23,6 +25,10 @@ int run_convert(const Args& args) {
     report(diags, args);
     return diags.all().empty() || !diags.all()[0].span.valid() ? kExitUsage : kExitPlanErrors;
   }
+  // A TOML plan says "${x}" and "source" where .ferry says x and source: written so.
+  if (to == "ferry" && std::filesystem::path(args.positionals[0]).extension() == ".toml") {
+    dsl::use_ferry_idioms(&*file, dsl::read_used_modules(*file, dsl::default_module_path(), &sources));
+  }
   std::string text = to == "toml" ? dsl::print_toml(*file) : dsl::print_ferry(*file);
   if (args.has("--out")) {
     std::string error;
@@ -43,7 +49,8 @@ Command convert_command() {
           "convert a plan between .ferry and TOML",
           "ferry convert PLAN --to toml|ferry [--out FILE]",
           "Prints PLAN in the other surface. The result compiles to the same IR as the input\n"
-          "(`ferry check --emit ir` shows it). Comments are not carried into TOML.",
+          "(`ferry check --emit ir` shows it), in the order PLAN was written, comments kept. A\n"
+          "TOML plan comes out as .ferry is written: \"${x}\" as x, names bare (cluster = source).",
           {{"--to", true, "toml or ferry", "FORMAT"},
            {"--out", true, "write to FILE instead of stdout", "FILE"},
            {"--output", true, "errors as text (default) or json", "FORMAT"}},

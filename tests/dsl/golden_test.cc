@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "dsl/compiler.h"
+#include "dsl/ferry_idioms.h"
 #include "dsl/printer.h"
 #include "dsl/vars_file.h"
 
@@ -81,6 +82,15 @@ Result compile_in(const fs::path& dir, const std::string& file, std::string vars
   return result;
 }
 
+// What `ferry convert` prints for `file`, read from the other surface: TOML, or .ferry in its
+// own idioms (ferry_idioms.h).
+std::string convert(File file, bool to_toml, SourceSet* sources) {
+  if (to_toml) return print_toml(file);
+  std::vector<std::string> module_path = {FERRY_STDLIB_DIR, (fs::path(FERRY_GOLDEN_DIR) / "modules").string()};
+  use_ferry_idioms(&file, read_used_modules(file, module_path, sources));
+  return print_ferry(file);
+}
+
 std::string test_name(const testing::TestParamInfo<std::string>& info) {
   std::string name = info.param;
   for (char& c : name) {
@@ -116,11 +126,11 @@ TEST_P(ValidPlan, ConvertsToTheOtherSurfaceAndBackWithTheSameIr) {
   std::string stem = fs::path(GetParam()).stem().string();
   std::string other = ".roundtrip-" + stem + (is_toml ? ".ferry" : ".toml");
   std::string back = ".roundtrip-" + stem + "-back" + (is_toml ? ".toml" : ".ferry");
-  write(dir / other, is_toml ? print_ferry(*file) : print_toml(*file));
+  write(dir / other, convert(*file, !is_toml, &sources));
   Result converted = compile_in(dir, other, stem);
   auto file2 = load_file((dir / other).string(), &sources, &diags);
   ASSERT_TRUE(file2) << diags.render() << read(dir / other);
-  write(dir / back, is_toml ? print_toml(*file2) : print_ferry(*file2));
+  write(dir / back, convert(*file2, is_toml, &sources));
   Result round_trip = compile_in(dir, back, stem);
   std::string other_text = read(dir / other);
   fs::remove(dir / other);
@@ -238,12 +248,14 @@ INSTANTIATE_TEST_SUITE_P(Plans, StockPlan, testing::ValuesIn(stock_plans()), tes
 TEST(Shipped, PlansAndModulesAreFormatted) {
   for (const char* dir : {FERRY_PLANS_DIR, FERRY_STDLIB_DIR}) {
     for (const auto& entry : fs::directory_iterator(dir)) {
-      if (entry.path().extension() != ".ferry") continue;
+      bool toml = entry.path().extension() == ".toml";
+      if (entry.path().extension() != ".ferry" && !toml) continue;
       SourceSet sources;
       Diagnostics diags;
       auto file = load_file(entry.path().string(), &sources, &diags);
       ASSERT_TRUE(file) << diags.render();
-      EXPECT_EQ(print_ferry(*file), read(entry.path())) << entry.path() << " is not formatted: ferry fmt --write it";
+      EXPECT_EQ(toml ? print_toml(*file) : print_ferry(*file), read(entry.path()))
+          << entry.path() << " is not formatted: ferry fmt --write it";
     }
   }
 }
@@ -264,6 +276,28 @@ TEST(StockTwins, TomlTwinCompilesToTheSameIr) {
     auto ferry = compile_stock(ferry_name);
     ASSERT_TRUE(toml->ir && ferry->ir) << toml->errors << ferry->errors;
     EXPECT_EQ(ir_hash(*toml->ir), ir_hash(*ferry->ir)) << name << " and " << ferry_name << " differ";
+    ++twins;
+  }
+  EXPECT_GE(twins, 1);
+}
+
+// The twin is what `ferry convert --to toml` makes of the .ferry file, and `ferry convert --to
+// ferry` makes the .ferry file of it again, as written: expressions, bare names, the order and
+// every comment (issue 14).
+TEST(StockTwins, ConvertMakesEachTwinOfTheOther) {
+  int twins = 0;
+  for (const std::string& name : stock_plans()) {
+    if (fs::path(name).extension() != ".toml") continue;
+    fs::path toml = fs::path(FERRY_PLANS_DIR) / name;
+    fs::path ferry = fs::path(toml).replace_extension(".ferry");
+    SourceSet sources;
+    Diagnostics diags;
+    auto from_ferry = load_file(ferry.string(), &sources, &diags);
+    auto from_toml = load_file(toml.string(), &sources, &diags);
+    ASSERT_TRUE(from_ferry && from_toml) << diags.render();
+    EXPECT_EQ(convert(*from_ferry, true, &sources), read(toml))
+        << name << " is not `ferry convert " << ferry.filename() << " --to toml`: regenerate it";
+    EXPECT_EQ(convert(*from_toml, false, &sources), read(ferry)) << name << " converts to another plan than " << ferry;
     ++twins;
   }
   EXPECT_GE(twins, 1);
