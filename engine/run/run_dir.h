@@ -23,8 +23,8 @@ std::string journal_file(const std::string& dir);
 // under the current directory, all 0700. Refuses a directory that already holds a run.
 std::optional<std::string> create_run_dir(const std::string& requested, const std::string& plan, std::string* error);
 
-// The journal's first line: the format, the plan, its IR hash, the ferry that ran it and where
-// the plan came from.
+// The journal's first line: the format, the plan, its IR hash, the ferry that ran it, where the
+// plan came from, and who started the run on which host.
 json journal_header(const dsl::Ir& ir, const std::string& hash, const std::string& source,
                     const std::string& ferry_version);
 
