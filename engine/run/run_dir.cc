@@ -78,6 +78,7 @@ std::optional<RunDirContents> read_run_dir(const std::string& dir, std::string* 
   run.ir = std::move(*ir);
   run.source = dsl::to_valid_utf8(plan_file(dir));
   run.state = replay(*journal);
+  run.events = std::move(journal->events);
   return run;
 }
 

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "dsl/ir.h"
 #include "engine/run/journal.h"
@@ -34,6 +35,7 @@ struct RunDirContents {
   std::string hash;    // the plan's IR hash, the same as the journal's
   std::string source;  // DIR/plan.json, as shown in messages and JSON
   RunState state;      // the journal replayed (with its torn_lines)
+  std::vector<json> events;  // the journal's events as read: when each thing happened (`ferry report`)
 };
 // Reads DIR/journal.jsonl and DIR/plan.json. *error says what is wrong and, for a plan.json that
 // is damaged, edited or another plan's, that it is to be put back (a run goes on, or is undone,
