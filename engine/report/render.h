@@ -25,7 +25,8 @@ std::string mermaid_gantt(const RunReport& r);
 // reads as syntax (`:` ends the name, `#` and `;` start a comment or end a statement), `<` and
 // `>` (Mermaid renders names as HTML) and the backtick (which could close the Markdown fence)
 // become Mermaid entity codes (`#58;`), which it shows as the character; line breaks become
-// spaces.
+// spaces. So does the first character of a name that Mermaid would read as a statement (`title`,
+// `section`, `click`, ... or a date).
 std::string mermaid_text(std::string_view text);
 
 // The timeline as an SVG picture: a row per step reached (a bar per attempt, colored by how it

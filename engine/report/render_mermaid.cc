@@ -2,6 +2,7 @@
 // `crit` one that failed (retried, failed for good, cancelled or interrupted), `active` one with
 // no end yet, `milestone` a step skipped or assumed done; compensations in their own section,
 // the downtime window in the first.
+#include <cctype>
 #include <string>
 
 #include "engine/report/format.h"
@@ -39,10 +40,30 @@ class Chart {
   int tasks_ = 0;
 };
 
+// What Mermaid's gantt lexer reads as a statement where a name starts, case aside, whatever
+// follows (gantt.jison's rules): a step named `title` would become the chart's title.
+bool starts_like_a_statement(std::string_view text) {
+  static const char* const kKeywords[] = {"gantt", "dateformat", "inclusiveenddates", "topaxis", "axisformat",
+                                          "tickinterval", "includes", "excludes", "todaymarker", "weekday",
+                                          "weekend", "title", "accdescription", "accdescr", "acctitle", "section",
+                                          "click", "call", "href"};
+  std::string lower;
+  for (char c : text.substr(0, 20)) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* k : kKeywords) {
+    if (lower.rfind(k, 0) == 0) return true;
+  }
+  // A date (yyyy-mm-dd), a comment (%), a string (").
+  return !text.empty() && (std::isdigit(static_cast<unsigned char>(text[0])) || text[0] == '%' || text[0] == '"');
+}
+
 }  // namespace
 
 std::string mermaid_text(std::string_view text) {
   std::string out;
+  if (starts_like_a_statement(text)) {
+    out = "#" + std::to_string(static_cast<unsigned char>(text[0])) + ";";
+    text.remove_prefix(1);
+  }
   for (char c : text) {
     switch (c) {
       case ':': out += "#58;"; break;

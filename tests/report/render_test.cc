@@ -57,6 +57,16 @@ TEST(Mermaid, NamesLoseTheCharactersTheGanttGrammarReadsAsSyntax) {
   EXPECT_EQ(mermaid_text("two\nlines`"), "two lines#96;");
 }
 
+TEST(Mermaid, ANameThatWouldReadAsAStatementStartsWithAnEntity) {
+  EXPECT_EQ(mermaid_text("title"), "#116;itle");
+  EXPECT_EQ(mermaid_text("Section-b.undo"), "#83;ection-b.undo");
+  EXPECT_EQ(mermaid_text("click x"), "#99;lick x");
+  EXPECT_EQ(mermaid_text("2024-01-01"), "#50;024-01-01");
+  EXPECT_EQ(mermaid_text("%comment"), "#37;comment");
+  EXPECT_EQ(mermaid_text("subtitle"), "subtitle");
+  EXPECT_EQ(mermaid_text(""), "");
+}
+
 // The grammar the chart relies on (mermaid's gantt.jison): a header, then `title`, `dateFormat`,
 // `axisFormat` and `section` lines, and task lines `NAME :TAGS, ID, START, END` whose NAME has
 // no ':' '#' ';' and whose times are Unix ms (dateFormat x).
