@@ -15,7 +15,8 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# The AWS tests run a Node.js S3 server (tests/s3, via npm ci) and compare with botocore; a
+# The AWS tests run a Node.js S3 server (tests/s3, via npm ci) and compare with botocore; the
+# report test reads its Gantt charts with the real Mermaid parser (tests/mermaid, via npm ci). A
 # nodejs from elsewhere that brings its own npm, or a botocore from pip, will do as well.
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 python3 -c 'import botocore' 2>/dev/null || missing+=(python3-botocore)

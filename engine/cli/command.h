@@ -29,7 +29,8 @@ struct Command {
   std::string description;           // a paragraph for --help
   std::vector<OptionSpec> options;   // --help is added for every command
   int (*run)(const Args& args);
-  // How many positional arguments the command takes, and what `--output` may be.
+  // How many positional arguments the command takes, and what `--output` may be (the first is
+  // the default).
   size_t min_positionals = 1;
   size_t max_positionals = 1;
   std::vector<std::string> output_formats = {"text", "json"};
@@ -71,6 +72,7 @@ Command apply_command();
 Command resume_command();
 Command rollback_command();
 Command status_command();
+Command report_command();
 Command diff_command();
 Command s3_command();
 Command explain_command();

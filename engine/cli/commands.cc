@@ -9,8 +9,8 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> list = [] {
     std::vector<Command> out = {check_command(),    graph_command(),  fmt_command(),      convert_command(),
                                 diff_command(),     plan_command(),   apply_command(),    resume_command(),
-                                rollback_command(), status_command(), s3_command(),       explain_command(),
-                                help_command(),     completion_command()};
+                                rollback_command(), status_command(), report_command(),   s3_command(),
+                                explain_command(),  help_command(),   completion_command()};
     // `help` takes a command name: known only once the table is.
     for (Command& c : out) {
       if (c.name == "help") {

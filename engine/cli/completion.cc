@@ -54,7 +54,7 @@ std::string bash_script() {
          "# /usr/share/bash-completion/completions/ferry.\n\n"
          "# The run directories under "
       << engine::kRunsDir
-      << "/, for resume, rollback and status.\n"
+      << "/, for resume, rollback, status and report.\n"
          "_ferry_run_dirs() {\n"
          "  local dir\n"
          "  for dir in "
@@ -259,9 +259,10 @@ Command completion_command() {
             "print a shell completion script (bash, zsh or fish)",
             "ferry completion bash|zsh|fish",
             "Prints a script that completes ferry's commands, their options, the values of --output, step\n"
-            "types after `ferry explain`, and run directories (.ferry/runs/...) after resume, rollback and\n"
-            "status. Load it for this shell with `source <(ferry completion bash)` (zsh: the same, after\n"
-            "compinit; fish: `ferry completion fish | source`), or save it where your shell looks for them.",
+            "types after `ferry explain`, and run directories (.ferry/runs/...) after resume, rollback,\n"
+            "status and report. Load it for this shell with `source <(ferry completion bash)` (zsh: the\n"
+            "same, after compinit; fish: `ferry completion fish | source`), or save it where your shell\n"
+            "looks for them.",
             {},
             run_completion};
   c.exit_0 = "the script was printed";

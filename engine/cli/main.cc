@@ -57,7 +57,7 @@ int run(int argc, char** argv) {
     return kExitUsage;
   }
   const auto& formats = command->output_formats;
-  if (std::find(formats.begin(), formats.end(), args->get("--output", "text")) == formats.end()) {
+  if (std::find(formats.begin(), formats.end(), args->get("--output", formats.front())) == formats.end()) {
     std::string list;
     for (size_t i = 0; i < formats.size(); ++i) list += (i ? (i + 1 == formats.size() ? " or '" : ", '") : "'") + formats[i] + "'";
     std::cerr << "ferry " << command->name << ": error: --output must be " << list << "\n";

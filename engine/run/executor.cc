@@ -4,6 +4,7 @@
 
 #include "dsl/step_types.h"
 #include "dsl/utf8.h"
+#include "engine/base/identity.h"
 #include "engine/run/attempt.h"
 #include "engine/run/resolve.h"
 #include "engine/run/resume.h"
@@ -375,7 +376,10 @@ struct Executor::Impl {
       std::lock_guard lock(mu);
       bool resuming = !state.steps.empty();
       if (resuming && !prepare_resume()) return RunResult::kFailed;
-      if (!record(Event::kRunStarted, {{"mode", resuming ? "resume" : "apply"}, {"parallelism", opt.parallelism}})) {
+      if (!record(Event::kRunStarted, {{"mode", resuming ? "resume" : "apply"},
+                                       {"parallelism", opt.parallelism},
+                                       {"user", user_name()},
+                                       {"host", host_name()}})) {
         return RunResult::kFailed;
       }
     }

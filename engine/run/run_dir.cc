@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "dsl/utf8.h"
+#include "engine/base/identity.h"
 #include "engine/run/saved_plan.h"
 
 namespace ferry::engine {
@@ -48,7 +49,9 @@ json journal_header(const dsl::Ir& ir, const std::string& hash, const std::strin
           {"plan", ir.plan},
           {"ir_hash", hash},
           {"ferry_version", ferry_version},
-          {"source", source}};
+          {"source", source},
+          {"user", user_name()},
+          {"host", host_name()}};
 }
 
 std::optional<RunDirContents> read_run_dir(const std::string& dir, std::string* error) {
@@ -75,6 +78,7 @@ std::optional<RunDirContents> read_run_dir(const std::string& dir, std::string* 
   run.ir = std::move(*ir);
   run.source = dsl::to_valid_utf8(plan_file(dir));
   run.state = replay(*journal);
+  run.events = std::move(journal->events);
   return run;
 }
 

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "dsl/ir.h"
 #include "engine/run/journal.h"
@@ -23,8 +24,8 @@ std::string journal_file(const std::string& dir);
 // under the current directory, all 0700. Refuses a directory that already holds a run.
 std::optional<std::string> create_run_dir(const std::string& requested, const std::string& plan, std::string* error);
 
-// The journal's first line: the format, the plan, its IR hash, the ferry that ran it and where
-// the plan came from.
+// The journal's first line: the format, the plan, its IR hash, the ferry that ran it, where the
+// plan came from, and who started the run on which host.
 json journal_header(const dsl::Ir& ir, const std::string& hash, const std::string& source,
                     const std::string& ferry_version);
 
@@ -34,6 +35,7 @@ struct RunDirContents {
   std::string hash;    // the plan's IR hash, the same as the journal's
   std::string source;  // DIR/plan.json, as shown in messages and JSON
   RunState state;      // the journal replayed (with its torn_lines)
+  std::vector<json> events;  // the journal's events as read: when each thing happened (`ferry report`)
 };
 // Reads DIR/journal.jsonl and DIR/plan.json. *error says what is wrong and, for a plan.json that
 // is damaged, edited or another plan's, that it is to be put back (a run goes on, or is undone,

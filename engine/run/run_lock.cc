@@ -5,10 +5,10 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <climits>
 #include <cstring>
 
 #include "engine/base/durable_file.h"
+#include "engine/base/identity.h"
 
 namespace ferry::engine {
 
@@ -34,9 +34,7 @@ std::unique_ptr<RunLock> RunLock::acquire(const std::string& dir, std::string* e
     }
     return nullptr;
   }
-  char host[HOST_NAME_MAX + 1] = {};
-  gethostname(host, sizeof host - 1);
-  std::string who = "pid " + std::to_string(getpid()) + " on " + host + "\n";
+  std::string who = "pid " + std::to_string(getpid()) + " on " + host_name() + "\n";
   std::string ignored;  // who holds it is a courtesy to the next one: the lock works without it
   if (ftruncate(fd, 0) == 0) write_all(fd, who, &ignored);
   return std::unique_ptr<RunLock>(new RunLock(fd));

@@ -39,6 +39,9 @@ mkdir -p "$work/.ferry/runs/20261126T120000Z-controlplane" "$work/plans"
 contains bash-status-runs ".ferry/runs/20261126T120000Z-controlplane" "$(complete_words ferry status '')"
 contains bash-resume-runs ".ferry/runs/20261126T120000Z-controlplane" "$(complete_words ferry resume .ferry/runs/)"
 contains bash-rollback-runs ".ferry/runs/20261126T120000Z-controlplane" "$(complete_words ferry rollback --yes '')"
+contains bash-report-runs ".ferry/runs/20261126T120000Z-controlplane" "$(complete_words ferry report '')"
+got=$(complete_words ferry report .ferry/runs/x --output '')
+check bash-report-output-values test "$got" = $'markdown\nhtml\njson'
 # A plan file where a plan goes, and a file after an option that takes one.
 touch "$work/plans/pause.ferry"
 contains bash-plan-file "plans/pause.ferry" "$(complete_words ferry check plans/p)"

@@ -50,6 +50,8 @@ check help-diff-1 grep -q '^  1     the plans differ' "$work/h"
 check help-apply-1 grep -q '^  1     .*the run failed' "$work/h"
 "$ferry" help status >"$work/h"
 check help-status-no-1 bash -c "! grep -q '^  1 ' $work/h"
+"$ferry" help report >"$work/h"
+check help-report-no-1 bash -c "! grep -q '^  1 ' $work/h"
 
 # explain: the list, a type, a field, a block's fields, JSON, and did-you-mean.
 expect explain-list 0 "$ferry" explain

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "engine/base/durable_file.h"
+#include "engine/base/identity.h"
 #include "engine/run/saved_plan.h"
 #include "tests/engine/test_plan.h"
 
@@ -59,6 +60,10 @@ TEST(RunDir, ReadsBackThePlanAndTheStateTheJournalHolds) {
   ASSERT_TRUE(run) << error;
   EXPECT_EQ(run->hash, dsl::ir_hash(ir));
   EXPECT_EQ(run->state.header.value("ferry_version", ""), "9.9.9");
+  // Who started the run, where: what a change ticket or a postmortem asks first (`ferry report`).
+  EXPECT_EQ(run->state.header.value("user", ""), user_name());
+  EXPECT_EQ(run->state.header.value("host", ""), host_name());
+  EXPECT_FALSE(user_name().empty());
   EXPECT_EQ(run->state.steps["a"].state, StepState::kSucceeded);
   EXPECT_TRUE(run->ir.find("b"));
   EXPECT_EQ(run->source, plan_file(*dir));
