@@ -35,7 +35,11 @@ case "$cmd" in
       kill -0 "$(cat "$dir/holder.pid")" 2>/dev/null || { echo "sandbox: it did not start:" >&2; tail -n 20 "$dir/sandbox.log" >&2; exit 1; }
       sleep 0.5
     done
-    [[ -f "$dir/ferry.env" ]] || { echo "sandbox: not up after 120 s; see $dir/sandbox.log" >&2; exit 1; }
+    if [[ ! -f "$dir/ferry.env" ]]; then
+      echo "sandbox: not up after 120 s; see $dir/sandbox.log" >&2
+      "$0" down "$dir" >/dev/null
+      exit 1
+    fi
     echo "The sandbox is up: management clusters A (source) and B (destination), the hosted cluster,"
     echo "and S3 over HTTPS. In your shell:"
     echo "  . $dir/ferry.env"
@@ -67,7 +71,10 @@ case "$cmd" in
       pid=$(cat "$dir/holder.pid")
       touch "$dir/stop"
       for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-      kill -0 "$pid" 2>/dev/null && kill -TERM -- "-$pid" 2>/dev/null
+      if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM -- "-$pid" 2>/dev/null  # the holder's group: s3rver and the clusters with it
+        for _ in $(seq 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+      fi
     fi
     rm -rf "$dir"
     echo "The sandbox is stopped."

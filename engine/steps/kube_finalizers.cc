@@ -18,16 +18,16 @@ constexpr const char* kStripFinalizers = R"({"metadata":{"finalizers":null}})";
 // deleted with a finalizer on, no finalizer was removed from a version nobody read).
 constexpr int kRounds = 10;
 
-// `kubectl api-resources` of one API group, asked once per cluster and group in a run: what a
-// cluster serves does not change while ferry takes objects apart, and a teardown asked it again
-// for every object, a process each.
+// `kubectl api-resources` of one API group, asked once per cluster and group (a teardown asked it
+// again for every object, a process each); `fresh` asks again, for a kind the answer kept lacks
+// (a CRD installed since).
 Status api_resources(const kube::Kubectl& k, const std::string& group, const CancelToken& cancel,
-                     const std::string& what, std::string* out) {
+                     const std::string& what, bool fresh, std::string* out) {
   static std::mutex mu;
   static std::map<std::vector<std::string>, std::string> answers;
   const std::vector<std::string> args = {"api-resources", "--api-group=" + group, "--no-headers"};
   const std::vector<std::string> key = k.in_namespace("").argv(args);
-  {
+  if (!fresh) {
     std::lock_guard lock(mu);
     if (auto it = answers.find(key); it != answers.end()) {
       *out = it->second;
@@ -48,25 +48,28 @@ Status api_path_of(const kube::Kubectl& k, const json& ref, const CancelToken& c
   const std::string kind = ref.value("kind", "");
   const size_t slash = api_version.find('/');
   const std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
-  std::string resources;
-  if (Status s = api_resources(k, group, cancel, "look up the resource of kind " + kind + k.where(), &resources); !s.ok()) {
-    return s;
-  }
-  std::istringstream lines(resources);
-  for (std::string line; std::getline(lines, line);) {
-    std::istringstream words(line);
-    std::vector<std::string> w{std::istream_iterator<std::string>(words), std::istream_iterator<std::string>()};
-    // NAME [SHORTNAMES] APIVERSION NAMESPACED KIND; the object's own version goes in the path
-    // (any version the server serves will do, and it may not be the preferred one listed).
-    if (w.size() < 4 || w.back() != kind || w[w.size() - 3].substr(0, w[w.size() - 3].rfind('/') + 1) !=
-                                                 api_version.substr(0, api_version.rfind('/') + 1)) {
-      continue;
+  for (bool fresh : {false, true}) {
+    std::string resources;
+    if (Status s = api_resources(k, group, cancel, "look up the resource of kind " + kind + k.where(), fresh, &resources);
+        !s.ok()) {
+      return s;
     }
-    const json md = ref.value("metadata", json::object());
-    *path = (group.empty() ? "/api/" : "/apis/") + api_version;
-    if (w[w.size() - 2] == "true") *path += "/namespaces/" + md.value("namespace", k.target().ns);
-    *path += "/" + w.front() + "/" + md.value("name", "");
-    return Status::Ok();
+    std::istringstream lines(resources);
+    for (std::string line; std::getline(lines, line);) {
+      std::istringstream words(line);
+      std::vector<std::string> w{std::istream_iterator<std::string>(words), std::istream_iterator<std::string>()};
+      // NAME [SHORTNAMES] APIVERSION NAMESPACED KIND; the object's own version goes in the path
+      // (any version the server serves will do, and it may not be the preferred one listed).
+      if (w.size() < 4 || w.back() != kind || w[w.size() - 3].substr(0, w[w.size() - 3].rfind('/') + 1) !=
+                                                   api_version.substr(0, api_version.rfind('/') + 1)) {
+        continue;
+      }
+      const json md = ref.value("metadata", json::object());
+      *path = (group.empty() ? "/api/" : "/apis/") + api_version;
+      if (w[w.size() - 2] == "true") *path += "/namespaces/" + md.value("namespace", k.target().ns);
+      *path += "/" + w.front() + "/" + md.value("name", "");
+      return Status::Ok();
+    }
   }
   return Status::NotFound("the cluster serves no " + kind + " in API group " + (group.empty() ? "core" : group) + k.where());
 }

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -252,6 +253,13 @@ kube::CallResult create_all(const kube::Kubectl& k, const std::vector<json>& obj
                      : k.run({"create", "-f", "-"}, cancel, what, as_list(objects).dump());
 }
 
+// Kinds whose creation changes what the API server serves: kubectl resolves a List's kinds once,
+// so objects of a kind a CRD in the same List defines would not be found. A batch ends after one.
+bool defines_kinds(const json& object) {
+  const std::string kind = object.value("kind", "");
+  return kind == "CustomResourceDefinition" || kind == "APIService";
+}
+
 }  // namespace
 
 Status create_objects(StepContext& ctx, const kube::Kubectl& k, const std::vector<json>& objects,
@@ -261,49 +269,63 @@ Status create_objects(StepContext& ctx, const kube::Kubectl& k, const std::vecto
   json absent;
   if (Status s = absent_objects(k, refs, ctx.cancel, &absent); !s.ok()) return s;
   ctx.save_undo({{"created", absent}});
-  *made = json::array();
-  // The fast path: what does not exist yet (everything, for a server-side apply) in one call.
-  // Existing objects, and all of them when another writer created one in between (AlreadyExists),
-  // take the path of one call each, which says what to do about each.
-  // An object given twice (two backups that both hold it) goes in once; given twice with other
-  // content, the second is judged on its own, after the first exists.
-  std::vector<json> batch, one_by_one;
-  std::vector<json> batch_refs;
+  auto is_absent = [&](size_t i) { return std::find(absent.begin(), absent.end(), refs[i]) != absent.end(); };
+  // The fast path: what does not exist yet (everything, for a server-side apply) in as few calls
+  // as can be. Existing objects, and all of a batch when another writer created one of them in
+  // between (AlreadyExists), take the path of one call each, which judges each. An object given
+  // twice (two backups that both hold it) goes in once; given twice with other content, the
+  // second is judged on its own, after the first exists.
+  std::vector<std::vector<size_t>> batches(1);
+  std::vector<size_t> one_by_one;
+  std::map<std::string, size_t> first_given;  // ref -> the index of the object first given for it
+  std::vector<size_t> same_as(objects.size());  // i, or the index of an identical object given before
   for (size_t i = 0; i < objects.size(); ++i) {
-    const bool is_absent = std::find(absent.begin(), absent.end(), refs[i]) != absent.end();
-    if (!how.replace && !is_absent) {
-      one_by_one.push_back(objects[i]);
+    same_as[i] = i;
+    auto [first, is_first] = first_given.emplace(refs[i].dump(), i);
+    if (!is_first && objects[first->second] == objects[i]) {
+      same_as[i] = first->second;
       continue;
     }
-    auto twin = std::find(batch_refs.begin(), batch_refs.end(), refs[i]);
-    if (twin == batch_refs.end()) {
-      batch.push_back(objects[i]);
-      batch_refs.push_back(refs[i]);
-    } else if (batch[twin - batch_refs.begin()] != objects[i]) {
-      one_by_one.push_back(objects[i]);
+    if ((!how.replace && !is_absent(i)) || !is_first) {
+      one_by_one.push_back(i);
+      continue;
     }
+    batches.back().push_back(i);
+    if (defines_kinds(objects[i])) batches.emplace_back();
   }
-  std::set<std::string> done;
-  if (!batch.empty()) {
-    kube::CallResult c = create_all(k, batch, how, ctx.cancel);
+  std::set<size_t> done;     // indexes into objects
+  std::set<size_t> batched;  // sent in a batch that failed: maybe created by it
+  for (const std::vector<size_t>& b : batches) {
+    if (b.empty()) continue;
+    std::vector<json> list;
+    for (size_t i : b) list.push_back(objects[i]);
+    kube::CallResult c = create_all(k, list, how, ctx.cancel);
     if (c.status.ok()) {
-      for (const json& o : batch) done.insert(label(o));
+      done.insert(b.begin(), b.end());
     } else if (c.status.error_class() == ErrorClass::kAlreadyExists) {
-      one_by_one = objects;
+      one_by_one.insert(one_by_one.end(), b.begin(), b.end());
+      batched.insert(b.begin(), b.end());
     } else {
-      return c.status;
+      return c.status;  // what kubectl created of it is in the undo, with the rest that was absent
     }
   }
-  for (const json& o : one_by_one) {
+  std::sort(one_by_one.begin(), one_by_one.end());
+  for (size_t i : one_by_one) {
+    const json& o = objects[i];
     const std::string what = how.verb + " " + label(o) + k.where();
     kube::CallResult c = how.replace ? create_all(k, {o}, how, ctx.cancel) : k.run({"create", "-f", "-"}, ctx.cancel, what, o.dump());
-    if (c.status.error_class() == ErrorClass::kAlreadyExists && how.skip_existing) {
+    // One the failed batch may have created is judged like any other: identical, it is ours.
+    if (c.status.error_class() == ErrorClass::kAlreadyExists && how.skip_existing && !batched.count(i)) {
       ctx.log(label(o) + " already exists: skipped (on_exists = skip)");
       continue;
     }
     if (c.status.error_class() == ErrorClass::kAlreadyExists) {
       std::string d;
       if (Status s = existing_differs(k, o, ctx.cancel, &d); !s.ok()) return s;
+      if (!d.empty() && how.skip_existing) {
+        ctx.log(label(o) + " already exists: skipped (on_exists = skip)");
+        continue;
+      }
       if (!d.empty()) {
         return Status::Error(ErrorClass::kAlreadyExists, what + ": it already exists and differs from " + how.given_by +
                                                              " at " + d + " " + how.advice);
@@ -312,10 +334,11 @@ Status create_objects(StepContext& ctx, const kube::Kubectl& k, const std::vecto
     } else if (!c.status.ok()) {
       return c.status;
     }
-    done.insert(label(o));
+    done.insert(i);
   }
-  for (const json& o : objects) {
-    if (done.count(label(o))) made->push_back(label(o));
+  *made = json::array();
+  for (size_t i = 0; i < objects.size(); ++i) {
+    if (done.count(same_as[i])) made->push_back(label(objects[i]));
   }
   return Status::Ok();
 }

@@ -78,11 +78,12 @@ struct CreateObjects {
   bool replace = false;        // server-side apply instead of create: an existing one takes the fields given
   bool skip_existing = false;  // an existing one is left as it is (and logged)
 };
-// Creates `objects` in order, after journaling (ctx.save_undo, {"created": [refs]}) which of them
-// do not exist yet, so the inverse (delete_created) deletes those and only those. An existing
-// object identical to the given one counts as created (an earlier attempt's: a re-run is
-// harmless); one that differs fails the step with where it differs. `made`: the labels of those
-// created, replaced or found identical.
+// Creates `objects`, after journaling (ctx.save_undo, {"created": [refs]}) which of them do not
+// exist yet, so the inverse (delete_created) deletes those and only those. Those not there go in
+// one kubectl call (a List, in the given order; a CRD ends a call), the existing ones after them
+// one call each. An existing object identical to the given one counts as created (an earlier
+// attempt's: a re-run is harmless); one that differs fails the step with where it differs.
+// `made`: the labels of those created, replaced or found identical, in the given order.
 Status create_objects(StepContext& ctx, const kube::Kubectl& k, const std::vector<json>& objects,
                       const CreateObjects& how, json* made);
 // Deletes the object `ref` names so that no controller ever sees it being deleted while a

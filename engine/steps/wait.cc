@@ -1,10 +1,12 @@
-// `wait`: poll until a condition holds, every `interval`, on the run's clock (so the step's
-// timeout and Ctrl-C end it). Four forms: `probe` (a local command that exits 0 when done),
+// `wait`: until a condition holds, on the run's clock (so the step's timeout and Ctrl-C end it):
+// one read, then `kubectl wait` where kubectl can watch the goal (see watch_for), else a read
+// every `interval`. Four forms: `probe` (a local command that exits 0 when done),
 // `object` (a JSONPath equals a value, a condition is True, the object exists or is gone),
 // `count` (at least N objects of a kind match) and `max_count` (at most N match: 0 waits until
 // the pods of a stopped Deployment are gone). Counted objects can be required to carry a time
 // (`time_jsonpath`) later than `newer_than`: a Node's heartbeat newer than a restore, not the
 // stale Ready a restored etcd still holds. JSONPaths are kubectl's own (`-o jsonpath`).
+#include <algorithm>
 #include <ctime>
 #include <optional>
 
@@ -146,7 +148,14 @@ std::string watch_for(const StepContext& ctx) {
     return none_left && str(ctx, "jsonpath").empty() && !timed(ctx) ? "delete" : "";
   }
   if (!str(ctx, "jsonpath").empty()) {
-    return expected(ctx).empty() ? "" : "jsonpath=" + kube_step::braced_jsonpath(str(ctx, "jsonpath")) + "=" + expected(ctx);
+    // kubectl splits `--for=jsonpath=PATH=VALUE` at each `=` but `==`: a `!=` filter or a value
+    // with an `=` in it would be misread, so those goals are polled.
+    const std::string path = kube_step::braced_jsonpath(str(ctx, "jsonpath"));
+    std::string lone = path;
+    for (size_t at; (at = lone.find("==")) != std::string::npos;) lone.erase(at, 2);
+    const bool readable = !expected(ctx).empty() && lone.find('=') == std::string::npos &&
+                          expected(ctx).find('=') == std::string::npos;
+    return readable ? "jsonpath=" + path + "=" + expected(ctx) : "";
   }
   if (!str(ctx, "condition").empty()) return "condition=" + str(ctx, "condition");
   return ctx.arg("exists", true) == json(false) ? "delete" : "create";
@@ -164,8 +173,12 @@ std::vector<std::string> watch_args(const StepContext& ctx, const std::string& f
   return args;
 }
 
-// How long one watch runs before the step reads the object again and logs what it sees.
-constexpr Millis kWatchFor{30'000};
+// How long one watch runs before the step reads the object again, decides and logs what it
+// sees: five intervals, from 5 s to 30 s. kubectl's test of a goal is not always the step's (a
+// condition also needs its observedGeneration to be the object's generation, a JSONPath value
+// is trimmed), so the step's own read has the last word, and a watch that kubectl's test keeps
+// from ending costs at most one period.
+Millis watch_period(int64_t interval_ms) { return std::clamp(Millis(interval_ms * 5), Millis(5'000), Millis(30'000)); }
 // A watch shorter than this is not worth a process: the step sleeps to its deadline instead.
 constexpr Millis kShortestWatch{200};
 
@@ -175,6 +188,7 @@ StepResult wait_cluster(StepContext& ctx) {
   auto interval = dsl::parse_duration(ctx.arg("interval", "10s").get<std::string>()).value_or(10'000);
   const std::string what = "wait until " + goal(ctx) + k.where();
   const std::string watch = watch_for(ctx);
+  bool watching = !watch.empty();
   std::string seen = "nothing yet";
   // A JSONPath read prints nothing both for a missing object and for a missing field: once a
   // watch has seen the object created, "not found" means the field.
@@ -199,31 +213,39 @@ StepResult wait_cluster(StepContext& ctx) {
       r.status = c.status;
       return r;
     }
-    const Millis left = ctx.deadline.count() ? ctx.deadline - ctx.clock->now() : kWatchFor;
-    if (c.status.ok() && !watch.empty() && left >= kShortestWatch) {
+    const Millis period = watch_period(interval);
+    const Millis left = ctx.deadline.count() ? ctx.deadline - ctx.clock->now() : period;
+    if (c.status.ok() && watching && left >= kShortestWatch) {
       // A goal on the object's content waits for the object first: kubectl wait fails at once on
       // one that is not there.
       const std::string for_what = seen == "not found" && !created ? "create" : watch;
-      const Millis watch_for = std::min(left, kWatchFor);
+      const Millis watch_for = std::min(left, period);
       ctx.log("poll " + std::to_string(polls) + ": " + seen + "; watching for " + dsl::format_duration(watch_for.count()));
       kube::CallResult w = k.run(watch_args(ctx, for_what, watch_for), ctx.cancel, what);
       if (ctx.cancel.cancelled()) return failed(ctx.cancel.status(), polls);
-      if (w.status.ok() && for_what == watch) return r;
-      created = (w.status.ok() && for_what == "create") || (created && w.status.error_class() != ErrorClass::kNotFound);
-      // Else: it was created (now watch the goal), the watch ran out (read again, say what is
-      // there), or the objects went or came between the read and the watch: read again.
-      const bool read_again = w.status.ok() || w.status.error_class() == ErrorClass::kTimeout ||
-                              w.status.error_class() == ErrorClass::kNotFound || w.status.error_class() == ErrorClass::kTransient ||
+      const ErrorClass e = w.status.error_class();
+      created = (w.status.ok() && for_what == "create") || (created && e != ErrorClass::kNotFound);
+      // Met, ran out, or the objects went or came between the read and the watch: read again
+      // (the read decides: a name deleted and made again passes kubectl's delete watch).
+      const bool read_again = w.status.ok() || e == ErrorClass::kTimeout || e == ErrorClass::kNotFound ||
+                              e == ErrorClass::kTransient ||
                               w.status.message().find("no matching resources found") != std::string::npos;
-      if (!read_again) {
-        r.status = w.status;
+      if (!read_again && e != ErrorClass::kFailed) {
+        r.status = w.status;  // forbidden, unauthorized, ...: as a read would be
         return r;
+      }
+      if (!read_again) {
+        // kubectl's own refusal (a JSONPath it matches to several values or to an object):
+        // the goal is still the step's to judge, by polling.
+        watching = false;
+        ctx.log("kubectl cannot watch for this goal (" + w.status.message() + "); reading every " +
+                dsl::format_duration(interval) + " instead");
       }
       if (ctx.deadline.count() && ctx.clock->now() >= ctx.deadline) {
         ctx.cancel.cancel(ErrorClass::kTimeout, "timed out");
         return failed(ctx.cancel.status(), polls);
       }
-      if (w.status.error_class() != ErrorClass::kTransient && w.status.error_class() != ErrorClass::kNotFound) continue;
+      if (read_again && e != ErrorClass::kTransient && e != ErrorClass::kNotFound) continue;
     }
     ctx.log("poll " + std::to_string(polls) + ": " + seen + "; next in " + dsl::format_duration(interval));
     if (Status s = ctx.sleep_for(Millis(interval)); !s.ok()) return failed(s, polls);
@@ -240,8 +262,9 @@ std::vector<Action> render(const StepContext& ctx) {
     a = k.action(poll_args(ctx));
     if (std::string watch = watch_for(ctx); !watch.empty()) {
       a.note = "then, until " + goal(ctx) + ", a watch:";
-      Action w = k.action(watch_args(ctx, watch, kWatchFor));
-      w.note = "read again and watched anew every " + dsl::format_duration(kWatchFor.count()) +
+      const Millis period = watch_period(dsl::parse_duration(ctx.arg("interval", "10s").get<std::string>()).value_or(10'000));
+      Action w = k.action(watch_args(ctx, watch, period));
+      w.note = "until met, then read again to decide; read and watched anew every " + dsl::format_duration(period.count()) +
                (watch == "create" || watch == "delete" ? "" : "; first `--for=create` if the object is not there yet");
       return {a, w};
     }

@@ -143,5 +143,25 @@ TEST(Wait, WatchesUntilNoneIsLeft) {
   EXPECT_NE(h.logs[0].find("poll 1: 1 match; watching"), std::string::npos) << h.logs[0];
 }
 
+// kubectl splits `--for=jsonpath=PATH=VALUE` at every lone `=`: a value with one in it is read
+// every interval instead of watched (a watch would be refused or, worse, misread).
+TEST(Wait, AValueKubectlWouldMisreadIsPolled) {
+  ASSERT_TRUE(testing::require_kubectl());
+  Sim sim;
+  ASSERT_TRUE(sim.up());
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    sim.kubectl("clusters").run({"create", "configmap", "eq", "--from-literal=v=a=b"}, CancelToken(), "create");
+  });
+  StepHarness h(sim, "wait", {{"namespace", "clusters"}, {"object", "configmap/eq"}, {"jsonpath", ".data.v"},
+                              {"equals", "a=b"}, {"interval", "100ms"}});
+  StepResult r = run_with_timeout(h, Millis(20'000));
+  writer.join();
+  EXPECT_TRUE(r.status.ok()) << r.status.ToString();
+  ASSERT_FALSE(h.logs.empty());
+  for (const std::string& line : h.logs) EXPECT_EQ(line.find("watching"), std::string::npos) << line;
+  EXPECT_NE(h.logs[0].find("next in 100ms"), std::string::npos) << h.logs[0];
+}
+
 }  // namespace
 }  // namespace ferry::engine
