@@ -9,6 +9,7 @@
 
 #include "engine/aws/crypto.h"
 #include "engine/aws/xml.h"
+#include "engine/base/markup.h"
 
 namespace ferry::aws {
 namespace {
@@ -249,7 +250,7 @@ AwsError S3Client::complete_multipart_upload(const S3Location& loc, const std::s
                                              const std::vector<CompletedPart>& parts, ObjectInfo* out) {
   std::string body = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
   for (const CompletedPart& p : parts) {
-    body += "<Part><PartNumber>" + std::to_string(p.number) + "</PartNumber><ETag>\"" + xml_escape(p.etag) +
+    body += "<Part><PartNumber>" + std::to_string(p.number) + "</PartNumber><ETag>\"" + engine::xml_escape(p.etag) +
             "\"</ETag>";
     if (!p.checksum_sha256.empty()) body += "<ChecksumSHA256>" + p.checksum_sha256 + "</ChecksumSHA256>";
     body += "</Part>";

@@ -27,7 +27,4 @@ struct XmlNode {
 // ("line N: what") when it is not well-formed.
 bool parse_xml(std::string_view text, XmlNode* root, std::string* error);
 
-// Escapes &, <, >, " for element text.
-std::string xml_escape(std::string_view s);
-
 }  // namespace ferry::aws

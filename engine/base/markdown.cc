@@ -36,18 +36,4 @@ std::string markdown_block(std::string_view text, std::string_view lang) {
   return fence + std::string(lang) + "\n" + body + fence + "\n";
 }
 
-std::string html_escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 }  // namespace ferry::engine

@@ -19,7 +19,4 @@ std::string markdown_table_code(std::string_view text);
 // backticks in it; ends with a newline.
 std::string markdown_block(std::string_view text, std::string_view lang);
 
-// `text` with &, <, > and " escaped, for text inside HTML such as <summary>.
-std::string html_escape(std::string_view text);
-
 }  // namespace ferry::engine

@@ -3,10 +3,12 @@
 #include <string>
 
 #include "engine/report/document.h"
-#include "engine/report/markup.h"
+#include "engine/base/markup.h"
 #include "engine/report/render.h"
 
 namespace ferry::report {
+
+using engine::xml_escape;
 namespace {
 
 const char* const kStyle = R"(

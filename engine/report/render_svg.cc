@@ -8,10 +8,12 @@
 #include <vector>
 
 #include "engine/report/format.h"
-#include "engine/report/markup.h"
+#include "engine/base/markup.h"
 #include "engine/report/render.h"
 
 namespace ferry::report {
+
+using engine::xml_escape;
 namespace {
 
 constexpr int kWidth = 1000;

@@ -7,22 +7,15 @@
 #include "dsl/utf8.h"
 #include "engine/report/downtime.h"
 #include "engine/report/timeline.h"
+#include "engine/run/journal_fields.h"
 #include "engine/run/resolve.h"
 
 namespace ferry::report {
 namespace {
 
-// Fields of what the run wrote (the journal's header, a step's outputs), of the type expected or
-// absent: a hand-edited journal is no reason to throw.
-std::string text_field(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
-int64_t integer_field(const json& j, const char* key, int64_t absent) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : absent;
-}
+// Fields of what the run wrote (the journal's header, a step's outputs), read as journal lines are.
+using engine::journal_field::integer;
+using engine::journal_field::text;
 
 // run_ended's result as a person says it; "" (no run_ended since the last start) is unfinished.
 std::string result_text(const std::string& result) {
@@ -63,12 +56,12 @@ Transfer transfer_of(const StepTimeline& s, const dsl::IrStep& step) {
   t.step = s.id;
   t.state = s.state;
   t.start_ms = s.start_ms();
-  t.url = text_field(s.outputs, "url");
-  if (t.url.empty()) t.url = text_field(step.args, "to");
+  t.url = text(s.outputs, "url");
+  if (t.url.empty()) t.url = text(step.args, "to");
   if (!s.attempts.empty() && s.attempts.back().end == AttemptEnd::kSucceeded) {
-    t.bytes = integer_field(s.outputs, "size", -1);
-    t.parts = integer_field(s.outputs, "parts", 0);
-    t.sha256 = text_field(s.outputs, "sha256");
+    t.bytes = integer(s.outputs, "size", -1);
+    t.parts = integer(s.outputs, "parts", 0);
+    t.sha256 = text(s.outputs, "sha256");
     t.ms = s.attempts.back().end_ms - s.attempts.back().start_ms;
   }
   return t;
@@ -131,11 +124,11 @@ RunReport build_report(const engine::RunDirContents& run, const std::string& dir
   r.dir = dsl::to_valid_utf8(dir);  // argv's bytes; the JSON output holds only UTF-8
   r.plan = ir.plan;
   r.description = ir.description;
-  r.source = text_field(state.header, "source");
+  r.source = text(state.header, "source");
   r.ir_hash = run.hash;
-  r.ferry_version = text_field(state.header, "ferry_version");
-  r.user = text_field(state.header, "user");
-  r.host = text_field(state.header, "host");
+  r.ferry_version = text(state.header, "ferry_version");
+  r.user = text(state.header, "user");
+  r.host = text(state.header, "host");
   r.result = result_text(state.result);
   r.finished = !state.result.empty();
   r.torn_lines = state.torn_lines;

@@ -5,31 +5,16 @@
 #include <optional>
 
 #include "engine/run/events.h"
+#include "engine/run/journal_fields.h"
 
 namespace ferry::report {
 namespace {
 
 using engine::Event;
 
-std::string text(const json& e, const char* key) {
-  auto it = e.find(key);
-  return it != e.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
-int64_t integer(const json& e, const char* key, int64_t absent) {
-  auto it = e.find(key);
-  return it != e.end() && it->is_number_integer() ? it->get<int64_t>() : absent;
-}
-
-std::vector<std::string> texts(const json& e, const char* key) {
-  std::vector<std::string> out;
-  auto it = e.find(key);
-  if (it == e.end() || !it->is_array()) return out;
-  for (const json& item : *it) {
-    if (item.is_string()) out.push_back(item.get<std::string>());
-  }
-  return out;
-}
+using engine::journal_field::integer;
+using engine::journal_field::text;
+using engine::journal_field::texts;
 
 std::string error_of(const json& e) {
   std::string cls = text(e, "class");

@@ -5,6 +5,7 @@
 
 #include "dsl/step_rules.h"
 #include "engine/base/markdown.h"
+#include "engine/base/markup.h"
 #include "engine/run/dry_run.h"
 #include "engine/run/dry_run_util.h"
 
@@ -39,7 +40,7 @@ void step_args(std::ostringstream& out, const PlannedStep& p) {
   for (const auto& [key, value] : p.args.items()) {
     std::string compact = value.dump();
     if (value.is_structured() && compact.size() > kInlineMax) {
-      folded_args += "\n<details><summary><code>" + html_escape(key) + "</code> (" + size_words(value) +
+      folded_args += "\n<details><summary><code>" + xml_escape(key) + "</code> (" + size_words(value) +
                      ")</summary>\n\n" + markdown_block(value.dump(2), "json") + "\n</details>\n";
     } else {
       inline_args += "- " + markdown_code(key) + ": " + markdown_code(compact) + "\n";

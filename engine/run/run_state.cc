@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "engine/run/events.h"
+#include "engine/run/journal_fields.h"
 
 namespace ferry::engine {
 
@@ -29,39 +30,10 @@ std::string_view undo_state_name(UndoState s) {
   return "";
 }
 
-namespace {
-
-// A journal is input like any other (a crash, a disk error or a hand edit may have made it):
-// a field of another type than ferry writes reads as absent, rather than throwing or (a huge
-// float read as an integer) overflowing.
-std::string text(const json& e, const char* key) {
-  auto it = e.find(key);
-  return it != e.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
-int64_t integer(const json& e, const char* key, int64_t absent) {
-  auto it = e.find(key);
-  return it != e.end() && it->is_number_integer() ? it->get<int64_t>() : absent;
-}
-
-// Outputs are an object wherever ferry writes them; what reads them (a step's `${s.out}`, a
-// step's retaint on resume) may rely on it.
-json object(const json& e, const char* key) {
-  auto it = e.find(key);
-  return it != e.end() && it->is_object() ? *it : json::object();
-}
-
-std::vector<std::string> texts(const json& e, const char* key) {
-  std::vector<std::string> out;
-  auto it = e.find(key);
-  if (it == e.end() || !it->is_array()) return out;
-  for (const json& item : *it) {
-    if (item.is_string()) out.push_back(item.get<std::string>());
-  }
-  return out;
-}
-
-}  // namespace
+using journal_field::integer;
+using journal_field::object;
+using journal_field::text;
+using journal_field::texts;
 
 bool is_done(const RunState& state, const std::string& id) {
   auto it = state.steps.find(id);

@@ -50,8 +50,6 @@ TEST(Xml, RejectsBrokenDocuments) {
   EXPECT_FALSE(parse_xml("", &root, &error));
 }
 
-TEST(Xml, EscapesText) { EXPECT_EQ(xml_escape("a&b<c>\"d\""), "a&amp;b&lt;c&gt;&quot;d&quot;"); }
-
 TEST(AwsErrors, S3ErrorBodyGivesCodeAndClass) {
   AwsError e = error_from_response(
       403, "<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match"

@@ -1,5 +1,6 @@
 // Markdown that quotes what it shows, whatever that holds.
 #include "engine/base/markdown.h"
+#include "engine/base/markup.h"
 
 #include <gtest/gtest.h>
 
@@ -20,7 +21,7 @@ TEST(Markdown, ACodeBlockIsFencedLongerThanTheBackticksItHolds) {
 }
 
 TEST(Markdown, HtmlEscapeLeavesNoTag) {
-  EXPECT_EQ(html_escape("<a href=\"x\">&</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;");
+  EXPECT_EQ(xml_escape("<a href=\"x\">&'</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
 }
 
 }  // namespace

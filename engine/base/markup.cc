@@ -1,6 +1,6 @@
-#include "engine/report/markup.h"
+#include "engine/base/markup.h"
 
-namespace ferry::report {
+namespace ferry::engine {
 
 std::string xml_escape(std::string_view text) {
   std::string out;
@@ -24,4 +24,4 @@ std::string xml_escape(std::string_view text) {
   return out;
 }
 
-}  // namespace ferry::report
+}  // namespace ferry::engine
