@@ -173,19 +173,24 @@ std::vector<std::string> watch_args(const StepContext& ctx, const std::string& f
   return args;
 }
 
+// `interval` in milliseconds (checked a duration when the plan compiled; 10 s when unset).
+int64_t interval_ms(const StepContext& ctx) {
+  return dsl::parse_duration(ctx.arg("interval", "10s").get<std::string>()).value_or(10'000);
+}
+
 // How long one watch runs before the step reads the object again, decides and logs what it
 // sees: five intervals, from 5 s to 30 s. kubectl's test of a goal is not always the step's (a
 // condition also needs its observedGeneration to be the object's generation, a JSONPath value
 // is trimmed), so the step's own read has the last word, and a watch that kubectl's test keeps
 // from ending costs at most one period.
-Millis watch_period(int64_t interval_ms) { return std::clamp(Millis(interval_ms * 5), Millis(5'000), Millis(30'000)); }
+Millis watch_period(int64_t interval) { return std::clamp(Millis(interval * 5), Millis(5'000), Millis(30'000)); }
 // A watch shorter than this is not worth a process: the step sleeps to its deadline instead.
 constexpr Millis kShortestWatch{200};
 
 StepResult wait_cluster(StepContext& ctx) {
   StepResult r;
   kube::Kubectl k = kubectl_for(ctx);
-  auto interval = dsl::parse_duration(ctx.arg("interval", "10s").get<std::string>()).value_or(10'000);
+  const int64_t interval = interval_ms(ctx);
   const std::string what = "wait until " + goal(ctx) + k.where();
   const std::string watch = watch_for(ctx);
   bool watching = !watch.empty();
@@ -262,7 +267,7 @@ std::vector<Action> render(const StepContext& ctx) {
     a = k.action(poll_args(ctx));
     if (std::string watch = watch_for(ctx); !watch.empty()) {
       a.note = "then, until " + goal(ctx) + ", a watch:";
-      const Millis period = watch_period(dsl::parse_duration(ctx.arg("interval", "10s").get<std::string>()).value_or(10'000));
+      const Millis period = watch_period(interval_ms(ctx));
       Action w = k.action(watch_args(ctx, watch, period));
       w.note = "until met, then read again to decide; read and watched anew every " + dsl::format_duration(period.count()) +
                (watch == "create" || watch == "delete" ? "" : "; first `--for=create` if the object is not there yet");
@@ -281,7 +286,7 @@ StepResult run(StepContext& ctx) {
     return r;
   }
   if (ctx.arg("probe").is_null()) return wait_cluster(ctx);
-  auto interval = dsl::parse_duration(ctx.arg("interval", "10s").get<std::string>()).value_or(10'000);
+  const int64_t interval = interval_ms(ctx);
   ProcessSpec spec;
   spec.argv = ctx.args["probe"].get<std::vector<std::string>>();
   for (int polls = 1;; ++polls) {
