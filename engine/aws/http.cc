@@ -68,6 +68,7 @@ size_t write_header(char* data, size_t size, size_t nitems, void* userp) {
 int progress(void* userp, curl_off_t, curl_off_t, curl_off_t, curl_off_t ulnow) {
   auto* t = static_cast<Transfer*>(userp);
   if (t->req->on_sent) t->req->on_sent(static_cast<uint64_t>(ulnow));
+  if (t->req->stop && t->req->stop()) return 1;
   return t->req->abort != nullptr && t->req->abort->load() ? 1 : 0;
 }
 
@@ -121,6 +122,7 @@ AwsError HttpClient::send(const HttpRequest& req, HttpResponse* resp) {
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, options_.low_speed_time_s);
   if (!options_.ca_bundle.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_bundle.c_str());
+  if (!options_.unix_socket.empty()) curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, options_.unix_socket.c_str());
   // A bigger upload buffer than curl's 64 KiB means fewer read callbacks; 2 MiB measured no
   // faster against a local server and costs memory per part in flight.
   curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024);

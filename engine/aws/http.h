@@ -21,6 +21,8 @@ struct HttpOptions {
   long connect_timeout_ms = 10000;
   // A transfer slower than 1 KiB/s for this long is abandoned (and retried by the caller).
   long low_speed_time_s = 60;
+  // Connect to this Unix socket instead of the URL's host and port (a `kubectl proxy`'s).
+  std::string unix_socket;
 };
 
 struct HttpRequest {
@@ -35,6 +37,8 @@ struct HttpRequest {
   std::function<void(uint64_t sent)> on_sent;
   // Checked while the transfer runs; true aborts it (Ctrl-C, a failed sibling part).
   const std::atomic<bool>* abort = nullptr;
+  // Also checked while the transfer runs (a CancelToken's cancelled()); true aborts it.
+  std::function<bool()> stop;
 };
 
 struct HttpResponse {

@@ -55,7 +55,56 @@ struct ChildPlan {
   _exit(127);
 }
 
+// Forks and execs `plan`, and waits for the exec: its errno if it failed, else 0. *pid: the child.
+int fork_exec(const ChildPlan& plan, int status_pipe_read, pid_t* pid) {
+  *pid = fork();
+  if (*pid == 0) exec_child(plan);
+  const int fork_errno = errno;
+  close(plan.exec_errno_pipe);
+  if (*pid < 0) {
+    close(status_pipe_read);
+    return fork_errno;
+  }
+  setpgid(*pid, *pid);  // also in the parent, so a kill right away reaches the group
+  int exec_errno = 0;
+  ssize_t got = read(status_pipe_read, &exec_errno, sizeof exec_errno);
+  close(status_pipe_read);
+  return got == sizeof exec_errno ? exec_errno : 0;
+}
+
 }  // namespace
+
+Status start_process(const ProcessSpec& spec, const std::string& log_path, int* pid) {
+  if (spec.argv.empty()) return Status::Invalid("empty command");
+  int null_in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  int status_pipe[2] = {-1, -1};
+  if (null_in < 0 || log < 0 || pipe2(status_pipe, O_CLOEXEC) != 0) {
+    const std::string why = std::strerror(errno);
+    for (int fd : {null_in, log, status_pipe[0], status_pipe[1]}) {
+      if (fd >= 0) close(fd);
+    }
+    return Status::Failed("cannot start '" + spec.argv[0] + "': " + why);
+  }
+  std::vector<std::string> argv_store = spec.argv;
+  std::vector<std::string> env_store = child_environment(spec.env);
+  ChildPlan plan{{}, {}, spec.cwd.empty() ? nullptr : spec.cwd.c_str(), null_in, log, log, status_pipe[1]};
+  for (auto& a : argv_store) plan.argv.push_back(a.data());
+  plan.argv.push_back(nullptr);
+  for (auto& e : env_store) plan.envp.push_back(e.data());
+  plan.envp.push_back(nullptr);
+  pid_t child = -1;
+  const int exec_errno = fork_exec(plan, status_pipe[0], &child);
+  close(null_in);
+  close(log);
+  if (child < 0) return Status::Failed(std::string("fork: ") + std::strerror(exec_errno));
+  if (exec_errno != 0) {
+    waitpid(child, nullptr, 0);
+    return Status::Invalid("cannot run '" + spec.argv[0] + "': " + std::strerror(exec_errno));
+  }
+  *pid = child;
+  return Status::Ok();
+}
 
 ProcessResult run_process(const ProcessSpec& spec, const CancelToken& cancel) {
   ProcessResult result;
@@ -81,20 +130,15 @@ ProcessResult run_process(const ProcessSpec& spec, const CancelToken& cancel) {
   for (auto& e : env_store) plan.envp.push_back(e.data());
   plan.envp.push_back(nullptr);
 
-  pid_t pid = fork();
-  if (pid == 0) exec_child(plan);
-  for (int fd : {in[0], out[1], err[1], status_pipe[1]}) close(fd);
+  pid_t pid = -1;
+  const int exec_errno = fork_exec(plan, status_pipe[0], &pid);
+  for (int fd : {in[0], out[1], err[1]}) close(fd);
   if (pid < 0) {
-    for (int fd : {in[1], out[0], err[0], status_pipe[0]}) close(fd);
-    result.status = Status::Failed(std::string("fork: ") + std::strerror(errno));
+    for (int fd : {in[1], out[0], err[0]}) close(fd);
+    result.status = Status::Failed(std::string("fork: ") + std::strerror(exec_errno));
     return result;
   }
-  setpgid(pid, pid);  // also in the parent, so a kill right away reaches the group
-
-  int exec_errno = 0;
-  ssize_t got = read(status_pipe[0], &exec_errno, sizeof exec_errno);
-  close(status_pipe[0]);
-  if (got == sizeof exec_errno) {
+  if (exec_errno != 0) {
     waitpid(pid, nullptr, 0);
     for (int fd : {in[1], out[0], err[0]}) close(fd);
     result.status = Status::Invalid("cannot run '" + spec.argv[0] + "'" +

@@ -31,4 +31,10 @@ struct ProcessResult {
 
 ProcessResult run_process(const ProcessSpec& spec, const CancelToken& cancel);
 
+// Starts a command that keeps running beside ferry (a `kubectl proxy`): stdin from /dev/null,
+// stdout and stderr appended to `log_path` (made 0600), in its own process group. It dies with
+// the *thread* that started it (PR_SET_PDEATHSIG follows the thread), so start it from one that
+// lives as long as ferry. *pid is the child; the caller reaps it.
+Status start_process(const ProcessSpec& spec, const std::string& log_path, int* pid);
+
 }  // namespace ferry::engine

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "engine/base/subprocess.h"
+#include "engine/kube/api_read.h"
 
 namespace ferry::engine::kube {
 namespace {
@@ -79,11 +80,7 @@ ErrorClass class_of_line(std::string_view line) {
   constexpr std::string_view kPrefix = "Error from server (";
   if (line.rfind(kPrefix, 0) == 0) {
     size_t close = line.find(')', kPrefix.size());
-    std::string_view reason = line.substr(kPrefix.size(), close - kPrefix.size());
-    for (const auto& [name, c] : kReasons) {
-      if (reason == name) return c;
-    }
-    return ErrorClass::kFailed;
+    return class_of_reason(line.substr(kPrefix.size(), close - kPrefix.size()));
   }
   // A 422 is printed without the prefix: `The HostedCluster "x" is invalid: spec...`.
   if (line.find(" is invalid: ") != std::string_view::npos) return ErrorClass::kInvalid;
@@ -94,6 +91,13 @@ ErrorClass class_of_line(std::string_view line) {
 }
 
 }  // namespace
+
+ErrorClass class_of_reason(std::string_view reason) {
+  for (const auto& [name, c] : kReasons) {
+    if (reason == name) return c;
+  }
+  return ErrorClass::kFailed;
+}
 
 std::string error_text(std::string_view err) {
   std::string text;
@@ -180,6 +184,7 @@ CallResult Kubectl::run(const std::vector<std::string>& args, const CancelToken&
 
 Status Kubectl::run_json(const std::vector<std::string>& args, const CancelToken& cancel, const std::string& what,
                          json* out, const std::string& stdin_text) const {
+  if (Status read; read_through_api(*this, args, stdin_text, cancel, what, out, &read)) return read;
   std::vector<std::string> full = args;
   full.insert(full.end(), {"-o", "json"});
   CallResult r = run(full, cancel, what, stdin_text);

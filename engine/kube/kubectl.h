@@ -38,6 +38,10 @@ struct CallResult {
 // The message is `what` followed by kubectl's error lines (klog noise dropped).
 Status classify(int exit_code, std::string_view err, const std::string& what);
 
+// The class of a Status object's reason ("NotFound", "Conflict", ...): kFailed for one it does
+// not know.
+ErrorClass class_of_reason(std::string_view reason);
+
 // The error lines of kubectl's stderr: without klog lines ("E1126 13:08:34.75 ... memcache.go")
 // and informational ones ("Defaulted container ..."), at most ~2000 characters from the end.
 std::string error_text(std::string_view err);
@@ -51,6 +55,7 @@ class Kubectl {
   // Every call that is not a read (`get`, `wait`) is logged as its command line before it runs, so a
   // run's log shows what was done to the cluster, as the dry run showed what would be.
   void set_log(std::function<void(const std::string&)> log) { log_ = std::move(log); }
+  const std::function<void(const std::string&)>& log() const { return log_; }
 
   // The full argv of `kubectl [global flags] args...`.
   std::vector<std::string> argv(const std::vector<std::string>& args) const;
@@ -62,7 +67,9 @@ class Kubectl {
   CallResult run(const std::vector<std::string>& args, const CancelToken& cancel, const std::string& what,
                  const std::string& stdin_text = "", size_t max_stdout = 64 << 20) const;
   // Runs `args` plus `-o json` and parses stdout into `out` (an empty List when kubectl printed
-  // nothing, as `get --ignore-not-found` does when nothing is found).
+  // nothing, as `get --ignore-not-found` does when nothing is found). A plain `get` of a kind or
+  // of objects is read through the cluster's kubectl proxy instead (api_read.h), with the same
+  // answer and no process.
   Status run_json(const std::vector<std::string>& args, const CancelToken& cancel, const std::string& what,
                   json* out, const std::string& stdin_text = "") const;
 

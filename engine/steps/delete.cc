@@ -8,6 +8,7 @@
 // never stopped), that never wins; then the order is the other one (controllers.md §3): take off
 // first only the finalizers whose action must not run (`remove_finalizers_before`), delete, take
 // off those nothing will act on (`remove_finalizers_after`), and let the controllers finish.
+#include "engine/kube/api.h"
 #include "engine/steps/kube_steps.h"
 
 namespace ferry::engine {
@@ -71,11 +72,13 @@ std::vector<Action> render(const StepContext& ctx) {
   read.note = "lists the objects to delete";
   std::vector<Action> actions = {read};
   if (flag(ctx, "strip_finalizers", false)) {
-    actions.push_back(kube_step::render_delete_without_finalizers(k, "each listed object with finalizers"));
+    for (Action& a : kube_step::render_delete_without_finalizers("each listed object with finalizers")) {
+      actions.push_back(std::move(a));
+    }
   }
   if (auto before = strings(ctx, "remove_finalizers_before"); !before.empty()) {
-    actions.push_back(kube_step::render_remove_finalizers(k, before, "each listed object, before the delete"));
-    Action a = k.action({"delete", "--raw", "<API path>", "-f", "-"}, "each listed object");
+    actions.push_back(kube_step::render_remove_finalizers(before, "each listed object, before the delete"));
+    Action a = kube::Api::action("DELETE", "<API path of each listed object>", "DeleteOptions");
     a.note = "a DeleteOptions whose preconditions are the patched object's uid and resourceVersion: a finalizer put "
              "back in between makes it fail, and both are done again";
     actions.push_back(a);
@@ -83,7 +86,7 @@ std::vector<Action> render(const StepContext& ctx) {
     actions.push_back(k.action(delete_args(ctx, {"<each listed object>"})));
   }
   if (auto after = strings(ctx, "remove_finalizers_after"); !after.empty()) {
-    actions.push_back(kube_step::render_remove_finalizers(k, after, "each listed object, once it is being deleted"));
+    actions.push_back(kube_step::render_remove_finalizers(after, "each listed object, once it is being deleted"));
   }
   if (waits_after_removing(ctx)) actions.push_back(k.action(wait_gone_args(ctx, {"<each listed object>"})));
   return actions;

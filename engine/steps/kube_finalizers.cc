@@ -1,12 +1,11 @@
 // Finalizers and deletion against controllers that may still run (controllers.md §3): remove
 // them all then delete only an unchanged object, or remove only the named ones from the version
-// just read. Both retry a few rounds when something changed the object meanwhile.
+// just read. Both retry a few rounds when something changed the object meanwhile. A teardown
+// does this for every object, so the requests go through the cluster's `kubectl proxy`
+// (kube::Api), not a kubectl process each.
 #include <algorithm>
-#include <iterator>
-#include <map>
-#include <mutex>
-#include <sstream>
 
+#include "engine/kube/api.h"
 #include "engine/steps/kube_steps.h"
 
 namespace ferry::engine::kube_step {
@@ -18,77 +17,15 @@ constexpr const char* kStripFinalizers = R"({"metadata":{"finalizers":null}})";
 // deleted with a finalizer on, no finalizer was removed from a version nobody read).
 constexpr int kRounds = 10;
 
-// `kubectl api-resources` of one API group, asked once per cluster and group (a teardown asked it
-// again for every object, a process each); `fresh` asks again, for a kind the answer kept lacks
-// (a CRD installed since).
-Status api_resources(const kube::Kubectl& k, const std::string& group, const CancelToken& cancel,
-                     const std::string& what, bool fresh, std::string* out) {
-  static std::mutex mu;
-  static std::map<std::vector<std::string>, std::string> answers;
-  const std::vector<std::string> args = {"api-resources", "--api-group=" + group, "--no-headers"};
-  const std::vector<std::string> key = k.in_namespace("").argv(args);
-  if (!fresh) {
-    std::lock_guard lock(mu);
-    if (auto it = answers.find(key); it != answers.end()) {
-      *out = it->second;
-      return Status::Ok();
-    }
-  }
-  kube::CallResult c = k.run(args, cancel, what);
-  if (!c.status.ok()) return c.status;
-  std::lock_guard lock(mu);
-  *out = answers[key] = c.out;
-  return Status::Ok();
-}
-
-// The API path of the object `ref` names (`/apis/G/V/namespaces/NS/PLURAL/NAME`): the plural
-// comes from the cluster's discovery (`kubectl api-resources`), as kubectl finds it itself.
-Status api_path_of(const kube::Kubectl& k, const json& ref, const CancelToken& cancel, std::string* path) {
-  const std::string api_version = ref.value("apiVersion", "");
-  const std::string kind = ref.value("kind", "");
-  const size_t slash = api_version.find('/');
-  const std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
-  for (bool fresh : {false, true}) {
-    std::string resources;
-    if (Status s = api_resources(k, group, cancel, "look up the resource of kind " + kind + k.where(), fresh, &resources);
-        !s.ok()) {
-      return s;
-    }
-    std::istringstream lines(resources);
-    for (std::string line; std::getline(lines, line);) {
-      std::istringstream words(line);
-      std::vector<std::string> w{std::istream_iterator<std::string>(words), std::istream_iterator<std::string>()};
-      // NAME [SHORTNAMES] APIVERSION NAMESPACED KIND; the object's own version goes in the path
-      // (any version the server serves will do, and it may not be the preferred one listed).
-      if (w.size() < 4 || w.back() != kind || w[w.size() - 3].substr(0, w[w.size() - 3].rfind('/') + 1) !=
-                                                   api_version.substr(0, api_version.rfind('/') + 1)) {
-        continue;
-      }
-      const json md = ref.value("metadata", json::object());
-      *path = (group.empty() ? "/api/" : "/apis/") + api_version;
-      if (w[w.size() - 2] == "true") *path += "/namespaces/" + md.value("namespace", k.target().ns);
-      *path += "/" + w.front() + "/" + md.value("name", "");
-      return Status::Ok();
-    }
-  }
-  return Status::NotFound("the cluster serves no " + kind + " in API group " + (group.empty() ? "core" : group) + k.where());
-}
-
-// Deletes `object` (as read or patched, the object `ref` names) on the precondition that its uid
-// and resourceVersion are still those: Conflict if anything changed it since. Gone is fine.
-// *path caches the object's API path between calls.
-Status delete_unless_changed(const kube::Kubectl& k, const json& ref, const json& object, const CancelToken& cancel,
-                             std::string* path) {
-  if (path->empty()) {
-    if (Status s = api_path_of(k, ref, cancel, path); !s.ok()) return s;
-  }
+// Deletes `object` (as read or patched, at `path`) on the precondition that its uid and
+// resourceVersion are still those: Conflict if anything changed it since. Gone is fine.
+Status delete_unless_changed(const kube::Api& api, const std::string& path, const json& object, const std::string& what,
+                             const CancelToken& cancel) {
   const json md = object.value("metadata", json::object());
   const json options = {{"kind", "DeleteOptions"},
                         {"apiVersion", "v1"},
                         {"preconditions", {{"uid", md.value("uid", "")}, {"resourceVersion", md.value("resourceVersion", "")}}}};
-  Status s = k.run({"delete", "--raw", *path, "-f", "-"}, cancel, "delete " + label(ref) + k.where() + " unless it changed",
-                   options.dump())
-                 .status;
+  Status s = api.call("DELETE", path, options, "application/json", cancel, "delete " + what + " unless it changed");
   return s.error_class() == ErrorClass::kNotFound ? Status::Ok() : s;
 }
 
@@ -96,14 +33,16 @@ Status delete_unless_changed(const kube::Kubectl& k, const json& ref, const json
 
 Status delete_without_finalizers(const kube::Kubectl& k, const json& ref, const CancelToken& cancel) {
   const std::string what = label(ref) + k.where();
+  const kube::Api api(k);
   std::string path;
+  if (Status s = api.object_path(ref, cancel, &path); !s.ok()) return s;
   for (int round = 1; round <= kRounds; ++round) {
     json stripped;
-    Status s = k.run_json({"patch", "-f", "-", "--type", "merge", "-p", kStripFinalizers, "-o", "json"}, cancel,
-                          "remove the finalizers of " + what, &stripped, ref.dump());
+    Status s = api.call("PATCH", path, json::parse(kStripFinalizers), kube::kMergePatch, cancel,
+                        "remove the finalizers of " + what, &stripped);
     if (s.error_class() == ErrorClass::kNotFound) return Status::Ok();
     if (!s.ok()) return s;
-    s = delete_unless_changed(k, ref, stripped, cancel, &path);
+    s = delete_unless_changed(api, path, stripped, what, cancel);
     if (s.error_class() != ErrorClass::kConflict) return s;
   }
   return Status::Error(ErrorClass::kConflict,
@@ -113,12 +52,13 @@ Status delete_without_finalizers(const kube::Kubectl& k, const json& ref, const 
                            "(scale its Deployment to 0 and wait until its pods are gone), then run again");
 }
 
-Action render_delete_without_finalizers(const kube::Kubectl& k, const std::string& what) {
-  Action a = k.action({"delete", "--raw", "<API path>", "-f", "-"}, what);
-  a.note = "after `patch --type merge -p " + std::string(kStripFinalizers) +
-           "`, a DeleteOptions whose preconditions are the stripped object's uid and resourceVersion: a controller "
-           "that put a finalizer back makes it fail, and both are done again";
-  return a;
+std::vector<Action> render_delete_without_finalizers(const std::string& what) {
+  Action strip = kube::Api::action("PATCH", "<API path of " + what + ">", kStripFinalizers);
+  strip.note = "a merge patch";
+  Action del = kube::Api::action("DELETE", "<API path of " + what + ">", "DeleteOptions");
+  del.note = "its preconditions are the stripped object's uid and resourceVersion: a controller that put a finalizer "
+             "back makes it fail, and both are done again";
+  return {strip, del};
 }
 
 namespace {
@@ -127,17 +67,14 @@ namespace {
 // that carries the resourceVersion read (a compare-and-swap: Conflict if it changed in between).
 // *after: the object as it is now, or null if it is gone (or if `ref` has a uid and the object of
 // that name now has another: the one listed is gone).
-Status take_off_once(const kube::Kubectl& k, const json& ref, const std::vector<std::string>& names,
-                     const CancelToken& cancel, json* after) {
-  const std::string what = label(ref) + k.where();
+Status take_off_once(const kube::Api& api, const std::string& path, const json& ref, const std::string& what,
+                     const std::vector<std::string>& names, const CancelToken& cancel, json* after) {
   *after = nullptr;
-  json answer;  // `get -f -` answers a List, even of one
-  Status s = k.run_json({"get", "-f", "-", "-o", "json"}, cancel, "read the finalizers of " + what, &answer, ref.dump());
+  json now;
+  Status s = api.call("GET", path, nullptr, "", cancel, "read the finalizers of " + what, &now);
   if (s.error_class() == ErrorClass::kNotFound) return Status::Ok();
   if (!s.ok()) return s;
-  const std::vector<json> items = kube::items_of(answer);
-  if (items.empty()) return Status::Ok();
-  const json md = items.front().value("metadata", json::object());
+  const json md = now.value("metadata", json::object());
   const std::string listed_uid = ref.value("metadata", json::object()).value("uid", "");
   if (!listed_uid.empty() && md.value("uid", "") != listed_uid) return Status::Ok();
   const json had = md.value("finalizers", json::array());
@@ -148,12 +85,12 @@ Status take_off_once(const kube::Kubectl& k, const json& ref, const std::vector<
     }
   }
   if (kept.size() == had.size()) {
-    *after = items.front();
+    *after = std::move(now);
     return Status::Ok();
   }
   const json patch = {{"metadata", {{"resourceVersion", md.value("resourceVersion", "")}, {"finalizers", kept}}}};
-  s = k.run_json({"patch", "-f", "-", "--type", "merge", "-p", patch.dump(), "-o", "json"}, cancel,
-                 "remove finalizer(s) " + json(names).dump() + " of " + what, after, ref.dump());
+  s = api.call("PATCH", path, patch, kube::kMergePatch, cancel, "remove finalizer(s) " + json(names).dump() + " of " + what,
+               after);
   if (s.error_class() == ErrorClass::kNotFound) {
     *after = nullptr;
     return Status::Ok();
@@ -165,12 +102,16 @@ Status take_off_once(const kube::Kubectl& k, const json& ref, const std::vector<
 
 Status remove_finalizers(const kube::Kubectl& k, const json& ref, const std::vector<std::string>& names,
                          const CancelToken& cancel) {
+  const std::string what = label(ref) + k.where();
+  const kube::Api api(k);
+  std::string path;
+  if (Status s = api.object_path(ref, cancel, &path); !s.ok()) return s;
   for (int round = 1; round <= kRounds; ++round) {
     json after;
-    Status s = take_off_once(k, ref, names, cancel, &after);
+    Status s = take_off_once(api, path, ref, what, names, cancel, &after);
     if (s.error_class() != ErrorClass::kConflict) return s;
   }
-  return Status::Error(ErrorClass::kConflict, label(ref) + k.where() + " changed each time between reading and "
+  return Status::Error(ErrorClass::kConflict, what + " changed each time between reading and "
                                               "patching its finalizers, " + std::to_string(kRounds) +
                                               " times: something keeps writing to it");
 }
@@ -178,13 +119,15 @@ Status remove_finalizers(const kube::Kubectl& k, const json& ref, const std::vec
 Status delete_without(const kube::Kubectl& k, const json& ref, const std::vector<std::string>& names,
                       const CancelToken& cancel) {
   const std::string what = label(ref) + k.where();
+  const kube::Api api(k);
   std::string path;
+  if (Status s = api.object_path(ref, cancel, &path); !s.ok()) return s;
   for (int round = 1; round <= kRounds; ++round) {
     json after;
-    Status s = take_off_once(k, ref, names, cancel, &after);
+    Status s = take_off_once(api, path, ref, what, names, cancel, &after);
     if (s.error_class() == ErrorClass::kConflict) continue;
     if (!s.ok() || after.is_null()) return s;
-    s = delete_unless_changed(k, ref, after, cancel, &path);
+    s = delete_unless_changed(api, path, after, what, cancel);
     if (s.error_class() != ErrorClass::kConflict) return s;
   }
   return Status::Error(ErrorClass::kConflict,
@@ -192,8 +135,8 @@ Status delete_without(const kube::Kubectl& k, const json& ref, const std::vector
                            std::to_string(kRounds) + " times: a controller still writes to it (does it put one back?)");
 }
 
-Action render_remove_finalizers(const kube::Kubectl& k, const std::vector<std::string>& names, const std::string& what) {
-  Action a = k.action({"patch", "-f", "-", "--type", "merge", "-p", "<finalizers without " + json(names).dump() + ">"}, what);
+Action render_remove_finalizers(const std::vector<std::string>& names, const std::string& what) {
+  Action a = kube::Api::action("PATCH", "<API path of " + what + ">", "<finalizers without " + json(names).dump() + ">");
   a.note = "a merge patch of the finalizers just read less those named, with their resourceVersion (changed meanwhile: "
            "read and patch again); the others stay for their controllers";
   return a;

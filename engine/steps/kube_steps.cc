@@ -365,7 +365,9 @@ std::vector<Action> render_delete_created(const StepContext& ctx, bool strip_fin
   kube::Kubectl k = kubectl_for(ctx);
   std::vector<Action> actions;
   if (strip_finalizers) {
-    actions.push_back(render_delete_without_finalizers(k, "each object the step created, newest first"));
+    for (Action& a : render_delete_without_finalizers("each object the step created, newest first")) {
+      actions.push_back(std::move(a));
+    }
   }
   actions.push_back(k.action(kDeleteArgs, "the objects that did not exist before the step, newest first, as a JSON List"));
   return actions;

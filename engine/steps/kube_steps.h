@@ -94,13 +94,13 @@ Status create_objects(StepContext& ctx, const kube::Kubectl& k, const std::vecto
 // says a controller still runs). Without finalizers the deletion is immediate. A missing object
 // is fine.
 Status delete_without_finalizers(const kube::Kubectl& k, const json& ref, const CancelToken& cancel);
-Action render_delete_without_finalizers(const kube::Kubectl& k, const std::string& what);
+std::vector<Action> render_delete_without_finalizers(const std::string& what);
 // Removes the finalizers named in `names` from the object `ref` names, if it has them; the others
 // stay for their controllers. It patches the version it read (a change meanwhile, say a
 // controller's, is a Conflict: read and patch again, a few times). A missing object is fine.
 Status remove_finalizers(const kube::Kubectl& k, const json& ref, const std::vector<std::string>& names,
                          const CancelToken& cancel);
-Action render_remove_finalizers(const kube::Kubectl& k, const std::vector<std::string>& names, const std::string& what);
+Action render_remove_finalizers(const std::vector<std::string>& names, const std::string& what);
 // Takes `names` off the object `ref` names (as remove_finalizers), then deletes it on the
 // precondition that it has not changed since (its uid and resourceVersion): a controller that put
 // one back in between makes the delete fail with Conflict, and both are done again (a few

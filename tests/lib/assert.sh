@@ -33,7 +33,7 @@ contains() {
   else
     failed=$((failed + 1))
     echo "FAIL $1: output does not contain '$2'"
-    echo "  got: ${3:0:1500}"
+    echo "  got: ${3:0:${ASSERT_GOT_CHARS:-1500}}"
   fi
 }
 
