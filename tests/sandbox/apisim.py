@@ -1660,6 +1660,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return [name_col, col("Host/Port"), col("Path"), col("Services"), TABLE_COLUMN_AGE], [
                 name, lambda o: spec(o, "host", ""), lambda o: spec(o, "path", ""),
                 lambda o: (spec(o, "to", {}) or {}).get("name", ""), age]
+        if p == "leases":
+            # pkg/printers/internalversion printLease: the holder as written, whatever it is
+            return [name_col, col("Holder", desc="holderIdentity contains the identity of the holder of a current "
+                                                 "lease."), TABLE_COLUMN_AGE], [
+                name, lambda o: spec(o, "holderIdentity", ""), age]
         return [name_col, TABLE_COLUMN_AGE], [name, age]
 
     def watch(self, t, version, ns):

@@ -746,6 +746,9 @@ class TestLeases(SimTestCase):
         got = self.get("-n", "clusters", "lease", "l-create")
         self.assertEqual(got["spec"]["holderIdentity"], "run-a")
         self.assertEqual(got["spec"]["renewTime"], "2026-11-26T12:00:00.000000Z")
+        out = self.ok("-n", "clusters", "get", "lease", "l-create")
+        self.assertEqual(out.splitlines()[0].split(), ["NAME", "HOLDER", "AGE"])
+        self.assertEqual(out.splitlines()[1].split()[:2], ["l-create", "run-a"])
 
     def test_replace_with_the_read_version_then_stale_conflicts(self):
         self.ok("create", "-f", "-", input=self.lease("l-replace", "run-a"))
