@@ -44,48 +44,45 @@ std::string gone_message(const std::string& hold, const std::string& label) {
 LeaseClient::LeaseClient(const Kubectl& kubectl, std::string ns, Clock& clock)
     : kubectl_(kubectl.in_namespace(ns)), ns_(std::move(ns)), clock_(&clock) {}
 
-Status LeaseClient::get(const std::string& name, const CancelToken& cancel, Lease* out, bool* found) const {
+Status LeaseClient::read(const std::string& hold, const CancelToken& cancel, Lease* out, bool* found) const {
   *found = false;
-  const std::string what = "read " + where(name, ns_);
+  const std::string what = "read " + where(lease_name(hold), ns_) + " for " + hold;
   json answer;
-  Status s = kubectl_.run_json({"get", "leases.coordination.k8s.io", name}, cancel, what, &answer);
+  Status s = kubectl_.run_json({"get", "leases.coordination.k8s.io", lease_name(hold)}, cancel, what, &answer);
   if (s.error_class() == ErrorClass::kNotFound) return Status::Ok();
   if (!s.ok()) return s;
   std::string error;
   if (!lease_from_object(answer, out, &error)) return Status::Invalid(what + ": " + error);
+  out->hold = hold;  // the caller's, even if someone edited the annotation
   *found = true;
   return Status::Ok();
 }
 
-Status LeaseClient::write(const std::string& verb, const json& object, const std::string& what,
-                          const CancelToken& cancel, Lease* out) const {
+Status LeaseClient::write(const std::string& verb, const std::string& hold, const json& object,
+                          const std::string& what, const CancelToken& cancel, Lease* out) const {
   json answer;
   Status s = kubectl_.run_json({verb, "-f", "-"}, cancel, what, &answer, object.dump());
   if (!s.ok()) return s;
   std::string error;
   if (!lease_from_object(answer, out, &error)) return Status::Invalid(what + ": " + error);
+  out->hold = hold;
   return Status::Ok();
-}
-
-Status LeaseClient::read(const std::string& hold, const CancelToken& cancel, Lease* out, bool* found) const {
-  return get(lease_name(hold), cancel, out, found);
 }
 
 Status LeaseClient::acquire(const std::string& hold, const LeaseHolder& holder, std::chrono::seconds duration,
                             const CancelToken& cancel, Lease* out) const {
-  const std::string name = lease_name(hold);
-  const std::string what = where(name, ns_) + " for " + hold;
+  const std::string what = where(lease_name(hold), ns_) + " for " + hold;
   if (duration.count() < 1) {
     return Status::Invalid("take " + what + ": a Lease lasts at least 1 s, not " + std::to_string(duration.count()));
   }
   for (int round = 0; round < kRounds; ++round) {
-    Status s = write("create", new_lease_object(hold, ns_, holder, duration.count(), clock_->unix_ms()),
+    Status s = write("create", hold, new_lease_object(hold, ns_, holder, duration.count(), clock_->unix_ms()),
                      "take " + what, cancel, out);
     if (s.error_class() != ErrorClass::kAlreadyExists) return s;
 
     Lease current;
     bool found = false;
-    if (s = get(name, cancel, &current, &found); !s.ok()) return s;
+    if (s = read(hold, cancel, &current, &found); !s.ok()) return s;
     if (!found) continue;  // released since: create it again
     const int64_t now = clock_->unix_ms();
     const bool ours = current.holder.same_run(holder);
@@ -102,7 +99,7 @@ Status LeaseClient::acquire(const std::string& hold, const LeaseHolder& holder, 
     if (!ours) spec["leaseTransitions"] = current.transitions + 1;
     object["metadata"]["labels"][kLeaseLabel] = kLeaseLabelValue;
     object["metadata"]["annotations"][kHoldAnnotation] = hold;
-    s = write("replace", object, (ours ? "take back " : "take over ") + what, cancel, out);
+    s = write("replace", hold, object, (ours ? "take back " : "take over ") + what, cancel, out);
     if (s.error_class() != ErrorClass::kConflict && s.error_class() != ErrorClass::kNotFound) return s;
   }
   return Status::Conflict("take " + what + ": another writer changed it each of " + std::to_string(kRounds) +
@@ -134,7 +131,7 @@ Status LeaseClient::renew(Lease* lease, const CancelToken& cancel) const {
     json object = lease->object;
     object["spec"]["renewTime"] = format_micro_time(clock_->unix_ms());
     Lease written;
-    Status s = write("replace", object, what, cancel, &written);
+    Status s = write("replace", lease->hold, object, what, cancel, &written);
     if (s.ok()) {
       *lease = std::move(written);
       return s;
@@ -144,7 +141,7 @@ Status LeaseClient::renew(Lease* lease, const CancelToken& cancel) const {
 
     Lease current;
     bool found = false;
-    if (s = get(lease->name, cancel, &current, &found); !s.ok()) return s;
+    if (s = read(lease->hold, cancel, &current, &found); !s.ok()) return s;
     if (!found) return Status::NotFound(gone_message(lease->hold, lease->label()));
     if (!current.holder.same_run(lease->holder)) {
       return Status::Error(ErrorClass::kLeaseHeld, lost_message(lease->hold, current));
@@ -174,7 +171,7 @@ Status LeaseClient::release(const Lease& lease, const CancelToken& cancel) const
 
     Lease current;
     bool found = false;
-    if (s = get(lease.name, cancel, &current, &found); !s.ok()) return s;
+    if (s = read(lease.hold, cancel, &current, &found); !s.ok()) return s;
     if (!found || !current.holder.same_run(lease.holder)) return Status::Ok();  // gone, or theirs now
     mine = std::move(current);  // still ours at a later version (renewed meanwhile): delete that one
   }

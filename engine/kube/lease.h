@@ -50,11 +50,11 @@ class LeaseClient {
   Status read(const std::string& hold, const CancelToken& cancel, Lease* out, bool* found) const;
 
   const std::string& ns() const { return ns_; }
+  Clock& clock() const { return *clock_; }
 
  private:
-  Status get(const std::string& name, const CancelToken& cancel, Lease* out, bool* found) const;
-  Status write(const std::string& verb, const json& object, const std::string& what, const CancelToken& cancel,
-               Lease* out) const;
+  Status write(const std::string& verb, const std::string& hold, const json& object, const std::string& what,
+               const CancelToken& cancel, Lease* out) const;
 
   Kubectl kubectl_;
   std::string ns_;

@@ -15,8 +15,8 @@ Millis period_of(const Lease& l) { return Millis(std::max<int64_t>(l.duration_s,
 
 }  // namespace
 
-LeaseRenewer::LeaseRenewer(const LeaseClient& client, LostFn on_lost, Clock& clock)
-    : client_(client), on_lost_(std::move(on_lost)), clock_(clock) {
+LeaseRenewer::LeaseRenewer(const LeaseClient& client, LostFn on_lost)
+    : client_(client), on_lost_(std::move(on_lost)), clock_(client.clock()) {
   thread_ = std::thread([this] { loop(); });
 }
 

@@ -11,7 +11,6 @@
 #include <thread>
 
 #include "engine/base/cancel.h"
-#include "engine/base/clock.h"
 #include "engine/base/status.h"
 #include "engine/kube/lease.h"
 
@@ -25,9 +24,9 @@ class LeaseRenewer {
   // longer renewed; the run should stop touching what it held.
   using LostFn = std::function<void(const Lease& lease, const Status& why)>;
 
-  // REQUIRES: `client` and `clock` outlive the renewer. The clock must be a real one (sleeping is
-  // how the renewer waits).
-  LeaseRenewer(const LeaseClient& client, LostFn on_lost, Clock& clock = real_clock());
+  // Times come from the client's clock, which must be a real one: sleeping on it is how the renewer
+  // waits. REQUIRES: `client` outlives the renewer.
+  LeaseRenewer(const LeaseClient& client, LostFn on_lost);
   ~LeaseRenewer();  // stop()
   LeaseRenewer(const LeaseRenewer&) = delete;
   LeaseRenewer& operator=(const LeaseRenewer&) = delete;
