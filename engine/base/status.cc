@@ -6,7 +6,7 @@
 namespace ferry::engine {
 namespace {
 
-constexpr std::array<std::pair<ErrorClass, std::string_view>, 11> kNames = {{
+constexpr std::array<std::pair<ErrorClass, std::string_view>, 12> kNames = {{
     {ErrorClass::kNone, "ok"},
     {ErrorClass::kTransient, "transient"},
     {ErrorClass::kTimeout, "timeout"},
@@ -16,6 +16,7 @@ constexpr std::array<std::pair<ErrorClass, std::string_view>, 11> kNames = {{
     {ErrorClass::kForbidden, "forbidden"},
     {ErrorClass::kUnauthorized, "unauthorized"},
     {ErrorClass::kInvalid, "invalid"},
+    {ErrorClass::kLeaseHeld, "lease_held"},
     {ErrorClass::kCancelled, "cancelled"},
     {ErrorClass::kFailed, "failed"},
 }};

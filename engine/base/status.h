@@ -19,6 +19,7 @@ enum class ErrorClass {
   kForbidden,
   kUnauthorized,
   kInvalid,        // the request is wrong: 422, a bad argument, a malformed answer
+  kLeaseHeld,      // another run holds a Lease this one needs (or took over one this one held)
   kCancelled,      // Ctrl-C, SIGTERM, or the run was stopped
   kFailed,         // anything else: a command exited with an unaccepted status
 };

@@ -217,6 +217,76 @@ BUILTIN_FIELDS = {
 }
 
 
+# coordination/v1 LeaseSpec: its fields and their Go types, for the decoder's rules.
+LEASE_SPEC_FIELDS = {"holderIdentity": "string", "leaseDurationSeconds": "int32", "acquireTime": "MicroTime",
+                     "renewTime": "MicroTime", "leaseTransitions": "int32", "strategy": "string",
+                     "preferredHolder": "string"}
+# metav1.RFC3339Micro: MicroTime.UnmarshalJSON takes exactly this (six fraction digits, any zone);
+# MarshalJSON writes it back in UTC.
+MICRO_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d{6})(Z|[+-]\d{2}:\d{2})$")
+
+
+def go_json_kind(v, numeric_field=False):
+    """How encoding/json's UnmarshalTypeError names a JSON value: "number 1.5" for a number that
+    does not fit a numeric field, plain "number" in a field of another type."""
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, (int, float)):
+        return "number %s" % json.dumps(v) if numeric_field else "number"
+    return {str: "string", list: "array", dict: "object"}.get(type(v), "value")
+
+
+def lease_spec_problems(obj):
+    """A Lease's spec as the API server reads and validates it (apimachinery's MicroTime,
+    pkg/apis/coordination/validation ValidateLeaseSpec). Raises 400 for what cannot be decoded;
+    returns (unknown fields, field errors) and normalizes the times to UTC in place."""
+    spec = obj.get("spec")
+    if spec is None:
+        return [], []
+    if not isinstance(spec, dict):
+        raise err_bad_request('Lease in version "v1" cannot be handled as a Lease: json: cannot unmarshal %s into '
+                              "Go struct field Lease.spec of type v1.LeaseSpec" % simschema._type_name(spec))
+    unknown = []
+    for k in list(spec):
+        go_type = LEASE_SPEC_FIELDS.get(k)
+        v = spec[k]
+        if go_type is None:
+            unknown.append("spec." + k)
+            del spec[k]
+        elif v is None:
+            del spec[k]         # every LeaseSpec field is a pointer with omitempty
+        elif go_type == "int32" and (not isinstance(v, int) or isinstance(v, bool) or not -2**31 <= v < 2**31):
+            raise err_bad_request('Lease in version "v1" cannot be handled as a Lease: json: cannot unmarshal %s '
+                                  "into Go struct field LeaseSpec.spec.%s of type int32" % (go_json_kind(v, True), k))
+        elif go_type in ("string", "MicroTime") and not isinstance(v, str):
+            raise err_bad_request('Lease in version "v1" cannot be handled as a Lease: json: cannot unmarshal %s '
+                                  "into Go struct field LeaseSpec.spec.%s of type %s"
+                                  % (go_json_kind(v), k, "string" if go_type == "string" else "v1.MicroTime"))
+        elif go_type == "MicroTime":
+            m = MICRO_TIME.match(v)
+            try:
+                when = datetime.datetime.fromisoformat(v.replace("Z", "+00:00")) if m else None
+            except ValueError:
+                when = None
+            if when is None:
+                raise err_bad_request('Lease in version "v1" cannot be handled as a Lease: parsing time "%s" as '
+                                      '"2006-01-02T15:04:05.000000Z07:00": cannot parse "%s" as ".000000"'
+                                      % (v, v[19:]))
+            spec[k] = when.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # strategy and preferredHolder belong to the CoordinatedLeaderElection feature gate, off by
+    # default in 1.32: the server drops them on write (dropDisabledFields)
+    spec.pop("strategy", None)
+    spec.pop("preferredHolder", None)
+    errs = []
+    if spec.get("leaseDurationSeconds", 1) <= 0:
+        errs.append(("spec.leaseDurationSeconds", "FieldValueInvalid",
+                     "Invalid value: %d: must be greater than 0" % spec["leaseDurationSeconds"]))
+    if spec.get("leaseTransitions", 0) < 0:
+        errs.append(("spec.leaseTransitions", "FieldValueInvalid",
+                     "Invalid value: %d: must be greater than or equal to 0" % spec["leaseTransitions"]))
+    return unknown, errs
+
+
 REVIEWS = {
     "selfsubjectaccessreviews": {"allowed": True, "reason": "apisim: one token, all rights"},
     "selfsubjectreviews": {"userInfo": {"username": "system:admin", "groups": ["system:masters",
@@ -829,6 +899,10 @@ class Cluster:
                 if k not in BUILTIN_FIELDS[t.plural] and k not in ("apiVersion", "kind", "metadata"):
                     unknown.append(k)
                     del obj[k]
+            if t.plural == "leases":
+                spec_unknown, spec_errs = lease_spec_problems(obj)
+                unknown += spec_unknown
+                errs.extend(spec_errs)
         if unknown:
             if strict_mode == "Strict":
                 raise err_bad_request('%s in version "%s" cannot be handled as a %s: strict decoding error: %s'
@@ -1586,6 +1660,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return [name_col, col("Host/Port"), col("Path"), col("Services"), TABLE_COLUMN_AGE], [
                 name, lambda o: spec(o, "host", ""), lambda o: spec(o, "path", ""),
                 lambda o: (spec(o, "to", {}) or {}).get("name", ""), age]
+        if p == "leases":
+            # pkg/printers/internalversion printLease: the holder as written, whatever it is
+            return [name_col, col("Holder", desc="holderIdentity contains the identity of the holder of a current "
+                                                 "lease."), TABLE_COLUMN_AGE], [
+                name, lambda o: spec(o, "holderIdentity", ""), age]
         return [name_col, TABLE_COLUMN_AGE], [name, age]
 
     def watch(self, t, version, ns):

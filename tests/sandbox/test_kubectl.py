@@ -720,6 +720,115 @@ class TestExecEtcd(SimTestCase):
         self.assertNotEqual(r.returncode, 0)
 
 
+class TestLeases(SimTestCase):
+    """coordination.k8s.io/v1 Leases as ferry takes them: create, or a compare-and-swap on the
+    resourceVersion read (replace or merge patch), and a delete on uid+resourceVersion preconditions."""
+
+    def lease(self, name, who, rv=None, **spec):
+        body = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                "metadata": {"name": name, "namespace": "clusters"},
+                "spec": dict({"holderIdentity": who, "leaseDurationSeconds": 30,
+                              "acquireTime": "2026-11-26T12:00:00.000000Z",
+                              "renewTime": "2026-11-26T12:00:00.000000Z", "leaseTransitions": 0}, **spec)}
+        if rv:
+            body["metadata"]["resourceVersion"] = rv
+        return body
+
+    def path(self, name):
+        return "/apis/coordination.k8s.io/v1/namespaces/clusters/leases/" + name
+
+    def test_create_then_already_exists(self):
+        self.assertEqual(self.ok("create", "-f", "-", input=self.lease("l-create", "run-a")),
+                         "lease.coordination.k8s.io/l-create created\n")
+        err = self.fails("create", "-f", "-", input=self.lease("l-create", "run-b"))
+        self.assertEqual(err, 'Error from server (AlreadyExists): error when creating "STDIN": '
+                              'leases.coordination.k8s.io "l-create" already exists\n')
+        got = self.get("-n", "clusters", "lease", "l-create")
+        self.assertEqual(got["spec"]["holderIdentity"], "run-a")
+        self.assertEqual(got["spec"]["renewTime"], "2026-11-26T12:00:00.000000Z")
+        out = self.ok("-n", "clusters", "get", "lease", "l-create")
+        self.assertEqual(out.splitlines()[0].split(), ["NAME", "HOLDER", "AGE"])
+        self.assertEqual(out.splitlines()[1].split()[:2], ["l-create", "run-a"])
+
+    def test_replace_with_the_read_version_then_stale_conflicts(self):
+        self.ok("create", "-f", "-", input=self.lease("l-replace", "run-a"))
+        rv = self.get("-n", "clusters", "lease", "l-replace")["metadata"]["resourceVersion"]
+        # two writers read the same version; the first replace wins, the second is refused
+        self.assertEqual(self.ok("replace", "-f", "-", input=self.lease("l-replace", "run-b", rv, leaseTransitions=1)),
+                         "lease.coordination.k8s.io/l-replace replaced\n")
+        err = self.fails("replace", "-f", "-", input=self.lease("l-replace", "run-c", rv, leaseTransitions=1))
+        self.assertEqual(err, 'Error from server (Conflict): error when replacing "STDIN": Operation cannot be '
+                              'fulfilled on leases.coordination.k8s.io "l-replace": the object has been modified; '
+                              'please apply your changes to the latest version and try again\n')
+        got = self.get("-n", "clusters", "lease", "l-replace")
+        self.assertEqual((got["spec"]["holderIdentity"], got["spec"]["leaseTransitions"]), ("run-b", 1))
+        self.assertGreater(int(got["metadata"]["resourceVersion"]), int(rv))
+
+    def test_merge_patch_with_a_stale_version_conflicts(self):
+        self.ok("create", "-f", "-", input=self.lease("l-patch", "run-a"))
+        rv = self.get("-n", "clusters", "lease", "l-patch")["metadata"]["resourceVersion"]
+        renew = {"metadata": {"resourceVersion": rv}, "spec": {"renewTime": "2026-11-26T12:00:10.000000Z"}}
+        self.ok("-n", "clusters", "patch", "lease", "l-patch", "--type", "merge", "-p", json.dumps(renew))
+        err = self.fails("-n", "clusters", "patch", "lease", "l-patch", "--type", "merge", "-p", json.dumps(renew))
+        self.assertEqual(err, 'Error from server (Conflict): Operation cannot be fulfilled on '
+                              'leases.coordination.k8s.io "l-patch": the object has been modified; please apply your '
+                              'changes to the latest version and try again\n')
+        self.assertEqual(self.get("-n", "clusters", "lease", "l-patch")["spec"]["renewTime"],
+                         "2026-11-26T12:00:10.000000Z")
+
+    def test_delete_with_preconditions(self):
+        self.ok("create", "-f", "-", input=self.lease("l-delete", "run-a"))
+        md = self.get("-n", "clusters", "lease", "l-delete")["metadata"]
+
+        def delete(**pre):
+            return self.kubectl("delete", "--raw", self.path("l-delete"), "-f", "-",
+                                input={"kind": "DeleteOptions", "apiVersion": "v1", "preconditions": pre})
+        r = delete(uid="0000-not-it", resourceVersion=md["resourceVersion"])
+        self.assertEqual(r.stderr, 'Error from server (Conflict): Operation cannot be fulfilled on '
+                                   'leases.coordination.k8s.io "l-delete": Precondition failed: UID in precondition: '
+                                   '0000-not-it, UID in object meta: %s\n' % md["uid"])
+        self.ok("-n", "clusters", "patch", "lease", "l-delete", "--type", "merge", "-p",
+                '{"spec":{"holderIdentity":"run-b"}}')
+        r = delete(uid=md["uid"], resourceVersion=md["resourceVersion"])
+        self.assertEqual((r.returncode, r.stderr), (1, 'Error from server (Conflict): Operation cannot be fulfilled on '
+                         'leases.coordination.k8s.io "l-delete": the object has been modified; please apply your '
+                         'changes to the latest version and try again\n'))
+        self.assertEqual(self.get("-n", "clusters", "lease", "l-delete")["spec"]["holderIdentity"], "run-b")
+        md = self.get("-n", "clusters", "lease", "l-delete")["metadata"]
+        self.assertEqual(delete(uid=md["uid"], resourceVersion=md["resourceVersion"]).returncode, 0)
+        self.assertEqual(self.fails("-n", "clusters", "get", "lease", "l-delete"),
+                         'Error from server (NotFound): leases.coordination.k8s.io "l-delete" not found\n')
+
+    def test_micro_time_takes_six_fraction_digits_and_is_kept_in_utc(self):
+        for n, bad in enumerate(("2026-11-26T12:00:00Z", "2026-11-26T12:00:00.5Z", "2026-11-26T12:00:00.123456789Z")):
+            err = self.fails("create", "-f", "-", input=self.lease("l-time-%d" % n, "run-a", renewTime=bad))
+            self.assertTrue(err.startswith('Error from server (BadRequest): error when creating "STDIN": Lease in '
+                                           'version "v1" cannot be handled as a Lease: parsing time "%s" as '
+                                           '"2006-01-02T15:04:05.000000Z07:00": cannot parse ' % bad), err)
+        self.ok("create", "-f", "-", input=self.lease("l-time", "run-a", renewTime="2026-11-26T14:00:00.250000+02:00"))
+        self.assertEqual(self.get("-n", "clusters", "lease", "l-time")["spec"]["renewTime"],
+                         "2026-11-26T12:00:00.250000Z")
+
+    def test_spec_is_decoded_strictly_and_validated(self):
+        err = self.fails("create", "-f", "-", input=self.lease("l-bad", "run-a", holder=1))
+        self.assertEqual(err, 'Error from server (BadRequest): error when creating "STDIN": Lease in version "v1" '
+                              'cannot be handled as a Lease: strict decoding error: unknown field "spec.holder"\n')
+        err = self.fails("create", "-f", "-", input=self.lease("l-bad", 7))
+        self.assertEqual(err, 'Error from server (BadRequest): error when creating "STDIN": Lease in version "v1" '
+                              'cannot be handled as a Lease: json: cannot unmarshal number into Go struct field '
+                              'LeaseSpec.spec.holderIdentity of type string\n')
+        err = self.fails("create", "-f", "-", input=self.lease("l-bad", "run-a", leaseDurationSeconds="30s"))
+        self.assertEqual(err, 'Error from server (BadRequest): error when creating "STDIN": Lease in version "v1" '
+                              'cannot be handled as a Lease: json: cannot unmarshal string into Go struct field '
+                              'LeaseSpec.spec.leaseDurationSeconds of type int32\n')
+        err = self.fails("create", "-f", "-", input=self.lease("l-bad", "run-a", leaseDurationSeconds=0,
+                                                                leaseTransitions=-1))
+        self.assertEqual(err, 'The Lease "l-bad" is invalid: \n'
+                              '* spec.leaseDurationSeconds: Invalid value: 0: must be greater than 0\n'
+                              '* spec.leaseTransitions: Invalid value: -1: must be greater than or equal to 0\n')
+        self.fails("-n", "clusters", "get", "lease", "l-bad")
+
+
 class TestFaults(SimTestCase):
     """Injected failures, for the kube backend's retry and error classification."""
 
