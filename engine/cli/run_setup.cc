@@ -113,6 +113,17 @@ std::optional<RunInput> load_run_input(const Args& args, const std::string& path
   RunInput input;
   input.source = dsl::to_valid_utf8(path);  // shown in JSON (the saved plan, the journal's header)
   if (engine::is_saved_plan(path)) {
+    // Its values were fixed when it was made and reviewed; a variable now would change nothing,
+    // and saying nothing would let the user believe it did.
+    for (const char* flag : {"--var", "--vars-file"}) {
+      if (args.has(flag)) {
+        std::cerr << "ferry: error: " << flag << " does not apply to a saved plan: " << path
+                  << " runs exactly the values it was made with; make it again with `ferry plan PLAN " << flag
+                  << " ... -out " << path << "` and review it\n";
+        *exit_status = kExitUsage;
+        return std::nullopt;
+      }
+    }
     std::string error;
     engine::SavedPlanProblem problem;
     auto ir = engine::read_saved_plan(path, &error, nullptr, &problem);

@@ -4,6 +4,7 @@
 #include <set>
 #include <utility>
 
+#include "engine/base/identity.h"
 #include "engine/run/executor.h"
 #include "engine/run/test_faults.h"
 
@@ -11,7 +12,7 @@ namespace ferry::engine {
 
 RunResult roll_back(const dsl::Ir& ir, const std::vector<std::string>& order, const std::string& reason,
                     const SagaSteps& saga) {
-  if (!saga.journal(Event::kRollbackStarted, {{"reason", reason}})) return RunResult::kRollbackFailed;
+  if (!saga.journal(Event::kRollbackStarted, {{"reason", reason}, {"user", user_name()}, {"host", host_name()}})) return RunResult::kRollbackFailed;
   bool all_ok = true;
   json not_undone = json::array();
   for (const std::string& id : order) {

@@ -125,6 +125,13 @@ expect utf8-path-json 1 "$ferry" check "$work/"$'name\377.ferry' --output json
 check utf8-path-json python3 -c 'import json,sys; e=json.loads(sys.argv[1]); assert e["ok"] is False and "\ufffd" in e["errors"][0]["file"]' "$out"
 # A saved plan edited to hold a bad byte.
 expect utf8-saved-ok 0 "$ferry" plan "$work/city.ferry" --var city=ok -out "$work/city.json"
+# A variable given with a saved plan is refused, not silently ignored: its values are fixed.
+expect saved-var 2 "$ferry" apply "$work/city.json" --var city=other --run-dir "$work/saved-var-run"
+contains saved-var "--var does not apply to a saved plan: $work/city.json runs exactly the values it was made with" "$err"
+check saved-var-no-run [ ! -e "$work/saved-var-run" ]
+printf 'CITY=x\n' >"$work/city.env"
+expect saved-vars-file 2 "$ferry" apply "$work/city.json" --vars-file "$work/city.env" --run-dir "$work/saved-var-run"
+contains saved-vars-file "--vars-file does not apply to a saved plan" "$err"
 sed -i 's/"source": "/"source": "\xff/' "$work/city.json"
 expect utf8-saved 2 "$ferry" apply "$work/city.json" --run-dir "$work/utf8-saved-run"
 contains utf8-saved "city.json:" "$err"
