@@ -64,6 +64,18 @@ int execute_run(const Args& args, const std::string& dir, const RunInput& input,
     case engine::RunResult::kRolledBack:
       view.say(mode == RunMode::kRollback ? "rolled back" : "failed, and rolled back");
       break;
+    case engine::RunResult::kPartiallyFailed: {
+      std::string scopes;
+      bool undone = true;
+      for (const auto& [scope, r] : executor.state().scopes) {
+        scopes += (scopes.empty() ? "" : ", ") + scope;
+        undone = undone && r.state == engine::ScopeState::kRolledBack;
+      }
+      view.say("partially failed: the rest of the run finished, but not the failed scopes (" + scopes + "), " +
+               (undone ? "each rolled back alone; run one again with: ferry resume " + dir + " --retry-scope NAME"
+                       : "not all rolled back: see `ferry status " + dir + "`"));
+      break;
+    }
     case engine::RunResult::kRollbackFailed:
       view.say("rollback incomplete: see `ferry status " + dir + "`; fix the cause and run `ferry rollback " + dir +
                "` again");
