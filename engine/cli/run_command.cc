@@ -42,7 +42,13 @@ int execute_run(const Args& args, const std::string& dir, const RunInput& input,
   engine::RunResult result;
   {
     SignalGuard guard(cancel);
-    result = mode == RunMode::kRollback ? executor.rollback(cancel, "ferry rollback") : executor.run(cancel);
+    if (mode == RunMode::kRollback) {
+      // rollback's own option (checked to name a scope): one failure scope alone.
+      result = args.has("--scope") ? executor.rollback_scope(cancel, args.get("--scope"))
+                                   : executor.rollback(cancel, "ferry rollback");
+    } else {
+      result = executor.run(cancel);
+    }
   }
   if (!executor.fatal_error().empty()) {
     std::cerr << "ferry: error: " << redactor.redact(executor.fatal_error()) << "\n";
