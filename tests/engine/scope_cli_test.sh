@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Failure scopes end to end with real processes: a failing isolated instance is undone alone
 # and the run ends partially_failed (exit 1); `status` lists the failed scope; `resume` leaves
-# it alone unless --retry-scope names it; `rollback --scope` undoes one scope; and ferry killed
-# at a scope's boundaries (FERRY_TEST_CRASH) resumes to each compensation exactly once.
+# it alone unless --retry-scope names it; `rollback --scope` undoes one scope; the dry run and
+# `graph` show the scopes; and ferry killed at a scope's boundaries (FERRY_TEST_CRASH) resumes to
+# each compensation exactly once.
 #
 #   scope_cli_test.sh FERRY
 set -uo pipefail
@@ -44,6 +45,20 @@ plan "scopes" {
   }
 }
 PLAN
+
+# --- the dry run and the graph show the scopes ---
+expect plan-text 0 "$ferry" plan scopes.ferry
+contains plan-text "[scope cell[a]]" "$out"
+contains plan-text "2 failure scopes" "$out"
+expect plan-json 0 "$ferry" plan scopes.ferry --output json
+check plan-json python3 -c 'import json,sys; p=json.loads(sys.argv[1]); s={x["id"]: x.get("scope") for x in p["steps"]}; assert s["cell[b].check"] == "cell[b]" and s["free"] is None, s; assert p["totals"]["scopes"] == 2' "$out"
+expect plan-markdown 0 "$ferry" plan scopes.ferry --output markdown
+contains plan-markdown 'Failure scopes (a failure in one undoes it alone, the run goes on): `cell[a]` `cell[b]`' "$out"
+expect graph-dot 0 "$ferry" graph scopes.ferry
+contains graph-dot 'subgraph "cluster_0_cell[a]" {' "$out"
+contains graph-dot 'label="scope cell[a]";' "$out"
+expect graph-mermaid 0 "$ferry" graph scopes.ferry --format mermaid
+contains graph-mermaid 'subgraph s_scope_20cell_5ba_5d ["scope cell[a]"]' "$out"
 
 # --- cell[a] fails: undone alone, the rest finishes, the run is partially_failed ---
 touch break-a
