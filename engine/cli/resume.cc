@@ -61,7 +61,7 @@ int run_resume(const Args& args) {
               << "); run one again with --retry-scope NAME\n";
     return 1;
   }
-  if (run->state.result == "succeeded") {
+  if (run->state.result == "succeeded" && options->retry_scopes.empty()) {
     std::cout << "nothing to resume: the run in " << run->dir << " succeeded\n";
     return kExitOk;
   }

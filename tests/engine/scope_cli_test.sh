@@ -109,6 +109,11 @@ expect status-scope-undone 0 "$ferry" status run --output json
 check status-scope-undone python3 -c 'import json,sys; s=json.loads(sys.argv[1]); assert s["scopes"]["cell[b]"]["state"] == "rolled_back"; assert s["scopes"]["cell[a]"]["state"] == "succeeded"' "$out"
 expect rollback-scope-again 0 "$ferry" rollback run --scope 'cell[b]'
 contains rollback-scope-again "nothing to undo: scope cell[b] was rolled back" "$out"
+expect status-scope-next 0 "$ferry" status run
+contains status-scope-next "run it again: ferry resume run --retry-scope cell[b]" "$out"
+: >log
+expect retry-after-rollback 0 "$ferry" resume run --retry-scope 'cell[b]'
+check retry-after-rollback-ran test "$(sort log | tr '\n' ' ')" = "check-b make-b "
 
 # --- killed at each boundary of a failing scope, then resumed: its undo runs exactly once ---
 for point in failed compensated; do
