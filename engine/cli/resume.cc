@@ -2,11 +2,10 @@
 #include <algorithm>
 #include <iostream>
 
-#include "engine/run/scopes.h"
-
 #include "engine/cli/command.h"
 #include "engine/cli/run_command.h"
 #include "engine/cli/run_setup.h"
+#include "engine/run/scopes.h"
 
 namespace ferry::cli {
 namespace {
@@ -59,7 +58,7 @@ int run_resume(const Args& args) {
     for (const auto& [name, r] : run->state.scopes) scopes += (scopes.empty() ? "" : ", ") + name;
     std::cout << "nothing to resume: the run in " << run->dir << " finished but for its failed scopes (" << scopes
               << "); run one again with --retry-scope NAME\n";
-    return 1;
+    return 1;  // the run's own status, as it ended: partially failed
   }
   if (run->state.result == "succeeded" && options->retry_scopes.empty()) {
     std::cout << "nothing to resume: the run in " << run->dir << " succeeded\n";

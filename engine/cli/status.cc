@@ -56,10 +56,10 @@ std::vector<std::string> scope_next_steps(const std::string& dir, const engine::
   return next;
 }
 
-// What to do about a run that has not succeeded, as commands and choices, from its state.
+// What to do about a run that has not succeeded (or had a scope rolled back by hand), as
+// commands and choices, from its state.
 std::vector<std::string> next_steps(const std::string& dir, const dsl::Ir& ir, const engine::RunState& st) {
-  if (st.result == "succeeded") return scope_next_steps(dir, st);  // a scope rolled back by hand
-  if (st.result == "partially_failed") return scope_next_steps(dir, st);
+  if (st.result == "succeeded" || st.result == "partially_failed") return scope_next_steps(dir, st);
   if (st.result == "rolled_back") return {"nothing to undo: the run was rolled back; start a new one with `ferry apply`"};
   if (st.result == "rollback_failed") {
     return {"fix what stopped the rollback (above), then go on undoing: ferry rollback " + dir};
