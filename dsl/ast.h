@@ -79,6 +79,7 @@ struct Stmt {
   Expr expr;                     // For: the list; When: the condition; Let: the value
   std::vector<Stmt> body;        // For/When: the statements; Step: its `rollback { ... }` steps
   bool has_rollback_block = false;
+  bool isolated = false;         // Instance: `isolated step ...`, its own failure scope
   Span rollback_span;
   Comments comments;
 };

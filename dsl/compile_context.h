@@ -60,6 +60,7 @@ struct StepInstance {
   std::vector<Condition> conditions;
   bool excluded = false;        // its `when` is false at compile time
   json when;                    // what remains of its `when` for the run (null: none)
+  std::string failure_scope;    // the isolated instance it is part of (IrStep::scope); "" for none
   // Its place among the IR's top-level steps (in id order) once the linker has numbered them;
   // kNotLinked for a rollback-block step or one not in the IR.
   static constexpr size_t kNotLinked = static_cast<size_t>(-1);

@@ -18,6 +18,8 @@ struct Frame {
   std::string template_name;
   std::vector<Condition> conditions;
   std::string owner;  // rollback-block steps: the step they undo
+  std::string scope;  // the isolated instance around the steps: their failure scope
+  Span scope_span;    // where that instance is
   std::vector<std::string> templates_open;
 };
 
@@ -171,7 +173,7 @@ class Expander {
     }
     if (!claim_id(*id, s.span)) return;
     ctx_.instances.push_back(StepInstance{&s, scope, std::move(*id), frame.phase, frame.template_name, frame.owner,
-                                          frame.conditions, false, nullptr});
+                                          frame.conditions, false, nullptr, frame.scope});
     StepInstance& instance = ctx_.instances.back();
     ctx_.add_step(&instance);
     if (s.has_rollback_block) {
@@ -226,6 +228,18 @@ class Expander {
     Scope* inner = ctx_.new_scope(def.scope, *id + ".");
     bind_arguments(s, def, scope, inner);
     Frame instance = frame;
+    if (s.isolated) {
+      // One failure scope per step: a scope inside another would fail with it, so which one
+      // the failure is compensated with would be a guess.
+      if (!frame.scope.empty()) {
+        ctx_.diags->error(s.span, "isolated instance '" + *id + "' is inside the isolated instance '" + frame.scope +
+                                      "'; failure scopes do not nest: drop one of the 'isolated's")
+            .notes.push_back({frame.scope_span, "the scope '" + frame.scope + "' starts here"});
+        return;
+      }
+      instance.scope = *id;
+      instance.scope_span = s.span;
+    }
     instance.template_name = def.qualified_name;
     instance.templates_open.push_back(def.qualified_name);
     expand_body(def.ast->body, inner, instance);

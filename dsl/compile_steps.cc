@@ -75,6 +75,7 @@ class StepChecker {
     ir.type = schema->name;
     ir.phase = step.phase;
     ir.template_name = step.template_name;
+    ir.scope = step.failure_scope;
     ir.span = stmt.span;
     ir.when = step.when;
     ir.args = json::object();

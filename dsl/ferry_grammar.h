@@ -25,6 +25,7 @@ struct kw_let      : keyword< TAO_PEGTL_STRING( "let" ) > {};
 struct kw_phase    : keyword< TAO_PEGTL_STRING( "phase" ) > {};
 struct kw_step     : keyword< TAO_PEGTL_STRING( "step" ) > {};
 struct kw_for      : keyword< TAO_PEGTL_STRING( "for" ) > {};
+struct kw_isolated : keyword< TAO_PEGTL_STRING( "isolated" ) > {};
 struct kw_in       : keyword< TAO_PEGTL_STRING( "in" ) > {};
 struct kw_when     : keyword< TAO_PEGTL_STRING( "when" ) > {};
 struct kw_template : keyword< TAO_PEGTL_STRING( "template" ) > {};
@@ -124,7 +125,9 @@ struct instance_args_close : one< ')' > {};
 struct instance_arg : seq< name, ws, must< equals >, ws, must< expr > > {};
 struct instance_call : seq< qualified_name, ws, one< '(' >, ws, opt< list< instance_arg, comma >, opt< comma > >, ws, must< instance_args_close > > {};
 struct step_rhs : sor< instance_call, step_body > {};
-struct step_decl : if_must< kw_step, ws, name, opt< step_index >, ws, equals, ws, step_rhs > {};
+// `isolated step ...`: only before `step` is `isolated` a keyword (elsewhere it is a name).
+struct isolated_mark : seq< kw_isolated, ws, at< kw_step > > {};
+struct step_decl : if_must< seq< opt< isolated_mark >, kw_step >, ws, name, opt< step_index >, ws, equals, ws, step_rhs > {};
 
 struct let_decl : if_must< kw_let, ws, name, ws, equals, ws, expr > {};
 struct for_decl : if_must< kw_for, ws, name, ws, kw_in, ws, expr, ws, block_open, ws, star< body_item, ws >, block_close > {};

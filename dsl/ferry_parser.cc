@@ -64,7 +64,7 @@ using selector = pegtl::parse_tree::selector<Rule,
     g::cmp_op, g::add_op, g::enum_type, g::generic_type, g::simple_type, g::field, g::block_field,
     g::step_decl, g::step_index, g::step_type, g::rollback_block, g::step_body, g::instance_call,
     g::instance_arg, g::let_decl, g::for_decl, g::when_decl, g::phase_decl, g::param_decl,
-    g::param_default, g::secret_mark, g::template_param, g::template_decl, g::use_decl,
+    g::param_default, g::secret_mark, g::isolated_mark, g::template_param, g::template_decl, g::use_decl,
     g::cluster_decl, g::plan_decl, g::module_decl, g::raw_text, g::template_string>,
   pegtl::parse_tree::fold_one::on<g::expr, g::or_expr, g::and_expr, g::cmp_expr, g::add_expr, g::unary, g::postfix>>;
 // clang-format on
@@ -299,8 +299,9 @@ class Builder {
 
   void build_step(const Node& n, Stmt* s) {
     const auto& kids = n.children;
-    s->name = kids[0]->string();
-    size_t next = 1;
+    size_t next = 0;
+    const Node* isolated = kids[next]->is_type<g::isolated_mark>() ? kids[next++].get() : nullptr;
+    s->name = kids[next++]->string();
     if (kids[next]->is_type<g::step_index>()) s->index = build_expr(*kids[next++]->children[0]);
     const Node& rhs = *kids[next];
     s->type = rhs.children[0]->string();
@@ -308,7 +309,12 @@ class Builder {
     if (rhs.is_type<g::instance_call>()) {
       s->kind = Stmt::Kind::Instance;
       for (size_t i = 1; i < rhs.children.size(); ++i) s->fields.push_back(build_field(*rhs.children[i]));
+      s->isolated = isolated != nullptr;
       return;
+    }
+    if (isolated) {
+      diags_->error(span(*isolated), "only a template instance can be isolated (its own failure scope): 'isolated "
+                                     "step ID = TEMPLATE(...)'; '" + s->type + "' is a step type");
     }
     s->kind = Stmt::Kind::Step;
     for (size_t i = 1; i < rhs.children.size(); ++i) {
@@ -476,7 +482,7 @@ std::string with_keyword_hint(const std::string& message, const SourceFile& sour
   while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_')) ++end;
   if (end == offset) return message;
   static const std::vector<std::string> keywords = {"plan", "module", "use", "param", "cluster", "let",
-                                                    "phase", "step", "for", "when", "template", "rollback"};
+                                                    "phase", "step", "for", "when", "template", "rollback", "isolated"};
   std::string word = text.substr(offset, end - offset);
   if (std::find(keywords.begin(), keywords.end(), word) != keywords.end()) return message;
   return message + did_you_mean(word, keywords);

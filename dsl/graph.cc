@@ -1,6 +1,8 @@
 #include "dsl/graph.h"
 
 #include <cctype>
+#include <map>
+#include <vector>
 
 #include "dsl/step_rules.h"
 #include "dsl/step_types.h"
@@ -43,6 +45,22 @@ std::string mermaid_label(const std::string& s) {
   return out;
 }
 
+// A phase's steps in no scope, in the phase's order, then each failure scope's, by scope name:
+// a scope is drawn as a box of its own inside its phase's.
+struct PhaseSteps {
+  std::vector<std::string> unscoped;
+  std::map<std::string, std::vector<std::string>> scopes;
+};
+
+PhaseSteps phase_steps(const Ir& ir, const IrPhase& phase) {
+  PhaseSteps out;
+  for (const std::string& id : phase.steps) {
+    const std::string& scope = ir.steps.at(id).scope;
+    (scope.empty() ? out.unscoped : out.scopes[scope]).push_back(id);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string graph_dot(const Ir& ir) {
@@ -50,10 +68,19 @@ std::string graph_dot(const Ir& ir) {
   for (size_t i = 0; i < ir.phases.size(); ++i) {
     const IrPhase& phase = ir.phases[i];
     out += "  subgraph " + dot_quote("cluster_" + std::to_string(i)) + " {\n    label=" + dot_quote(phase.name) + ";\n";
-    for (const std::string& id : phase.steps) {
+    auto node = [&](const std::string& id, const std::string& indent) {
       const IrStep& step = ir.steps.at(id);
-      out += "    " + dot_quote(id) + " [label=" + dot_quote(id + "\n" + step.type) +
+      out += indent + dot_quote(id) + " [label=" + dot_quote(id + "\n" + step.type) +
              (is_destructive(step) ? ", color=red" : "") + "];\n";
+    };
+    PhaseSteps steps = phase_steps(ir, phase);
+    for (const std::string& id : steps.unscoped) node(id, "    ");
+    for (const auto& [scope, ids] : steps.scopes) {
+      // dot draws a subgraph as a box only if its name starts with "cluster".
+      out += "    subgraph " + dot_quote("cluster_" + std::to_string(i) + "_" + scope) +
+             " {\n      label=" + dot_quote("scope " + scope) + ";\n      style=dashed;\n";
+      for (const std::string& id : ids) node(id, "      ");
+      out += "    }\n";
     }
     out += "  }\n";
   }
@@ -67,9 +94,15 @@ std::string graph_mermaid(const Ir& ir) {
   std::string out = "flowchart LR\n";
   for (const IrPhase& phase : ir.phases) {
     out += "  subgraph " + mermaid_id("phase " + phase.name) + " [\"" + mermaid_label(phase.name) + "\"]\n";
-    for (const std::string& id : phase.steps) {
-      const IrStep& step = ir.steps.at(id);
-      out += "    " + mermaid_id(id) + "[\"" + mermaid_label(id) + "<br/>" + step.type + "\"]\n";
+    auto node = [&](const std::string& id, const std::string& indent) {
+      out += indent + mermaid_id(id) + "[\"" + mermaid_label(id) + "<br/>" + ir.steps.at(id).type + "\"]\n";
+    };
+    PhaseSteps steps = phase_steps(ir, phase);
+    for (const std::string& id : steps.unscoped) node(id, "    ");
+    for (const auto& [scope, ids] : steps.scopes) {
+      out += "    subgraph " + mermaid_id("scope " + scope) + " [\"scope " + mermaid_label(scope) + "\"]\n";
+      for (const std::string& id : ids) node(id, "      ");
+      out += "    end\n";
     }
     out += "  end\n";
   }

@@ -1,4 +1,5 @@
-// The compiled DAG as a picture: Graphviz dot or Mermaid, phases as clusters/subgraphs.
+// The compiled DAG as a picture: Graphviz dot or Mermaid, phases as clusters/subgraphs, and in
+// them each failure scope (an isolated instance) as a dashed cluster / a nested subgraph.
 #pragma once
 
 #include <string>

@@ -29,6 +29,7 @@ json step_to_json(const IrStep& step, const IrJsonOptions& options) {
   put_if(out, "description", step.description);
   put_if(out, "pool", step.pool);
   put_if(out, "template", step.template_name);
+  put_if(out, "scope", step.scope);  // absent when none: a plan without scopes keeps its hash
   if (!step.rollback_steps.empty()) {
     json steps = json::object();
     for (const IrStep& s : step.rollback_steps) steps[s.id] = step_to_json(s, options);

@@ -64,6 +64,10 @@ struct IrStep {
   std::string description;
   std::string pool;
   std::string template_name;  // "hypershift.stop_control_plane" when a template made the step
+  // The failure scope the step belongs to: the id prefix of the `isolated` template instance
+  // that made it ("etcd[etcd-0]"), "" for none. A scope that fails is compensated alone and the
+  // rest of the run goes on (docs/language.md §17).
+  std::string scope;
   Span span;
 };
 

@@ -45,6 +45,21 @@ std::vector<std::string> strings(const json& j, const char* key) {
   return j.contains(key) ? j[key].get<std::vector<std::string>>() : std::vector<std::string>{};
 }
 
+// A step's failure scope is the id of the isolated instance that made it, so its id starts with
+// the scope and a '.'.
+std::string scope(const json& j, const std::string& id) {
+  if (!j.contains("scope")) return "";
+  if (!j["scope"].is_string() || j["scope"].get<std::string>().empty()) {
+    throw Malformed("step '" + id + "' has scope " + j["scope"].dump() + "; expected the name of an instance");
+  }
+  std::string name = j["scope"].get<std::string>();
+  if (!id.starts_with(name + ".")) {
+    throw Malformed("step '" + id + "' has scope '" + name + "', which is not an instance it is part of (its id "
+                    "would start with '" + name + ".')");
+  }
+  return name;
+}
+
 IrStep step_from_json(const std::string& id, const json& j) {
   IrStep s;
   s.id = id;
@@ -61,6 +76,7 @@ IrStep step_from_json(const std::string& id, const json& j) {
   s.description = str(j, "description");
   s.pool = str(j, "pool");
   s.template_name = str(j, "template");
+  s.scope = scope(j, id);
   if (j.contains("rollback_steps")) {
     for (const auto& [rid, rj] : j["rollback_steps"].items()) s.rollback_steps.push_back(step_from_json(rid, rj));
   }

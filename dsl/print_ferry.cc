@@ -182,7 +182,8 @@ class Printer {
         out_ += p + "}" + trailing(s.comments) + "\n";
         return;
       case Stmt::Kind::Instance: {
-        out_ += p + "step " + step_name(s, indent) + " = " + s.type + "(";
+        const std::string keyword = s.isolated ? "isolated step " : "step ";
+        out_ += p + keyword + step_name(s, indent) + " = " + s.type + "(";
         std::vector<std::string> args;
         size_t width = 0;
         bool commented = false;  // a comment on an argument needs the one-argument-a-line form
@@ -191,7 +192,7 @@ class Printer {
           width += args.back().size() + 2;
           commented = commented || !f.comments.leading.empty() || !f.comments.trailing.empty();
         }
-        if (!commented && width + p.size() + s.type.size() + s.name.size() + 12 <= kLineWidth) {
+        if (!commented && width + p.size() + keyword.size() + s.type.size() + s.name.size() + 7 <= kLineWidth) {
           for (size_t i = 0; i < args.size(); ++i) out_ += (i ? ", " : "") + args[i];
           out_ += ")" + trailing(s.comments) + "\n";
         } else {

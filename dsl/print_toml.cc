@@ -222,6 +222,7 @@ class TomlPrinter {
       case Stmt::Kind::Instance:
         head(s);
         out_ += "template = " + toml_string(s.type) + "\n";
+        if (s.isolated) out_ += "scope = \"isolated\"\n";
         arguments(s, path);
         return;
       case Stmt::Kind::Step:

@@ -373,7 +373,7 @@ class TomlReader {
     Stmt s;
     s.span = span(n);
     // The keys that make the statement's head (`step ID[INDEX] = TYPE`, `for VAR in LIST`...).
-    for (const char* k : {"id", "index", "type", "template", "args", "for", "in", "let", "value"}) {
+    for (const char* k : {"id", "index", "type", "template", "args", "scope", "for", "in", "let", "value"}) {
       if (auto node = t->get(k)) head_key(t->find(k)->first, *node, s.span);
     }
     if (t->contains("for")) {
@@ -411,7 +411,14 @@ class TomlReader {
       s.kind = Stmt::Kind::Instance;
       s.type = plain_string(*t->get("template"), "the template name");
       s.type_span = span(*t->get("template"));
-      expect_only(*t, {"id", "index", "template", "args"}, "a template instance");
+      expect_only(*t, {"id", "index", "template", "args", "scope"}, "a template instance");
+      if (auto scope = t->get("scope")) {
+        // `isolated step` in .ferry; a string, so that another kind of scope can come later.
+        s.isolated = scope->value<std::string>() == "isolated";
+        if (!s.isolated) {
+          diags_->error(span(*scope), "'scope' of a template instance must be \"isolated\" (its own failure scope)");
+        }
+      }
       if (auto args = t->get("args")) {
         if (auto table = table_of(*args, "the template's arguments")) {
           for (auto [key, value] : in_written_order(*table)) s.fields.push_back(field(*key, *value));

@@ -48,7 +48,7 @@ Command apply_command() {
           options,
           run_apply};
   c.exit_0 = "every step succeeded";
-  c.exit_1 = "the plan has errors, or the run failed (rolled back or not)";
+  c.exit_1 = "the plan has errors, or the run failed (rolled back or not) or partially failed (a scope failed)";
   return c;
 }
 

@@ -30,7 +30,8 @@ Command graph_command() {
           "print the plan's step graph (dot or mermaid)",
           "ferry graph PLAN [--format dot|mermaid] [--var NAME=VALUE]... [--vars-file FILE]...",
           "Prints the compiled DAG: one node per step, an edge per dependency, phases as clusters\n"
-          "(dot) or subgraphs (mermaid); destructive steps are outlined in red.\n"
+          "(dot) or subgraphs (mermaid), each failure scope (an isolated instance) as one inside its\n"
+          "phase's; destructive steps are outlined in red.\n"
           "Render with e.g. `ferry graph plan.ferry | dot -Tsvg > plan.svg`.",
           options,
           run_graph};

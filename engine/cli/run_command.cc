@@ -42,7 +42,13 @@ int execute_run(const Args& args, const std::string& dir, const RunInput& input,
   engine::RunResult result;
   {
     SignalGuard guard(cancel);
-    result = mode == RunMode::kRollback ? executor.rollback(cancel, "ferry rollback") : executor.run(cancel);
+    if (mode == RunMode::kRollback) {
+      // rollback's own option (checked to name a scope): one failure scope alone.
+      result = args.has("--scope") ? executor.rollback_scope(cancel, args.get("--scope"))
+                                   : executor.rollback(cancel, "ferry rollback");
+    } else {
+      result = executor.run(cancel);
+    }
   }
   if (!executor.fatal_error().empty()) {
     std::cerr << "ferry: error: " << redactor.redact(executor.fatal_error()) << "\n";
@@ -64,6 +70,18 @@ int execute_run(const Args& args, const std::string& dir, const RunInput& input,
     case engine::RunResult::kRolledBack:
       view.say(mode == RunMode::kRollback ? "rolled back" : "failed, and rolled back");
       break;
+    case engine::RunResult::kPartiallyFailed: {
+      std::string scopes;
+      bool undone = true;
+      for (const auto& [scope, r] : executor.state().scopes) {
+        scopes += (scopes.empty() ? "" : ", ") + scope;
+        undone = undone && r.state == engine::ScopeState::kRolledBack;
+      }
+      view.say("partially failed: the rest of the run finished, but not the failed scopes (" + scopes + "), " +
+               (undone ? "each rolled back alone; run one again with: ferry resume " + dir + " --retry-scope NAME"
+                       : "not all rolled back: see `ferry status " + dir + "`"));
+      break;
+    }
     case engine::RunResult::kRollbackFailed:
       view.say("rollback incomplete: see `ferry status " + dir + "`; fix the cause and run `ferry rollback " + dir +
                "` again");

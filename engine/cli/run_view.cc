@@ -209,6 +209,18 @@ struct RunView::Impl {
       case Event::kCompensationSkipped:
         log(spdlog::level::info, step + ": not rolled back (" + e.value("reason", "") + ")");
         break;
+      case Event::kScopeFailed:
+        log(spdlog::level::err, "scope " + e.value("scope", "") + " failed" +
+                                    (step.empty() ? " (" + e.value("reason", "") + ")" : " at " + step) +
+                                    "; rolling it back, the rest of the run goes on");
+        break;
+      case Event::kScopeCompensated:
+        log(e.value("result", "") == "rolled_back" ? spdlog::level::info : spdlog::level::err,
+            "scope " + e.value("scope", "") + ": " + (e.value("result", "") == "rolled_back" ? "rolled back" : "rollback failed"));
+        break;
+      case Event::kScopeRetried:
+        log(spdlog::level::info, "scope " + e.value("scope", "") + ": running it again (--retry-scope)");
+        break;
       case Event::kRunEnded:
         log(spdlog::level::info, "run ended: " + e.value("result", ""));
         break;

@@ -8,6 +8,7 @@
 #include "engine/cli/command.h"
 #include "engine/cli/run_setup.h"
 #include "engine/run/resume.h"
+#include "engine/run/scopes.h"
 
 namespace ferry::cli {
 namespace {
@@ -30,9 +31,35 @@ std::vector<std::string> run_order(const dsl::IrPhase& phase, const engine::RunS
   return ids;
 }
 
-// What to do about a run that has not succeeded, as commands and choices, from its state.
+// A scope's state: a failed one's (run_state.h), else "succeeded" once each of its steps is
+// done, "unfinished" before.
+std::string scope_state(const dsl::Ir& ir, const engine::RunState& st, const std::string& scope) {
+  if (auto it = st.scopes.find(scope); it != st.scopes.end()) return std::string(engine::scope_state_name(it->second.state));
+  for (const std::string& id : engine::scope_steps(ir, scope)) {
+    if (!engine::is_done(st, id)) return "unfinished";
+  }
+  return "succeeded";
+}
+
+// What to do about the failed scopes: finish a compensation that failed, or run one again.
+std::vector<std::string> scope_next_steps(const std::string& dir, const engine::RunState& st) {
+  std::vector<std::string> next;
+  for (const auto& [scope, r] : st.scopes) {
+    if (r.state == engine::ScopeState::kRolledBack) {
+      next.push_back("scope " + scope + " failed and was rolled back; run it again: ferry resume " + dir +
+                     " --retry-scope " + scope);
+    } else {
+      next.push_back("scope " + scope + " failed and is not rolled back; fix the cause, then: ferry rollback " + dir +
+                     " --scope " + scope);
+    }
+  }
+  return next;
+}
+
+// What to do about a run that has not succeeded (or had a scope rolled back by hand), as
+// commands and choices, from its state.
 std::vector<std::string> next_steps(const std::string& dir, const dsl::Ir& ir, const engine::RunState& st) {
-  if (st.result == "succeeded") return {};
+  if (st.result == "succeeded" || st.result == "partially_failed") return scope_next_steps(dir, st);
   if (st.result == "rolled_back") return {"nothing to undo: the run was rolled back; start a new one with `ferry apply`"};
   if (st.result == "rollback_failed") {
     return {"fix what stopped the rollback (above), then go on undoing: ferry rollback " + dir};
@@ -44,6 +71,7 @@ std::vector<std::string> next_steps(const std::string& dir, const dsl::Ir& ir, c
     next.push_back("step " + id + " started and did not finish: check what it did, then resume with --rerun " + id +
                    " (run it again) or --assume-done " + id + " (it took effect)");
   }
+  for (const std::string& line : scope_next_steps(dir, st)) next.push_back(line);
   next.push_back("continue: ferry resume " + dir);
   next.push_back("or undo what it did: ferry rollback " + dir);
   return next;
@@ -75,7 +103,18 @@ int run_status(const Args& args) {
       if (!r.error.empty()) j["error"] = {{"class", r.error_class}, {"message", r.error}};
       if (r.undo_state != engine::UndoState::kNone) j["rollback"] = engine::undo_state_name(r.undo_state);
       if (!r.outputs.is_null()) j["outputs"] = r.outputs;
+      if (!step.scope.empty()) j["scope"] = step.scope;
       steps[id] = j;
+    }
+    engine::json scopes = engine::json::object();
+    for (const std::string& scope : engine::scope_names(ir)) {
+      engine::json j = {{"state", scope_state(ir, st, scope)}};
+      if (auto it = st.scopes.find(scope); it != st.scopes.end()) {
+        if (!it->second.step.empty()) j["failed_step"] = it->second.step;
+        j["error"] = {{"class", it->second.error_class}, {"message", it->second.error}};
+        if (!it->second.not_undone.empty()) j["not_undone"] = it->second.not_undone;
+      }
+      scopes[scope] = j;
     }
     // The journal is redacted as it is written; the redactor's URL patterns also cover a
     // journal an older ferry wrote.
@@ -86,6 +125,7 @@ int run_status(const Args& args) {
                          {"plan", ir.plan},
                          {"result", result},
                          {"steps", steps},
+                         {"scopes", scopes},
                          {"order", order},
                          {"next", next}})
                      .dump(2)
@@ -109,6 +149,19 @@ int run_status(const Args& args) {
       if (!r.undo_error.empty() && r.undo_state == engine::UndoState::kFailed) out << "      rollback: " << r.undo_error << "\n";
     }
   }
+  if (!st.scopes.empty()) out << "\nfailed scopes\n";
+  for (const auto& [scope, r] : st.scopes) {
+    std::string state = scope_state(ir, st, scope);
+    std::replace(state.begin(), state.end(), '_', ' ');  // "rolled back", as the steps say it
+    out << "  " << scope << std::string(scope.size() < 40 ? 40 - scope.size() : 1, ' ') << state << "\n";
+    if (!r.step.empty()) out << "      at " << r.step << ": " << r.error_class << ": " << r.error << "\n";
+    else out << "      " << r.error << "\n";
+    if (!r.not_undone.empty()) {
+      out << "      not undone:";
+      for (const std::string& id : r.not_undone) out << " " << id;
+      out << "\n";
+    }
+  }
   out << "\n";
   for (const auto& [name, n] : counts) out << n << " " << name << "  ";
   out << "\n";
@@ -125,7 +178,8 @@ Command status_command() {
           "show a run's steps from its journal",
           "ferry status DIR [--output json]",
           "Shows every step of the run in DIR, phase by phase in the order they ran: its state, attempts,\n"
-          "timing, error and rollback state; then, for a run that did not succeed, what to do next.",
+          "timing, error and rollback state; the failed scopes, with their error; then, for a run\n"
+          "that did not succeed, what to do next.",
           {{"--output", true, "text (default) or json", "FORMAT"}},
           run_status};
   c.operands = Operands::kRunDirs;

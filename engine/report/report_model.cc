@@ -22,6 +22,7 @@ std::string result_text(const std::string& result) {
   if (result.empty()) return "unfinished";
   if (result == "rolled_back") return "rolled back";
   if (result == "rollback_failed") return "rollback failed";
+  if (result == "partially_failed") return "partially failed";
   return result;
 }
 

@@ -26,6 +26,7 @@ json plan_json(const PlanReport& r) {
                 {"actions", rollback_actions},
                 {"steps", p.rollback_steps}}}};
     if (!step.cluster.empty()) j["cluster"] = step.cluster;
+    if (!step.scope.empty()) j["scope"] = step.scope;
     if (!step.when.is_null()) j["when"] = step.when;
     if (!p.error.empty()) j["error"] = p.error;
     steps.push_back(j);
@@ -36,7 +37,7 @@ json plan_json(const PlanReport& r) {
           {"steps", steps},
           {"totals",
            {{"steps", t.steps}, {"destructive", t.destructive}, {"with_rollback", t.with_rollback}, {"approvals", t.approvals},
-            {"cannot_run", t.unplannable}}}};
+            {"cannot_run", t.unplannable}, {"scopes", t.scopes}}}};
 }
 
 }  // namespace ferry::engine

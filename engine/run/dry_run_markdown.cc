@@ -1,5 +1,6 @@
 // `ferry plan --output markdown`, for a pull-request comment: totals; per phase a table of its
 // steps and every step's args (long lists and objects folded); the commands folded away.
+#include <set>
 #include <span>
 #include <sstream>
 
@@ -24,6 +25,14 @@ void phase_table(std::ostringstream& out, const PlanReport& r, std::span<const P
     out << "| " << p.wave << " | " << markdown_table_code(p.id) << (dsl::is_destructive(step) ? " ⚠️" : "") << " | "
         << step.type << " | " << step.cluster << " | " << rollback_words(p) << " |\n";
   }
+  std::set<std::string> scopes;
+  for (const PlannedStep& p : steps) {
+    if (const std::string& scope = r.ir->steps.at(p.id).scope; !scope.empty()) scopes.insert(scope);
+  }
+  if (scopes.empty()) return;
+  out << "\nFailure scopes (a failure in one undoes it alone, the run goes on):";
+  for (const std::string& scope : scopes) out << " " << markdown_code(scope);
+  out << "\n";
 }
 
 std::string size_words(const json& value) {
@@ -58,7 +67,7 @@ std::string plan_markdown(const PlanReport& r) {
   Totals t = totals_of(r);
   out << "## ferry plan `" << r.ir->plan << "`\n\n"
       << t.steps << " steps, " << t.destructive << " destructive, " << t.with_rollback << " with rollback, "
-      << t.approvals << " approval gates. IR `" << short_hash(r.hash) << "`.\n";
+      << t.approvals << " approval gates" << scopes_words(t) << ". IR `" << short_hash(r.hash) << "`.\n";
   // The steps are in the order apply starts them, so each phase's steps come together.
   std::span<const PlannedStep> rest(r.steps);
   while (!rest.empty()) {

@@ -88,6 +88,7 @@ std::string plan_text(const PlanReport& r, bool color) {
     }
     std::string head = "    " + st.bold(p.id) + " = " + step.type;
     if (!step.cluster.empty()) head += " on " + step.cluster;
+    if (!step.scope.empty()) head += "  " + st.dim("[scope " + step.scope + "]");
     if (dsl::is_destructive(step)) head += "  " + st.red("[destructive]");
     out << head << "\n";
     if (!step.description.empty()) out << "      " << st.dim(step.description) << "\n";
@@ -106,7 +107,7 @@ std::string plan_text(const PlanReport& r, bool color) {
   }
   Totals t = totals_of(r);
   out << "\n" << t.steps << " steps, " << t.destructive << " destructive, " << t.with_rollback << " with rollback, "
-      << t.approvals << " approval gate" << (t.approvals == 1 ? "" : "s");
+      << t.approvals << " approval gate" << (t.approvals == 1 ? "" : "s") << scopes_words(t);
   if (t.unplannable) out << ", " << st.red(std::to_string(t.unplannable) + " that cannot run");
   out << "\n";
   return out.str();

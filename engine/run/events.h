@@ -24,7 +24,10 @@ enum class Event {
   kCompensationSucceeded,  // step
   kCompensationFailed,     // step, class, message
   kCompensationSkipped,    // step, reason
-  kRunEnded,               // result, next ("rollback"), not_undone
+  kScopeFailed,            // scope, step, class, message (or reason, from `rollback --scope`)
+  kScopeCompensated,       // scope, result ("rolled_back", "rollback_failed"), not_undone
+  kScopeRetried,           // scope, steps: back to pending (resume --retry-scope)
+  kRunEnded,               // result, next ("rollback"), not_undone, failed_scopes
   // Not journaled:
   kLog,                    // step, message: a line of a step's log
   kStepProgress,           // step, status: where a long step is now

@@ -10,6 +10,7 @@
 #include "engine/run/resume.h"
 #include "engine/run/saga.h"
 #include "engine/run/scheduler.h"
+#include "engine/run/scopes.h"
 #include "engine/run/test_faults.h"
 
 namespace ferry::engine {
@@ -37,6 +38,7 @@ std::string_view run_result_name(RunResult r) {
     case RunResult::kCancelled: return "cancelled";
     case RunResult::kRolledBack: return "rolled_back";
     case RunResult::kRollbackFailed: return "rollback_failed";
+    case RunResult::kPartiallyFailed: return "partially_failed";
   }
   return "failed";
 }
@@ -100,6 +102,9 @@ struct Executor::Impl {
     auto it = state.steps.find(id);
     return it == state.steps.end() ? StepState::kPending : it->second.state;
   }
+
+  // Whether the run is past step `id`: done, or left with its failed scope. REQUIRES: mu held.
+  bool settled(const std::string& id) { return is_done(state_of(id)) || in_failed_scope(ir, state, id); }
 
   // ---- resolving ---------------------------------------------------------------------------
 
@@ -310,10 +315,100 @@ struct Executor::Impl {
       for (const std::string& id : ended) {
         bool succeeded = is_done(state_of(id));
         schedule.finished(id, succeeded);
-        if (!succeeded) failed->insert(id);
+        if (succeeded) continue;
+        // A step of a scope that failed for good fails its scope alone; a cancelled one, or one
+        // the run's own end (its timeout, a journal error) stopped, stops the run as before.
+        const std::string& scope = ir.steps.at(id).scope;
+        if (!scope.empty() && state_of(id) == StepState::kFailed && !run_token.cancelled() && fatal.empty()) {
+          fail_scope(scope, id, &schedule);
+        } else {
+          failed->insert(id);
+        }
       }
     }
-    return std::all_of(phase.steps.begin(), phase.steps.end(), [&](const std::string& id) { return is_done(state_of(id)); });
+    return std::all_of(phase.steps.begin(), phase.steps.end(), [&](const std::string& id) { return settled(id); });
+  }
+
+  // ---- failure scopes ----------------------------------------------------------------------
+
+  // Step `id` of `scope` failed for good: the scope fails (journaled first: it announces the
+  // compensation to come, as rollback_started does a run's), and what it stops is skipped.
+  // REQUIRES: mu held.
+  void fail_scope(const std::string& scope, const std::string& id, PhaseSchedule* schedule) {
+    if (state.scopes.count(scope)) return;  // another of its steps failed first
+    StepRecord r = state.steps[id];
+    if (!record(Event::kScopeFailed, {{"scope", scope}, {"step", id}, {"class", r.error_class}, {"message", r.error}})) {
+      return;
+    }
+    skip_stopped(scope, schedule);
+  }
+
+  // Skips the pending steps a failed scope stops (its own and their dependents, scopes.h), and
+  // takes them out of the phase's `schedule` if there is one. REQUIRES: mu held.
+  void skip_stopped(const std::string& scope, PhaseSchedule* schedule) {
+    for (const std::string& id : stopped_by_scope(ir, scope)) {
+      if (state_of(id) != StepState::kPending) continue;
+      if (schedule) schedule->drop(id);
+      if (!record(Event::kStepSkipped, {{"step", id}, {"reason", scope_skip_reason(scope)}})) return;
+    }
+  }
+
+  // Compensates each failed scope whose compensation has not ended: a scope of the phase that
+  // just ended (its other steps have ended too, so nothing of it still runs), or one an earlier
+  // process left. REQUIRES: mu not held.
+  void compensate_failed_scopes() {
+    std::vector<std::string> due;
+    {
+      std::lock_guard lock(mu);
+      for (const auto& [scope, r] : state.scopes) {
+        if (r.state == ScopeState::kFailed) due.push_back(scope);
+      }
+    }
+    for (const std::string& scope : due) {
+      if (run_token.cancelled()) return;
+      maybe_crash("scope:" + scope + ":failed");
+      std::vector<std::string> order;
+      {
+        std::lock_guard lock(mu);
+        order = scope_compensation_order(ir, state, scope);
+      }
+      roll_back_scope(ir, scope, order, saga_steps(run_token));
+      maybe_crash("scope:" + scope + ":compensated");
+    }
+  }
+
+  // resume --retry-scope: each named scope's steps, and those it stopped, start over. Only a
+  // scope whose compensation ended may: what it did is undone. REQUIRES: mu held.
+  bool retry_scopes() {
+    for (const std::string& scope : opt.retry_scopes) {
+      auto it = state.scopes.find(scope);
+      if (it == state.scopes.end()) {
+        fatal = "--retry-scope " + scope + ": the scope has not failed";
+        return false;
+      }
+      if (it->second.state != ScopeState::kRolledBack) {
+        fatal = "--retry-scope " + scope + ": the scope's compensation " +
+                (it->second.state == ScopeState::kFailed ? "has not run yet" : "failed") +
+                "; finish it first with ferry rollback DIR --scope " + scope;
+        return false;
+      }
+      // Its steps, the steps of their rollback blocks (run by its compensation: they must run
+      // again if it fails again) and the steps it stopped.
+      std::set<std::string> steps;
+      std::string reason = scope_skip_reason(scope);
+      for (const auto& [id, r] : state.steps) {
+        const dsl::IrStep* step = ir.find(id);
+        if (step && (step->scope == scope || (r.state == StepState::kSkipped && r.skip_reason == reason))) {
+          steps.insert(id);
+        }
+        if (!step || step->scope != scope) continue;
+        for (const dsl::IrStep& undo : step->rollback_steps) {
+          if (state.steps.count(undo.id)) steps.insert(undo.id);
+        }
+      }
+      if (!record(Event::kScopeRetried, {{"scope", scope}, {"steps", steps}})) return false;
+    }
+    return true;
   }
 
   // ---- the run -----------------------------------------------------------------------------
@@ -346,6 +441,7 @@ struct Executor::Impl {
   // Before resuming (resume.h): decides about the steps earlier processes left unfinished, and
   // journals the ones assumed done. REQUIRES: mu held.
   bool prepare_resume() {
+    if (!retry_scopes()) return false;
     ResumeDecisions decisions = decide_unfinished(ir, &state, opt.rerun, opt.assume_done);
     if (!decisions.undecided.empty()) {
       fatal = undecided_message(decisions.undecided);
@@ -382,12 +478,16 @@ struct Executor::Impl {
                                        {"host", host_name()}})) {
         return RunResult::kFailed;
       }
+      // A resume: what the failed scopes stopped stays stopped (a crash may have come before
+      // the skips were journaled).
+      for (const auto& [scope, r] : state.scopes) skip_stopped(scope, nullptr);
     }
     watchdog.start();
     if (ir.timeout_ms) {
       watchdog.watch(kRunDeadline, clock.now() + Millis(*ir.timeout_ms), run_token,
                      "the run's timeout (" + ir.timeout + ") passed");
     }
+    compensate_failed_scopes();  // those a crash left uncompensated
     std::set<std::string> failed;
     bool complete = true;
     {
@@ -395,14 +495,16 @@ struct Executor::Impl {
       for (const dsl::IrPhase& phase : ir.phases) {
         bool all_done = std::all_of(phase.steps.begin(), phase.steps.end(), [&](const std::string& id) {
           std::lock_guard lock(mu);
-          return is_done(state_of(id));
+          return settled(id);
         });
         if (all_done) continue;
         {
           std::lock_guard lock(mu);
           record(Event::kPhaseStarted, {{"phase", phase.name}});
         }
-        if (!run_phase(phase, &failed, workers)) {
+        bool phase_complete = run_phase(phase, &failed, workers);
+        compensate_failed_scopes();
+        if (!phase_complete) {
           complete = false;
           break;
         }
@@ -428,7 +530,14 @@ struct Executor::Impl {
       mu.lock();
       return r;
     }
-    record(Event::kRunEnded, {{"result", run_result_name(result)}});
+    json ended = {{"result", run_result_name(result)}};
+    if (result == RunResult::kSucceeded && !state.scopes.empty()) {
+      result = RunResult::kPartiallyFailed;
+      json scopes = json::array();
+      for (const auto& [scope, r] : state.scopes) scopes.push_back(scope);
+      ended = {{"result", run_result_name(result)}, {"failed_scopes", scopes}};
+    }
+    record(Event::kRunEnded, ended);
     return result;
   }
 
@@ -487,6 +596,30 @@ struct Executor::Impl {
       std::lock_guard lock(mu);
       order = compensation_order(ir, state);
     }
+    return roll_back(ir, order, reason, saga_steps(cancel));
+  }
+
+  // `ferry rollback DIR --scope NAME`: fails the scope if it has not failed (skipping what it
+  // stops, as a failure would), then compensates its steps; the rest of the run is left alone.
+  RunResult compensate_scope(const CancelToken& cancel, const std::string& scope) {
+    run_token = cancel.child();
+    watchdog.start();
+    std::vector<std::string> order;
+    {
+      std::lock_guard lock(mu);
+      if (!state.scopes.count(scope) &&
+          record(Event::kScopeFailed, {{"scope", scope}, {"reason", "ferry rollback --scope " + scope}})) {
+        skip_stopped(scope, nullptr);
+      }
+      order = scope_compensation_order(ir, state, scope);
+    }
+    RunResult result = roll_back_scope(ir, scope, order, saga_steps(run_token));
+    watchdog.stop();
+    return result;
+  }
+
+  // What the saga (saga.h) needs of this run, for a compensation under `cancel`.
+  SagaSteps saga_steps(const CancelToken& cancel) {
     SagaSteps saga;
     saga.journal = [this](Event event, json fields) {
       std::lock_guard lock(mu);
@@ -503,7 +636,7 @@ struct Executor::Impl {
       std::lock_guard lock(mu);
       return fatal;
     };
-    return roll_back(ir, order, reason, saga);
+    return saga;
   }
 };
 
@@ -519,6 +652,11 @@ RunResult Executor::run(const CancelToken& cancel) { return impl_->run(cancel); 
 RunResult Executor::rollback(const CancelToken& cancel, const std::string& reason) {
   impl_->retaint_earlier();
   return impl_->compensate(cancel, reason);
+}
+
+RunResult Executor::rollback_scope(const CancelToken& cancel, const std::string& scope) {
+  impl_->retaint_earlier();
+  return impl_->compensate_scope(cancel, scope);
 }
 
 const RunState& Executor::state() const { return impl_->state; }

@@ -35,6 +35,8 @@ struct RunOptions {
   // resume: what to do with steps that started, did not finish and are not idempotent.
   std::set<std::string> rerun;
   std::set<std::string> assume_done;
+  // resume: failed scopes to run again (--retry-scope); the others stay failed.
+  std::set<std::string> retry_scopes;
   // The implementation of each step type: the registry (engine/steps/registry.h find_step_impl)
   // for a run; tests substitute their own to script failures, delays and inverses. Required:
   // without it, every step fails as having no implementation.
@@ -62,7 +64,9 @@ std::unique_ptr<StepRunner> real_runner();
 // Receives every event as it is journaled (already redacted): the log and the live view.
 using EventSink = std::function<void(Event event, const json& fields)>;
 
-enum class RunResult { kSucceeded, kFailed, kCancelled, kRolledBack, kRollbackFailed };
+// kPartiallyFailed: every step ran but those of failed scopes (and their dependents), and
+// each failed scope was compensated (or its compensation failed: see the scopes' states).
+enum class RunResult { kSucceeded, kFailed, kCancelled, kRolledBack, kRollbackFailed, kPartiallyFailed };
 std::string_view run_result_name(RunResult r);
 
 class Executor {
@@ -77,6 +81,10 @@ class Executor {
   RunResult run(const CancelToken& cancel);
   // Compensates every completed step not yet compensated, in reverse completion order.
   RunResult rollback(const CancelToken& cancel, const std::string& reason);
+  // Compensates the completed steps of one failure scope, in reverse completion order, and
+  // marks it failed first if it was not; the rest of the run is left as it is. kRolledBack or
+  // kRollbackFailed.
+  RunResult rollback_scope(const CancelToken& cancel, const std::string& scope);
 
   const RunState& state() const;
   // Order in which steps were started (dry run: with the wave each ran in).

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "dsl/step_types.h"
+#include "engine/run/scopes.h"
 
 namespace ferry::engine {
 
@@ -11,7 +12,8 @@ ResumeDecisions decide_unfinished(const dsl::Ir& ir, RunState* state, const std:
   ResumeDecisions out;
   for (auto& [id, r] : state->steps) {
     const dsl::IrStep* step = ir.find(id);
-    if (!step) continue;
+    // A failed scope stays as it ended; resume --retry-scope reopens it before this runs.
+    if (!step || in_failed_scope(ir, *state, id)) continue;
     if (r.state == StepState::kFailed || r.state == StepState::kCancelled) r.state = StepState::kPending;
     if (r.state != StepState::kRunning) continue;
     const dsl::StepSchema* schema = dsl::find_step_schema(step->type);

@@ -15,7 +15,7 @@ struct ResumeDecisions {
   std::vector<std::string> undecided;     // started, unfinished, not idempotent, and no flag says
 };
 
-// Failed and cancelled steps run again. A step a crash left running runs again if its type is
+// Failed and cancelled steps run again, but those of failed scopes (scopes.h). A step a crash left running runs again if its type is
 // idempotent or `rerun` names it; `assume_done` names those that took effect; the rest are
 // undecided (the resume is refused: a human checks what they did). Updates `state` for the
 // steps that run again.

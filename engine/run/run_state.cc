@@ -30,6 +30,15 @@ std::string_view undo_state_name(UndoState s) {
   return "";
 }
 
+std::string_view scope_state_name(ScopeState s) {
+  switch (s) {
+    case ScopeState::kFailed: return "failed";
+    case ScopeState::kRolledBack: return "rolled_back";
+    case ScopeState::kRollbackFailed: return "rollback_failed";
+  }
+  return "failed";
+}
+
 using journal_field::integer;
 using journal_field::object;
 using journal_field::text;
@@ -39,6 +48,38 @@ bool is_done(const RunState& state, const std::string& id) {
   auto it = state.steps.find(id);
   return it != state.steps.end() && is_done(it->second.state);
 }
+
+namespace {
+
+// The events of a failure scope (events.h). A retried scope's steps start over: pending, with
+// no outputs or undo data; their attempts keep counting, as the journal numbers them.
+void apply_scope_event(Event event, const json& e, RunState* state) {
+  std::string scope = text(e, "scope");
+  if (scope.empty()) return;
+  if (event == Event::kScopeFailed) {
+    ScopeRecord& r = state->scopes[scope];
+    r = ScopeRecord{};
+    r.step = text(e, "step");
+    r.error_class = text(e, "class");
+    r.error = e.contains("message") ? text(e, "message") : text(e, "reason");
+  } else if (event == Event::kScopeCompensated) {
+    ScopeRecord& r = state->scopes[scope];
+    r.state = text(e, "result") == "rolled_back" ? ScopeState::kRolledBack : ScopeState::kRollbackFailed;
+    r.not_undone = texts(e, "not_undone");
+  } else {
+    state->scopes.erase(scope);
+    for (const std::string& id : texts(e, "steps")) {
+      auto it = state->steps.find(id);
+      if (it == state->steps.end()) continue;
+      StepRecord fresh;
+      fresh.attempts = it->second.attempts;
+      fresh.reached_seq = it->second.reached_seq;
+      it->second = std::move(fresh);
+    }
+  }
+}
+
+}  // namespace
 
 void apply_event(const json& e, RunState* state) {
   if (!e.is_object()) return;
@@ -54,6 +95,9 @@ void apply_event(const json& e, RunState* state) {
     state->result = text(e, "result");
     state->ended_ms = t;
     return;
+  }
+  if (*event == Event::kScopeFailed || *event == Event::kScopeCompensated || *event == Event::kScopeRetried) {
+    return apply_scope_event(*event, e, state);
   }
   if (!e.contains("step") || !e["step"].is_string()) return;
   StepRecord& r = state->steps[e["step"].get<std::string>()];
@@ -125,6 +169,9 @@ void apply_event(const json& e, RunState* state) {
       break;
     case Event::kRunStarted:
     case Event::kRunEnded:
+    case Event::kScopeFailed:
+    case Event::kScopeCompensated:
+    case Event::kScopeRetried:
     case Event::kPhaseStarted:
     case Event::kRollbackStarted:
     case Event::kLog:

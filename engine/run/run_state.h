@@ -39,9 +39,23 @@ struct StepRecord {
   std::string undo_error;
 };
 
+// A failure scope that failed (docs/journal.md): a scope the journal says nothing about is
+// running or done, as its steps are.
+enum class ScopeState { kFailed, kRolledBack, kRollbackFailed };
+std::string_view scope_state_name(ScopeState s);
+
+struct ScopeRecord {
+  ScopeState state = ScopeState::kFailed;  // kFailed: its compensation has not ended yet
+  std::string step;         // the step that failed ("" when `rollback --scope` failed it)
+  std::string error_class;
+  std::string error;        // the step's error, or why it was failed
+  std::vector<std::string> not_undone;  // kRollbackFailed: the steps its compensation left
+};
+
 struct RunState {
   json header;
   std::map<std::string, StepRecord> steps;
+  std::map<std::string, ScopeRecord> scopes;  // the failed ones, by name
   int64_t next_seq = 1;
   int64_t next_reached_seq = 1;
   std::string result;     // "" while unfinished; else as in the run_ended event

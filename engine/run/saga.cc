@@ -10,14 +10,15 @@
 
 namespace ferry::engine {
 
-RunResult roll_back(const dsl::Ir& ir, const std::vector<std::string>& order, const std::string& reason,
-                    const SagaSteps& saga) {
-  if (!saga.journal(Event::kRollbackStarted, {{"reason", reason}, {"user", user_name()}, {"host", host_name()}})) return RunResult::kRollbackFailed;
+namespace {
+
+// The compensations of `order`, one at a time, each once its compensation_started is journaled;
+// the first failure stops them (roll_back's contract). The steps not undone go to `not_undone`.
+bool undo_in_order(const dsl::Ir& ir, const std::vector<std::string>& order, const SagaSteps& saga, json* not_undone) {
   bool all_ok = true;
-  json not_undone = json::array();
   for (const std::string& id : order) {
     if (!all_ok) {
-      not_undone.push_back(id);
+      not_undone->push_back(id);
       continue;
     }
     const dsl::IrStep& step = ir.steps.at(id);
@@ -27,7 +28,7 @@ RunResult roll_back(const dsl::Ir& ir, const std::vector<std::string>& order, co
     }
     if (!saga.journal(Event::kCompensationStarted, {{"step", id}})) {
       all_ok = false;
-      not_undone.push_back(id);
+      not_undone->push_back(id);
       continue;
     }
     maybe_crash("undo:" + id + ":before");
@@ -43,10 +44,31 @@ RunResult roll_back(const dsl::Ir& ir, const std::vector<std::string>& order, co
                    {{"step", id}, {"class", error_class_name(s.error_class())}, {"message", s.message()}});
     }
   }
-  RunResult result = all_ok ? RunResult::kRolledBack : RunResult::kRollbackFailed;
+  return all_ok;
+}
+
+}  // namespace
+
+RunResult roll_back(const dsl::Ir& ir, const std::vector<std::string>& order, const std::string& reason,
+                    const SagaSteps& saga) {
+  if (!saga.journal(Event::kRollbackStarted, {{"reason", reason}, {"user", user_name()}, {"host", host_name()}})) {
+    return RunResult::kRollbackFailed;
+  }
+  json not_undone = json::array();
+  RunResult result = undo_in_order(ir, order, saga, &not_undone) ? RunResult::kRolledBack : RunResult::kRollbackFailed;
   json ended = {{"result", run_result_name(result)}};
   if (!not_undone.empty()) ended["not_undone"] = not_undone;
   saga.journal(Event::kRunEnded, ended);
+  return result;
+}
+
+RunResult roll_back_scope(const dsl::Ir& ir, const std::string& scope, const std::vector<std::string>& order,
+                          const SagaSteps& saga) {
+  json not_undone = json::array();
+  RunResult result = undo_in_order(ir, order, saga, &not_undone) ? RunResult::kRolledBack : RunResult::kRollbackFailed;
+  json ended = {{"scope", scope}, {"result", run_result_name(result)}};
+  if (!not_undone.empty()) ended["not_undone"] = not_undone;
+  if (!saga.journal(Event::kScopeCompensated, ended)) return RunResult::kRollbackFailed;
   return result;
 }
 
@@ -64,6 +86,12 @@ std::vector<std::string> compensation_order(const dsl::Ir& ir, const RunState& s
   std::sort(order.rbegin(), order.rend());
   std::vector<std::string> ids;
   for (auto& [seq, id] : order) ids.push_back(std::move(id));
+  return ids;
+}
+
+std::vector<std::string> scope_compensation_order(const dsl::Ir& ir, const RunState& state, const std::string& scope) {
+  std::vector<std::string> ids = compensation_order(ir, state);
+  std::erase_if(ids, [&](const std::string& id) { return ir.steps.at(id).scope != scope; });
   return ids;
 }
 

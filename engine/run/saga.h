@@ -38,10 +38,20 @@ struct SagaSteps {
 RunResult roll_back(const dsl::Ir& ir, const std::vector<std::string>& order, const std::string& reason,
                     const SagaSteps& saga);
 
+// The compensation of one failed failure scope: `order` (scope_compensation_order's) undone as
+// roll_back undoes a run's, after the scope's scope_failed (journaled already: it says the
+// compensation is coming) and before its scope_compensated (with the steps not undone). The
+// rest of the run is not touched.
+RunResult roll_back_scope(const dsl::Ir& ir, const std::string& scope, const std::vector<std::string>& order,
+                          const SagaSteps& saga);
+
 // The steps to compensate, last completed first: those that succeeded, or journaled undo data
 // (a failed step, or one a resume set back to pending: they may have acted), and are not
 // compensated (or skipped) yet.
 std::vector<std::string> compensation_order(const dsl::Ir& ir, const RunState& state);
+
+// compensation_order's steps of one failure scope.
+std::vector<std::string> scope_compensation_order(const dsl::Ir& ir, const RunState& state, const std::string& scope);
 
 // The steps of `step`'s rollback block in an order that respects their dependencies among
 // themselves; nullopt if they form a cycle.

@@ -47,11 +47,18 @@ void PhaseSchedule::finished(const std::string& id, bool succeeded) {
   for (const std::string& p : pools_[id]) --pool_use_[p];
   if (!succeeded) return;
   for (const std::string& d : dependents_[id]) {
-    if (--waiting_[d] == 0) {
-      waiting_.erase(d);
+    auto w = waiting_.find(d);
+    if (w == waiting_.end()) continue;  // dropped
+    if (--w->second == 0) {
+      waiting_.erase(w);
       ready_.insert(d);
     }
   }
+}
+
+void PhaseSchedule::drop(const std::string& id) {
+  ready_.erase(id);
+  waiting_.erase(id);
 }
 
 Workers::Workers(int count, std::function<void(const std::string&)> run)

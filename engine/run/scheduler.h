@@ -33,6 +33,8 @@ class PhaseSchedule {
   std::vector<std::string> take_startable();
   // A running step ended; if it `succeeded`, its dependents may become ready.
   void finished(const std::string& id, bool succeeded);
+  // A pending step will not run (a failed scope stopped it): it leaves the ready set for good.
+  void drop(const std::string& id);
   size_t running() const { return running_.size(); }
 
  private:

@@ -11,7 +11,8 @@ namespace ferry::engine {
 // FERRY_TEST_CRASH="STEP:POINT" kills ferry with SIGKILL at that point of that step. POINT:
 // before (step_started is journaled, nothing ran), during (300 ms into the attempt), after (the
 // attempt returned, its outcome is not journaled), done (journaled); "undo:STEP:before|after"
-// around a compensation.
+// around a compensation; "scope:SCOPE:failed" (scope_failed and the skips it made are
+// journaled, nothing is compensated) and "scope:SCOPE:compensated" (scope_compensated is).
 void maybe_crash(const std::string& where);
 
 // FERRY_TEST_FAIL="STEP" makes STEP's attempt fail for good once it has run (it took effect, as

@@ -32,6 +32,9 @@ for e in events:
         steps[e["step"]] = STATES[e["event"]]
     if e["event"] == "step_started":
         attempts[e["step"]] = e["attempt"]
+    if e["event"] == "scope_retried":  # resume --retry-scope: back to pending, attempts go on
+        for sid in e["steps"]:
+            steps[sid] = "pending"
     if e["event"] == "run_ended":
         result = e["result"]
 

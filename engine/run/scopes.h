@@ -1,0 +1,30 @@
+// Failure scopes (docs/language.md §17, `isolated`): which steps a scope holds, and which ones
+// its failure stops. The executor, resume, rollback and `status` ask these, so the rules live
+// here once.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "dsl/ir.h"
+#include "engine/run/run_state.h"
+
+namespace ferry::engine {
+
+// The scopes the plan declares, sorted.
+std::vector<std::string> scope_names(const dsl::Ir& ir);
+
+// The ids of the steps of `scope`, sorted.
+std::vector<std::string> scope_steps(const dsl::Ir& ir, const std::string& scope);
+
+// The steps a failed `scope` stops: its own, and every step that depends on one of them,
+// directly or not, in any phase. Sorted.
+std::vector<std::string> stopped_by_scope(const dsl::Ir& ir, const std::string& scope);
+
+// The reason journaled with each step a failed scope skips; a retry of the scope finds them by it.
+std::string scope_skip_reason(const std::string& scope);
+
+// Whether step `id` belongs to a scope the journal says failed (and no retry reopened).
+bool in_failed_scope(const dsl::Ir& ir, const RunState& state, const std::string& id);
+
+}  // namespace ferry::engine
