@@ -5,7 +5,8 @@
 #   - the control-plane downtime: from the scale to 0 (pause.control_plane starts) to Available
 #     on the destination (restored.available succeeds), from the run's journal;
 #   - where that window went: each step on it, longest first (waits are the controllers' time
-#     plus ferry's reaction to them);
+#     plus ferry's reaction to them), and how long after each condition turned true (its
+#     lastTransitionTime on the destination) ferry's wait for it ended;
 #   - the kubectl processes ferry started (a counting wrapper as --kubectl), in all and by verb.
 #
 #   scripts/bench-migrate.sh [BUILD_DIR]     (default: build; BENCH_KEEP=DIR keeps the runs there)
@@ -58,11 +59,15 @@ bench() {  # bench TAG PLAN AVAILABILITY [FIXTURE_ARGS]
     tail -n 20 "$work/$tag.out" >&2
     exit 1
   fi
+  # The conditions the downtime ends on, as the destination's controllers set them: when each
+  # became true, to compare with when ferry saw it.
+  k "$MGMT2_KUBECONFIG" -n clusters get hostedcluster "$HC" -o json >"$work/$tag-hc.json"
+  k "$MGMT2_KUBECONFIG" -n "$CP" get hostedcontrolplane "$HC" -o json >"$work/$tag-hcp.json"
   stop_sandbox
   [[ -z "${BENCH_KEEP:-}" ]] || cp -r "$run" "$BENCH_KEEP/run-$tag"
-  python3 - "$tag" "$plan" "$run/journal.jsonl" "$work/calls" <<'PY'
-import collections, json, sys
-tag, plan, journal, calls = sys.argv[1:]
+  python3 - "$tag" "$plan" "$run/journal.jsonl" "$work/calls" "$work/$tag-hcp.json" "$work/$tag-hc.json" <<'PY'
+import collections, datetime, json, sys
+tag, plan, journal, calls, hcp_file, hc_file = sys.argv[1:]
 events = [json.loads(l) for l in open(journal) if l.strip()]
 started, ended = {}, {}
 for e in events:
@@ -87,6 +92,25 @@ else:
     inside.sort(reverse=True)
     print("  longest steps in the window: " +
           ", ".join(f"{step} {ms / 1000:.1f} s" for ms, step in inside[:6]))
+    # ferry's reaction to the controllers: from a condition's lastTransitionTime (whole seconds,
+    # so the condition may have turned up to 1 s later) to the wait's success in the journal.
+    def became_true(path, cond):
+        for c in json.load(open(path)).get("status", {}).get("conditions", []):
+            if c.get("type") == cond and c.get("status") == "True":
+                t = datetime.datetime.strptime(c["lastTransitionTime"], "%Y-%m-%dT%H:%M:%SZ")
+                return t.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000
+        return None
+    reactions = []
+    for step, path, cond in (("restored.etcd_restored", hcp_file, "EtcdSnapshotRestored"),
+                             ("restored.available", hc_file, "Available")):
+        t = became_true(path, cond)
+        if t is not None and step in ended:
+            reactions.append(f"{cond} {(ended[step] - t) / 1000:.1f} s")
+    controllers = sum(ms for ms, step in inside if step in ("restored.etcd_restored", "restored.available", "pause.stopped"))
+    print(f"  the controllers' waits in the window: {controllers / 1000:.1f} s; ferry's own part: "
+          f"{(up - down - controllers) / 1000:.1f} s")
+    print("  ferry saw each condition at most this long after it turned true (1 s resolution): " +
+          (", ".join(reactions) or "unknown"))
 print(f"  kubectl processes: {total} (" + ", ".join(f"{v} {n}" for v, n in verbs.most_common()) + ")")
 PY
 }

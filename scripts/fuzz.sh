@@ -17,7 +17,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:-build-fuzz}"
 seconds="${2:-60}"
 jobs="${JOBS:-2}"
-read -r -a targets <<<"${FUZZ_TARGETS:-ferry_parser_fuzz toml_loader_fuzz vars_file_fuzz journal_fuzz saved_plan_fuzz pipeline_fuzz}"
+read -r -a targets <<<"${FUZZ_TARGETS:-ferry_parser_fuzz toml_loader_fuzz vars_file_fuzz journal_fuzz saved_plan_fuzz pipeline_fuzz report_fuzz}"
 [[ "$seconds" =~ ^[0-9]+$ ]] || { echo "fuzz.sh: SECONDS must be a whole number, got '$seconds'" >&2; exit 2; }
 
 cxx="${FUZZ_CXX:-clang++}"
@@ -60,6 +60,7 @@ seed() {
     ferry_parser_fuzz | pipeline_fuzz) copy_seeds "$into" "plans stdlib tests" '*.ferry' ;;
     toml_loader_fuzz) copy_seeds "$into" "plans stdlib tests" '*.toml' ;;
     vars_file_fuzz) copy_seeds "$into" "plans tests" '*.env' '*.vars' 'vars' ;;
+    report_fuzz) cp "$root/tests/fuzz/seeds/journal_fuzz"/* "$into"/ ;;  # journals, as `report` reads them
   esac
   if [[ -d "$root/tests/fuzz/seeds/$target" ]]; then
     cp "$root/tests/fuzz/seeds/$target"/* "$into"/ 2>/dev/null || true
@@ -99,7 +100,7 @@ for target in "${targets[@]}"; do
     ferry_parser_fuzz | pipeline_fuzz) extra=(-dict="$root/tests/fuzz/ferry.dict") ;;
   esac
   case "$target" in
-    pipeline_fuzz | journal_fuzz | saved_plan_fuzz) max_len=8192 ;;
+    pipeline_fuzz | journal_fuzz | saved_plan_fuzz | report_fuzz) max_len=8192 ;;
   esac
   log="$work/fuzz.log"
   echo "fuzz.sh: $target: ${#regressions[@]} regression(s) pass; $(find "$seeds" -type f | wc -l) seed(s); fuzzing for ${seconds}s"

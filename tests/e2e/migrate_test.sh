@@ -93,6 +93,25 @@ migrate() {  # migrate TAG PLAN AVAILABILITY [FIXTURE_ARGS [LATENCY]]
   check_no_secrets "$tag" "$run" "$printed"
   expect "$tag-status" 0 "$ferry" status "$run"
   contains "$tag-status-succeeded" "succeeded" "$out"
+  check_report "$tag" "$run"
+}
+
+# `ferry report` of the run: its downtime window is the journal's (scale to 0 .. Available), it
+# has a bar for every step the journal started, it says who ran it, and every format renders.
+check_report() {  # check_report TAG RUN
+  local tag=$1 run=$2
+  expect "$tag-report-json" 0 "$ferry" report "$run" --output json
+  local report=$out
+  check "$tag-report-downtime" jq -e --argjson want "$(plan_downtime "$run")" \
+    '.downtime.found and .downtime.start_step == "pause.control_plane" and .downtime.end_step == "restored.available"
+     and ((.downtime.seconds - $want) | fabs) < 0.01' <<<"$report"
+  check "$tag-report-steps" [ "$(jq '.steps | length' <<<"$report")" = \
+    "$(jq -s '[.[] | select(.event == "step_started") | .step] | unique | length' "$run/journal.jsonl")" ]
+  check "$tag-report-who" jq -e --arg user "$(id -un)" '.result == "succeeded" and .user == $user' <<<"$report"
+  expect "$tag-report-markdown" 0 "$ferry" report "$run" --output markdown
+  contains "$tag-report-gantt" "gantt" "$out"
+  expect "$tag-report-html" 0 "$ferry" report "$run" --output html
+  contains "$tag-report-svg" "<svg" "$out"
 }
 
 case "$scenario" in
