@@ -3,7 +3,8 @@
 # dry run lists the holds; a run takes the Lease before its first step, writes who holds it (the
 # run's absolute directory) and releases it at the end; a Lease another run holds
 # refuses the run (exit 2) before any step, naming the holder and since when, and journals why;
-# bad --lease-duration and --wait-for-lease values are refused. The Lease protocol against a
+# --wait-for-lease takes over one its holder stopped renewing once it expires; bad
+# --lease-duration and --wait-for-lease values are refused. The Lease protocol against a
 # real API server: tests/kube (kube_lease_tests) and the e2e `lease` scenario.
 #
 #   holds_cli_test.sh FERRY
@@ -30,7 +31,8 @@ current-context: c
 KC
 
 # The fake kubectl: its calls in calls.log; the Lease in lease.json (none when absent); `create`
-# stores what it is given (AlreadyExists when there is one), `delete --raw` removes it.
+# stores what it is given (AlreadyExists when there is one), `replace` takes the version read
+# (Conflict otherwise), `delete --raw` removes it.
 cat >kubectl <<'FAKE'
 #!/usr/bin/env python3
 import json, os, sys
@@ -52,6 +54,15 @@ elif "create" in args:
     obj["metadata"].update(uid="u-1", resourceVersion="1")
     open(lease, "w").write(json.dumps(obj))
     open(os.path.join(here, "created.json"), "w").write(json.dumps(obj))
+    print(json.dumps(obj))
+elif "replace" in args:  # a takeover or a renewal: the version read must still be the one there
+    obj = json.load(sys.stdin)
+    current = json.load(open(lease))
+    if obj["metadata"].get("resourceVersion") != current["metadata"]["resourceVersion"]:
+        sys.stderr.write('Error from server (Conflict): the object has been modified\n')
+        sys.exit(1)
+    obj["metadata"]["resourceVersion"] = str(int(current["metadata"]["resourceVersion"]) + 1)
+    open(lease, "w").write(json.dumps(obj))
     print(json.dumps(obj))
 elif "delete" in args:
     os.remove(lease)
@@ -114,6 +125,16 @@ check held-journaled-why jq -e -s 'last | .event == "run_ended" and .result == "
   and (.message | contains("ops on bastion-9"))' runs/held/journal.jsonl
 check held-lease-left-alone grep -q '"uid": "u-9"' lease.json
 lacks held-no-delete "delete" "$(cat calls.log)"
+
+# --wait-for-lease: a Lease its holder stopped renewing (2 s long, renewed a second ago) is taken
+# over once it expires, and the run goes on.
+rm -f calls.log
+now=$(date -u -d '1 second ago' +%Y-%m-%dT%H:%M:%S.000000Z)
+jq --arg now "$now" '.spec.leaseDurationSeconds = 2 | .spec.renewTime = $now' lease.json >lease.tmp && mv lease.tmp lease.json
+expect waited-apply 0 "$ferry" apply held.ferry --run-dir runs/waited --kubectl "$work/kubectl" --wait-for-lease 1m
+check waited-ran [ -f ran ]
+contains waited-took-it-over "replace" "$(cat calls.log)"
+contains waited-released "released hostedcluster/clusters/hc on cluster source" "$err"
 
 # Bad values are refused before anything runs.
 rm -f ran
