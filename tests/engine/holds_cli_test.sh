@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `holds` end to end with real processes and a fake kubectl that keeps one Lease in a file: the
-# dry run lists the holds; a run takes the Lease before its first step, writes who holds it (the
+# dry run lists the holds, convert keeps them and diff shows a change; a run takes the Lease before its first step, writes who holds it (the
 # run's absolute directory) and releases it at the end; a Lease another run holds
 # refuses the run (exit 2) before any step, naming the holder and since when, and journals why;
 # --wait-for-lease takes over one its holder stopped renewing once it expires; bad
@@ -91,6 +91,16 @@ contains plan-lists-the-holds-text "holds (a Lease each, taken before the first 
   hostedcluster/clusters/hc on source" "$out"
 expect plan-json-holds 0 "$ferry" plan held.ferry --output json
 check plan-json-holds-listed jq -e '.holds == [{"cluster": "source", "thing": "hostedcluster/clusters/hc"}]' <<<"$out"
+
+# The printers keep it, and diff shows a changed hold.
+expect convert-toml 0 "$ferry" convert held.ferry --to toml
+contains convert-toml-holds 'holds = ["hostedcluster/clusters/hc"]' "$out"
+echo "$out" >held.toml
+check convert-same-hash [ "$("$ferry" check held.ferry --output json | jq -r .hash)" = \
+  "$("$ferry" check held.toml --output json | jq -r .hash)" ]
+sed 's|clusters/hc"|clusters/other"|' held.ferry >held2.ferry
+expect diff-shows-holds 1 "$ferry" diff held.ferry held2.ferry
+contains diff-shows-holds-change 'holds[0]: "hostedcluster/clusters/hc" → "hostedcluster/clusters/other"' "$out"
 
 # Free: taken before the step, held by this run, released at the end.
 expect free-apply 0 "$ferry" apply held.ferry --run-dir runs/free --kubectl "$work/kubectl"
