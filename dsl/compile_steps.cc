@@ -111,7 +111,7 @@ class StepChecker {
       json* common = is_common ? &common_.at(spec - common_step_fields().data()) : nullptr;
       // The scheduler reads these before any step runs, so a run cannot decide them.
       static const std::set<std::string> static_fields = {"cluster", "description", "pool", "timeout", "after",
-                                                          "rollback", "retry"};
+                                                          "rollback", "retry", "holds"};
       if ((common ? !common->is_null() : ir.args.contains(field.name)) || (field.name == "retry" && retry)) {
         ctx_.diags->error(field.span, "field '" + field.name + "' is set twice");
         continue;
@@ -207,6 +207,7 @@ class StepChecker {
     take("pool", &ir->pool);
     take("timeout", &ir->timeout);
     if (!ir->timeout.empty()) ir->timeout_ms = parse_duration(ir->timeout);  // checked (and made canonical) already
+    take_holds(stmt, ir);
 
     if (const json& after = common("after"); !after.is_null()) {
       // Sort, then drop repeats: `after = [a]` over a 5,000-step group must not search the list
@@ -234,6 +235,27 @@ class StepChecker {
       ir->rollback = *written;
     } else {
       ir->rollback = schema.has_inverse ? RollbackMode::kAuto : RollbackMode::kNone;
+    }
+  }
+
+  // `holds`: Leases on the step's cluster, so a step that holds something must name its cluster
+  // (a `snapshot` or `wait` whose cluster is one of its own fields holds nothing).
+  void take_holds(const Stmt& stmt, IrStep* ir) {
+    const json& holds = common("holds");
+    if (holds.is_null()) return;
+    if (ir->cluster.empty()) {
+      ctx_.diags->error(field_span(stmt, "holds"), "step '" + stmt.name + "' holds " + holds.dump() +
+                                                       " but sets no 'cluster': a hold is a Lease on the cluster "
+                                                       "the step acts on");
+      return;
+    }
+    for (const json& hold : holds) {
+      const std::string& h = hold.get_ref<const std::string&>();
+      if (h.empty()) {
+        ctx_.diags->error(field_span(stmt, "holds"), "step '" + stmt.name + "' holds an empty string");
+      } else if (std::find(ir->holds.begin(), ir->holds.end(), h) == ir->holds.end()) {
+        ir->holds.push_back(h);
+      }
     }
   }
 

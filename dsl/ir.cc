@@ -28,6 +28,7 @@ json step_to_json(const IrStep& step, const IrJsonOptions& options) {
   put_if(out, "timeout", step.timeout);
   put_if(out, "description", step.description);
   put_if(out, "pool", step.pool);
+  if (!step.holds.empty()) out["holds"] = step.holds;  // absent when none: a plan without holds keeps its hash
   put_if(out, "template", step.template_name);
   put_if(out, "scope", step.scope);  // absent when none: a plan without scopes keeps its hash
   if (!step.rollback_steps.empty()) {

@@ -63,6 +63,9 @@ struct IrStep {
   std::vector<IrStep> rollback_steps;
   std::string description;
   std::string pool;
+  // The shared things the run takes a Lease for on `cluster` ("hostedcluster/clusters/jdoe-hosted"),
+  // in the order written, repeats dropped; docs/fleet.md.
+  std::vector<std::string> holds;
   std::string template_name;  // "hypershift.stop_control_plane" when a template made the step
   // The failure scope the step belongs to: the id prefix of the `isolated` template instance
   // that made it ("etcd[etcd-0]"), "" for none. A scope that fails is compensated alone and the

@@ -75,6 +75,7 @@ IrStep step_from_json(const std::string& id, const json& j) {
   s.rollback = rollback_mode(j, "step '" + id + "'");
   s.description = str(j, "description");
   s.pool = str(j, "pool");
+  s.holds = strings(j, "holds");
   s.template_name = str(j, "template");
   s.scope = scope(j, id);
   if (j.contains("rollback_steps")) {

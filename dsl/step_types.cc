@@ -320,6 +320,8 @@ const std::vector<StructField>& common_step_fields() {
       field("timeout", kDuration, "Time limit for the whole step, retries included."),
       field("rollback", enum_of({"auto", "none"}), "`auto` (the type's inverse), `none`, or a block of steps."),
       field("pool", kString, "A concurrency pool the step counts against."),
+      field("holds", list_of(kString),
+            "Shared things the run holds a Lease for on the step's cluster (`hostedcluster/NS/NAME`)."),
   };
   return fields;
 }

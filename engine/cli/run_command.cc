@@ -1,5 +1,6 @@
 #include "engine/cli/run_command.h"
 
+#include <filesystem>
 #include <iostream>
 
 #include "engine/cli/command.h"
@@ -35,6 +36,16 @@ int execute_run(const Args& args, const std::string& dir, const RunInput& input,
   opt.secrets = input.secrets;
   engine::Services services = services_from(args);
   RunView view(args, input.ir, dir, redactor);
+  int lease_status = kExitOk;
+  auto lease_settings = lease_settings_from(args, &lease_status);  // checked by run_options_from already
+  if (!lease_settings) return lease_status;
+  // The absolute run directory: `ferry resume` from another working directory is still this run
+  // (kube::LeaseHolder::same_run).
+  std::string absolute_dir = std::filesystem::absolute(dir).lexically_normal().string();
+  if (absolute_dir.size() > 1 && absolute_dir.back() == '/') absolute_dir.pop_back();
+  engine::LeaseKeeper leases(input.ir, services, engine::kube::LeaseHolder::here(absolute_dir, FERRY_VERSION),
+                             *lease_settings, [&view](const std::string& line) { view.say(line); });
+  opt.holds = &leases;
   auto runner = engine::real_runner();
   engine::Executor executor(input.ir, opt, services, engine::real_clock(), redactor, *runner, journal.get(),
                             view.sink(), std::move(prior));

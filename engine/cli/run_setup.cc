@@ -35,6 +35,9 @@ std::vector<OptionSpec> executor_options() {
       {"--aws-region", true, "AWS region (default: $AWS_REGION, the profile's)", "REGION"},
       {"--aws-endpoint-url", true, "an S3-compatible store (default: $AWS_ENDPOINT_URL)", "URL"},
       {"--aws-ca-bundle", true, "PEM file of the CAs to trust for AWS endpoints (default: $AWS_CA_BUNDLE)", "FILE"},
+      {"--lease-duration", true, "how long a Lease the run holds stays valid unless renewed (default 60s)", "DURATION"},
+      {"--wait-for-lease", true, "wait up to DURATION for a Lease another run holds (default: fail at once)",
+       "DURATION"},
       {"--log-file", true, "also write the log to FILE", "FILE"},
       {"-v", false, "log each step's details too"},
   };
@@ -179,6 +182,7 @@ std::optional<engine::RunOptions> run_options_from(const Args& args, int* exit_s
     return usage("--on-failure must be 'rollback' or 'stop', got '" + args.get("--on-failure") + "'");
   }
   opt.on_failure = *on_failure;  // "" (kInherit): the plan's
+  if (!lease_settings_from(args, exit_status)) return std::nullopt;  // checked before anything runs
   return opt;
 }
 
@@ -199,6 +203,28 @@ engine::Services services_from(const Args& args) {
     return answer == "y" || answer == "Y" || answer == "yes";
   };
   return services;
+}
+
+std::optional<engine::LeaseSettings> lease_settings_from(const Args& args, int* exit_status) {
+  engine::LeaseSettings settings;
+  for (const char* name : {"--lease-duration", "--wait-for-lease"}) {
+    if (!args.has(name)) continue;
+    std::optional<int64_t> ms = dsl::parse_duration(args.get(name));
+    bool duration = std::string_view(name) == "--lease-duration";
+    // A Lease's duration is whole seconds (spec.leaseDurationSeconds), at least one.
+    if (!ms || (duration && *ms < 1000)) {
+      std::cerr << "ferry: error: " << name << " needs a duration" << (duration ? " of at least 1s" : "")
+                << " (30s, 5m, 1h), got '" << args.get(name) << "'\n";
+      *exit_status = kExitUsage;
+      return std::nullopt;
+    }
+    if (duration) {
+      settings.duration = std::chrono::seconds(*ms / 1000);
+    } else {
+      settings.wait = engine::Millis(*ms);
+    }
+  }
+  return settings;
 }
 
 bool preflight_ok(const Args& args, const RunInput& input, const engine::RunState& prior, bool rollback,

@@ -14,11 +14,13 @@
 #include "engine/run/run_lock.h"
 #include "engine/base/cancel.h"
 #include "engine/run/executor.h"
+#include "engine/steps/lease_keeper.h"
 #include "engine/steps/services.h"
 
 namespace ferry::cli {
 
-// --parallelism, --pool, --on-failure, --yes, --kubectl, --log-file, -v.
+// --parallelism, --pool, --on-failure, --yes, --kubectl, --lease-duration, --wait-for-lease,
+// --log-file, -v.
 std::vector<OptionSpec> executor_options();
 
 struct RunInput {
@@ -40,6 +42,8 @@ bool fill_secrets(const Args& args, RunInput* input, int* exit_status);
 // Options for the executor from the args; nullopt (after printing why) on a bad value.
 std::optional<engine::RunOptions> run_options_from(const Args& args, int* exit_status);
 engine::Services services_from(const Args& args);
+// --lease-duration and --wait-for-lease; nullopt (after printing why) on a bad value.
+std::optional<engine::LeaseSettings> lease_settings_from(const Args& args, int* exit_status);
 
 // Refuses a run whose steps lack what can be checked before the first one (a terminal or --yes
 // for a gate, kubeconfigs, AWS credentials; engine/steps/preflight.h): prints every problem and

@@ -40,6 +40,7 @@ PlanReport dry_run(const dsl::Ir& ir, const std::string& hash, const RunOptions&
   RunOptions opt = options;
   opt.secrets.clear();
   opt.on_failure = dsl::OnFailure::kStop;  // nothing was done: there is nothing to roll back
+  opt.holds = nullptr;                      // nor anything to hold: the report lists the holds
   std::map<std::string, std::string> failures;
   EventSink sink = [&](Event event, const json& e) {
     if (event == Event::kStepFailed) failures[e["step"]] = e.value("message", "");

@@ -3,6 +3,7 @@
 #include "dsl/step_rules.h"
 #include "engine/run/dry_run.h"
 #include "engine/run/dry_run_util.h"
+#include "engine/run/holds.h"
 
 namespace ferry::engine {
 
@@ -32,12 +33,15 @@ json plan_json(const PlanReport& r) {
     steps.push_back(j);
   }
   Totals t = totals_of(r);
-  return {{"plan", r.ir->plan},
-          {"ir_hash", r.hash},
-          {"steps", steps},
-          {"totals",
-           {{"steps", t.steps}, {"destructive", t.destructive}, {"with_rollback", t.with_rollback}, {"approvals", t.approvals},
-            {"cannot_run", t.unplannable}, {"scopes", t.scopes}}}};
+  json out = {{"plan", r.ir->plan},
+              {"ir_hash", r.hash},
+              {"steps", steps},
+              {"totals",
+               {{"steps", t.steps}, {"destructive", t.destructive}, {"with_rollback", t.with_rollback},
+                {"approvals", t.approvals}, {"cannot_run", t.unplannable}, {"scopes", t.scopes}}}};
+  // The Leases the run takes before its first step (docs/fleet.md); no key when it takes none.
+  for (const Hold& h : plan_holds(*r.ir)) out["holds"].push_back({{"cluster", h.cluster}, {"thing", h.thing}});
+  return out;
 }
 
 }  // namespace ferry::engine

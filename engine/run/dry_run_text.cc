@@ -7,6 +7,7 @@
 #include "dsl/step_rules.h"
 #include "engine/run/dry_run.h"
 #include "engine/run/dry_run_util.h"
+#include "engine/run/holds.h"
 
 namespace ferry::engine {
 namespace {
@@ -69,6 +70,9 @@ std::string plan_text(const PlanReport& r, bool color) {
   Style st{color};
   std::ostringstream out;
   out << st.bold("plan '" + r.ir->plan + "'") << " (ir " << short_hash(r.hash) << ")\n";
+  std::vector<Hold> holds = plan_holds(*r.ir);
+  if (!holds.empty()) out << "\nholds (a Lease each, taken before the first step):\n";
+  for (const Hold& h : holds) out << "  " << h.thing << " on " << h.cluster << "\n";
   std::string phase;
   int wave = -1;
   for (const PlannedStep& p : r.steps) {

@@ -465,7 +465,43 @@ struct Executor::Impl {
     return ir.on_failure == dsl::OnFailure::kInherit ? dsl::OnFailure::kStop : ir.on_failure;
   }
 
+  // ---- holds -------------------------------------------------------------------------------
+
+  // Takes every hold of the plan before anything changes (docs/fleet.md). A hold lost later stops
+  // the run, as a journal failure does: it no longer owns what it was changing. False (`fatal`
+  // set) when one is not free; `journal_refusal`: the refusal is journaled as the run's end, with
+  // its class and message (a rollback journals none: its run's result stays what it was).
+  // REQUIRES: mu not held (a loss is reported on the keeper's thread, which takes mu), run_token set.
+  bool take_holds(bool journal_refusal) {
+    if (!opt.holds) return true;
+    std::vector<Hold> holds = plan_holds(ir);
+    if (holds.empty()) return true;
+    Status s = opt.holds->take(holds, run_token, [this](const Status& why) {
+      std::lock_guard lock(mu);
+      if (fatal.empty()) fatal = why.message();
+      run_token.cancel(why.error_class(), why.message());
+    });
+    if (s.ok()) return true;
+    std::lock_guard lock(mu);
+    if (fatal.empty()) fatal = s.message();
+    if (!journal_refusal) return false;
+    record(Event::kRunEnded,
+           {{"result", "failed"}, {"class", error_class_name(s.error_class())}, {"message", s.message()}});
+    return false;
+  }
+
+  // Lets the holds go once nothing of the run runs any more. REQUIRES: mu not held.
+  void release_holds() {
+    if (opt.holds) opt.holds->release();
+  }
+
   RunResult run(const CancelToken& cancel) {
+    RunResult result = run_holding(cancel);
+    release_holds();
+    return result;
+  }
+
+  RunResult run_holding(const CancelToken& cancel) {
     if (!state.steps.empty()) retaint_earlier();
     run_token = cancel.child();
     {
@@ -478,6 +514,10 @@ struct Executor::Impl {
                                        {"host", host_name()}})) {
         return RunResult::kFailed;
       }
+    }
+    if (!take_holds(true)) return RunResult::kFailed;
+    {
+      std::lock_guard lock(mu);
       // A resume: what the failed scopes stopped stays stopped (a crash may have come before
       // the skips were journaled).
       for (const auto& [scope, r] : state.scopes) skip_stopped(scope, nullptr);
@@ -578,7 +618,12 @@ struct Executor::Impl {
   }
 
   RunResult compensate(const CancelToken& cancel, const std::string& reason) {
-    run_token = cancel.child();  // a journal failure cancels it: it stops a running compensation too
+    {
+      // A journal failure cancels it: it stops a running compensation too. Under mu: a lost hold
+      // cancels run_token from the keeper's thread.
+      std::lock_guard lock(mu);
+      run_token = cancel.child();
+    }
     watchdog.start();
     RunResult result = compensate_all(run_token, reason);
     watchdog.stop();
@@ -602,7 +647,10 @@ struct Executor::Impl {
   // `ferry rollback DIR --scope NAME`: fails the scope if it has not failed (skipping what it
   // stops, as a failure would), then compensates its steps; the rest of the run is left alone.
   RunResult compensate_scope(const CancelToken& cancel, const std::string& scope) {
-    run_token = cancel.child();
+    {
+      std::lock_guard lock(mu);
+      run_token = cancel.child();
+    }
     watchdog.start();
     std::vector<std::string> order;
     {
@@ -649,14 +697,23 @@ Executor::~Executor() = default;
 
 RunResult Executor::run(const CancelToken& cancel) { return impl_->run(cancel); }
 
+// `ferry rollback` changes the clusters too: it holds what the run holds while it undoes it.
 RunResult Executor::rollback(const CancelToken& cancel, const std::string& reason) {
   impl_->retaint_earlier();
-  return impl_->compensate(cancel, reason);
+  impl_->run_token = cancel.child();
+  if (!impl_->take_holds(false)) return RunResult::kRollbackFailed;
+  RunResult result = impl_->compensate(cancel, reason);
+  impl_->release_holds();
+  return result;
 }
 
 RunResult Executor::rollback_scope(const CancelToken& cancel, const std::string& scope) {
   impl_->retaint_earlier();
-  return impl_->compensate_scope(cancel, scope);
+  impl_->run_token = cancel.child();
+  if (!impl_->take_holds(false)) return RunResult::kRollbackFailed;
+  RunResult result = impl_->compensate_scope(cancel, scope);
+  impl_->release_holds();
+  return result;
 }
 
 const RunState& Executor::state() const { return impl_->state; }

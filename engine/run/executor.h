@@ -19,6 +19,7 @@
 #include "engine/base/clock.h"
 #include "engine/base/redactor.h"
 #include "engine/run/events.h"
+#include "engine/run/holds.h"
 #include "engine/run/journal.h"
 #include "engine/run/run_state.h"
 #include "engine/run/step.h"
@@ -41,6 +42,9 @@ struct RunOptions {
   // for a run; tests substitute their own to script failures, delays and inverses. Required:
   // without it, every step fails as having no implementation.
   std::function<const StepImpl*(const std::string& type)> impls;
+  // Takes the plan's holds (plan_holds) before the first step, and lets them go when the run or
+  // rollback ends, whatever its result. Null: nothing is taken (a dry run, a test).
+  HoldKeeper* holds = nullptr;
 };
 
 // How one attempt of a step is carried out: for real, or recorded for the dry run. What else

@@ -26,6 +26,11 @@
 #   crash          plans/controlplane.ferry, HighlyAvailable: kill -9 of ferry at each phase
 #                  boundary and in the middle of the restore phase (FERRY_TEST_CRASH), then
 #                  `ferry resume`: the migration ends as an unbroken one
+#   lease          two applies of plans/controlplane.ferry for the one hosted cluster started
+#                  together: one takes the Leases and goes on, the other exits 2 before any step,
+#                  naming the holder; the holder is killed (-9) after the pause, its Leases stay
+#                  until they expire (a short --lease-duration), then `ferry resume` of it takes
+#                  them back, finishes the migration and releases them
 set -u
 ferry=$1
 src=$2
@@ -229,6 +234,53 @@ case "$scenario" in
     check_writes
     echo "plan's downtime window (scale to 0 .. Available, with the kills): $(plan_downtime "$run") s"
     check_migrated crash "$pki_before"
+    ;;
+  lease)
+    start_sandbox SingleReplica
+    prepare
+    # Both would kill themselves once the pause is done: only the one that holds the Leases gets
+    # there.
+    declare -A pid status
+    for who in a b; do
+      FERRY_TEST_CRASH=pause.stopped:done "$ferry" apply plans/controlplane.ferry --run-dir "$work/run-$who" --yes \
+        --var availability=SingleReplica --lease-duration 5s >"$work/lease-$who.out" 2>&1 &
+      pid[$who]=$!
+    done
+    for who in a b; do
+      wait "${pid[$who]}"
+      status[$who]=$?
+    done
+    echo "apply a exited ${status[a]}, apply b exited ${status[b]}"
+    if [[ ${status[a]} == 2 ]]; then loser=a winner=b; else loser=b winner=a; fi
+    status_loser=${status[$loser]} status_winner=${status[$winner]}
+    check lease-loser-refused [ "$status_loser" = 2 ]
+    check lease-winner-killed [ "$status_winner" = 137 ]
+    refusal=$(cat "$work/lease-$loser.out")
+    contains lease-loser-names-the-holder "hostedcluster/clusters/$HC is held by another ferry run" "$refusal"
+    contains lease-loser-names-the-run "run $work/run-$winner, ferry " "$refusal"
+    contains lease-loser-says-since "since " "$refusal"
+    check lease-loser-ran-nothing bash -c "! jq -e 'select(.event == \"step_started\")' '$work/run-$loser/journal.jsonl' >/dev/null"
+    check lease-loser-journaled-why jq -e -s 'last | .event == "run_ended" and .class == "lease_held"' \
+      "$work/run-$loser/journal.jsonl"
+    # The killed run released nothing: its Lease is there on both clusters until it expires.
+    for kc in "$MGMT_KUBECONFIG" "$MGMT2_KUBECONFIG"; do
+      expect lease-left-by-the-killed-run 0 k "$kc" -n default get leases -l app.kubernetes.io/managed-by=ferry \
+        -o jsonpath='{.items[*].spec.holderIdentity}'
+      contains lease-held-by-the-killed-run "\"runDir\":\"$work/run-$winner\"" "$out"
+    done
+    expired() {
+      k "$1" -n default get leases -l app.kubernetes.io/managed-by=ferry -o json | jq -e '.items | length == 1 and
+        ((.[0].spec.renewTime | sub("\\.[0-9]+Z$"; "Z") | fromdateiso8601) + .[0].spec.leaseDurationSeconds < now)'
+    }
+    check lease-expires wait_for "the killed run's Lease to expire" 30 expired "$MGMT_KUBECONFIG"
+    expect lease-resume-finishes 0 "$ferry" resume "$work/run-$winner" --yes --lease-duration 5s
+    [[ $out$err == *"every step succeeded"* ]] || tail -n 15 <<<"$err"
+    contains lease-resume-took-them-back "holds hostedcluster/clusters/$HC on cluster destination" "$out$err"
+    check_migrated lease "$pki_before"
+    for kc in "$MGMT_KUBECONFIG" "$MGMT2_KUBECONFIG"; do
+      expect lease-released 0 k "$kc" -n default get leases -l app.kubernetes.io/managed-by=ferry -o name
+      check lease-released-none [ -z "$out" ]
+    done
     ;;
   *)
     echo "unknown scenario $scenario" >&2
