@@ -272,6 +272,7 @@ std::optional<OpenedRun> open_run(const Args& args, const std::string& dir, cons
   run.input.hash = contents->hash;
   run.input.source = contents->source;
   run.state = std::move(contents->state);
+  run.events = std::move(contents->events);
   if (!plan_path.empty()) {
     int status = 0;
     auto given = load_run_input(args, plan_path, &status);
