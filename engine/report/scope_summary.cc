@@ -38,7 +38,7 @@ std::vector<ScopeSummary> summarize_scopes(const dsl::Ir& ir, const engine::RunS
           running_since = r->second.started_ms;
           s.at = id;
         }
-        if (!running && r->second.reached_seq > reached) {
+        if (!running && r->second.attempts > 0 && r->second.reached_seq > reached) {
           reached = r->second.reached_seq;
           s.at = id;
         }

@@ -19,7 +19,7 @@ struct ScopeSummary {
   std::string phase;        // the phase its steps are in
   std::string state;        // engine::scope_state: succeeded, unfinished, failed, rolled_back, ...
   std::string at;           // the step of the scope running now (the last started), else the last one
-                            // the run reached; "" when it reached none
+                            // the run started (not one it skipped); "" when it started none
   int64_t elapsed_ms = 0;   // from its first attempt's start to its last attempt's or compensation's
                             // end, or to `now_ms` while one of its steps runs; 0 before it started
   DowntimeWindow downtime;  // the control plane's, found among the scope's steps (downtime.h)

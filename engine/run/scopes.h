@@ -25,7 +25,8 @@ std::vector<std::string> stopped_by_scope(const dsl::Ir& ir, const std::string& 
 std::string scope_skip_reason(const std::string& scope);
 
 // A scope's state as `ferry status` names it: a failed one's (failed, rolled_back,
-// rollback_failed), else "succeeded" once each of its steps is done, "unfinished" before.
+// rollback_failed), else "skipped" when every one of its steps was skipped (it depends on a
+// scope that failed), "succeeded" once each is done, "unfinished" before.
 std::string scope_state(const dsl::Ir& ir, const RunState& state, const std::string& scope);
 
 // Whether step `id` belongs to a scope the journal says failed (and no retry reopened).

@@ -115,5 +115,26 @@ TEST(ScopeSummary, AScopeNotStartedHasNoStepNoTimeAndNoWindow) {
   EXPECT_FALSE(s[0].downtime.found);
 }
 
+// A scope whose every step was skipped (it depends on one that failed) says so, at no step.
+TEST(ScopeSummary, AScopeWhoseStepsWereAllSkippedIsSkippedAtNoStep) {
+  auto s = summaries_of(R"(
+{"t":1000,"event":"run_started","mode":"apply","parallelism":4,"user":"jdoe","host":"bastion-1"}
+{"t":1000,"event":"phase_started","phase":"migrate"}
+{"t":1010,"event":"step_skipped","step":"hc[a].stop","reason":"scope x failed"}
+{"t":1011,"event":"step_skipped","step":"hc[a].available","reason":"scope x failed"}
+{"t":1012,"event":"step_started","step":"hc[b].stop","attempt":1}
+{"t":1013,"event":"step_succeeded","step":"hc[b].stop","attempts":1,"outputs":{"previous":{"kube-apiserver":1}}}
+{"t":1014,"event":"step_skipped","step":"hc[b].available","reason":"`when` is false"}
+)",
+                        2000);
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].state, "skipped");
+  EXPECT_EQ(s[0].at, "");
+  EXPECT_EQ(s[0].elapsed_ms, 0);
+  // Skipped steps beside one that ran: done, at the one that ran.
+  EXPECT_EQ(s[1].state, "succeeded");
+  EXPECT_EQ(s[1].at, "hc[b].stop");
+}
+
 }  // namespace
 }  // namespace ferry::report
