@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <cstdlib>
 
 #include "dsl/check_value.h"
@@ -141,6 +142,16 @@ void compile_plan_level(CompileContext& ctx) {
     settings["retry"] = retry;
   }
   ir.retry = SharedRetry::checked(settings["retry"]);
+  if (settings.contains("pools")) {
+    auto field = std::find_if(plan.settings.begin(), plan.settings.end(), [](const Field& f) { return f.name == "pools"; });
+    for (const auto& [name, depth] : settings["pools"].items()) {
+      if (depth.get<int64_t>() >= 1 && depth.get<int64_t>() <= INT32_MAX) {
+        ir.pools[name] = depth.get<int>();
+      } else {
+        ctx.diags->error(field->span, "pool '" + name + "' has depth " + depth.dump() + "; a depth is a whole number from 1");
+      }
+    }
+  }
 
   for (const Cluster& c : plan.clusters) {
     if (ir.clusters.count(c.name)) {

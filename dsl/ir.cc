@@ -63,6 +63,7 @@ json ir_to_json(const Ir& ir, const IrJsonOptions& options) {
               {"retry", ir.retry}};
   put_if(out, "description", ir.description);
   put_if(out, "timeout", ir.timeout);
+  if (!ir.pools.empty()) out["pools"] = ir.pools;  // only when set: a plan without keeps its hash
   out["modules"] = ir.modules;
 
   json params = json::object();

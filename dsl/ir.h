@@ -89,6 +89,7 @@ struct Ir {
   std::string timeout;                // "" when none
   std::optional<int64_t> timeout_ms;  // parsed, like IrStep::timeout_ms
   SharedRetry retry;  // the default policy of every step
+  std::map<std::string, int> pools;  // the plan's depth of each named pool (`pools`); --pool overrides
   std::vector<std::string> modules;  // modules used, directly or not
   std::map<std::string, IrParam> params;
   std::map<std::string, IrCluster> clusters;

@@ -3,6 +3,8 @@
 // Spans are not restored (a saved plan has no source files to point into).
 #include "dsl/ir.h"
 
+#include <cstdint>
+#include <map>
 #include <stdexcept>
 
 namespace ferry::dsl {
@@ -39,6 +41,20 @@ SharedRetry retry(const json& j, const std::string& where) {
   std::string error;
   if (auto policy = SharedRetry::parse(j.value("retry", json()), &error)) return *policy;
   throw Malformed(where + ": " + error);
+}
+
+// The plan's pool depths: each a whole number from 1.
+std::map<std::string, int> pools(const json& j) {
+  std::map<std::string, int> out;
+  if (!j.contains("pools")) return out;
+  if (!j["pools"].is_object()) throw Malformed("the plan has pools " + j["pools"].dump() + "; expected an object");
+  for (const auto& [name, depth] : j["pools"].items()) {
+    if (!depth.is_number_integer() || depth.get<int64_t>() < 1 || depth.get<int64_t>() > INT32_MAX) {
+      throw Malformed("the plan has pool '" + name + "' of depth " + depth.dump() + "; expected a whole number from 1");
+    }
+    out[name] = depth.get<int>();
+  }
+  return out;
 }
 
 std::vector<std::string> strings(const json& j, const char* key) {
@@ -103,6 +119,7 @@ std::optional<Ir> ir_from_json(const json& j, std::string* error) {
     ir.on_failure = on_failure(j, "the plan");
     ir.timeout_ms = duration(j, "timeout", &ir.timeout, "the plan");
     ir.retry = retry(j, "the plan");
+    ir.pools = pools(j);
     ir.modules = strings(j, "modules");
     for (const auto& [name, p] : j.at("params").items()) {
       ir.params[name] = IrParam{name, str(p, "type"), p.value("secret", false), p.value("default", json()),

@@ -332,6 +332,7 @@ const std::vector<StructField>& plan_settings() {
       field("on_failure", enum_of({"rollback", "stop"}), "What a failed run does.", "stop"),
       field("timeout", kDuration, "Time limit for the whole run."),
       field("retry", retry_type(), "Default retry policy of every step."),
+      field("pools", map_of(kInt), "Depth of each named pool its steps count against (--pool overrides)."),
   };
   return fields;
 }

@@ -25,7 +25,7 @@ namespace fs = std::filesystem;
 std::vector<OptionSpec> executor_options() {
   return {
       {"--parallelism", true, "steps run at once (default 4)", "N"},
-      {"--pool", true, "depth of a concurrency pool steps name with `pool` (default 1); repeatable", "NAME=N"},
+      {"--pool", true, "depth of a concurrency pool steps name with `pool` (default: the plan's `pools`, else 1); repeatable", "NAME=N"},
       {"--on-failure", true, "on a failed step: 'rollback' or 'stop' (default: the plan's)", "MODE"},
       {"--yes", false, "answer every `approve` gate yes"},
       {"--kubectl", true, "kubectl or oc to run (default: $FERRY_KUBECTL, else kubectl on PATH)", "PATH"},
@@ -298,6 +298,7 @@ std::optional<OpenedRun> open_run(const Args& args, const std::string& dir, cons
   run.input.hash = contents->hash;
   run.input.source = contents->source;
   run.state = std::move(contents->state);
+  run.events = std::move(contents->events);
   if (!plan_path.empty()) {
     int status = 0;
     auto given = load_run_input(args, plan_path, &status);

@@ -74,6 +74,7 @@ struct OpenedRun {
   std::string dir;
   RunInput input;
   engine::RunState state;
+  std::vector<engine::json> events;  // the journal's, as read: when things happened (status's times)
   std::unique_ptr<engine::RunLock> lock;  // held from before the journal is read (kRunning)
 };
 

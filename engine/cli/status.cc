@@ -1,5 +1,6 @@
 // `ferry status DIR`: every step of a run, from its journal.
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <iostream>
 #include <sstream>
@@ -7,6 +8,8 @@
 #include "dsl/utf8.h"
 #include "engine/cli/command.h"
 #include "engine/cli/run_setup.h"
+#include "engine/report/scope_summary.h"
+#include "engine/report/timeline.h"
 #include "engine/run/resume.h"
 #include "engine/run/scopes.h"
 
@@ -29,16 +32,6 @@ std::vector<std::string> run_order(const dsl::IrPhase& phase, const engine::RunS
   };
   std::stable_sort(ids.begin(), ids.end(), [&](const auto& a, const auto& b) { return reached(a) < reached(b); });
   return ids;
-}
-
-// A scope's state: a failed one's (run_state.h), else "succeeded" once each of its steps is
-// done, "unfinished" before.
-std::string scope_state(const dsl::Ir& ir, const engine::RunState& st, const std::string& scope) {
-  if (auto it = st.scopes.find(scope); it != st.scopes.end()) return std::string(engine::scope_state_name(it->second.state));
-  for (const std::string& id : engine::scope_steps(ir, scope)) {
-    if (!engine::is_done(st, id)) return "unfinished";
-  }
-  return "succeeded";
 }
 
 // What to do about the failed scopes: finish a compensation that failed, or run one again.
@@ -77,6 +70,42 @@ std::vector<std::string> next_steps(const std::string& dir, const dsl::Ir& ir, c
   return next;
 }
 
+// Where what is still open ends: the run's end, or now while it has not ended.
+int64_t now_for(const engine::RunState& st) {
+  if (!st.result.empty()) return st.ended_ms;
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// A scope's control-plane downtime in words: "down 45.2s", "down 12.0s so far", or "" when its
+// steps have no downtime window or the run has not reached it.
+std::string downtime_text(const report::DowntimeWindow& w, int64_t now_ms) {
+  if (!w.found) return "";
+  return "down " + seconds(w.duration_ms(now_ms)) + (w.end_ms ? "" : " so far");
+}
+
+engine::json scope_json(const report::ScopeSummary& s, int64_t now_ms) {
+  engine::json j = {{"state", s.state}, {"phase", s.phase}, {"elapsed_ms", s.elapsed_ms}};
+  if (!s.at.empty()) j["at"] = s.at;
+  if (s.downtime.found) {
+    j["downtime"] = {{"start_step", s.downtime.start_step}, {"ms", s.downtime.duration_ms(now_ms)},
+                     {"ended", !s.downtime.ended_by.empty()}};
+    if (!s.downtime.ended_by.empty()) j["downtime"]["ended_by"] = s.downtime.ended_by;
+  }
+  return j;
+}
+
+// A scope in one line: "NAME  STATE, at STEP, ELAPSED, down D".
+std::string scope_line(const report::ScopeSummary& s, int64_t now_ms) {
+  std::string state = s.state;
+  std::replace(state.begin(), state.end(), '_', ' ');
+  std::string line = "  " + s.scope + std::string(s.scope.size() < 40 ? 40 - s.scope.size() : 1, ' ') + state;
+  if (!s.at.empty()) line += ", at " + s.at;
+  if (s.elapsed_ms) line += ", " + seconds(s.elapsed_ms);
+  if (std::string down = downtime_text(s.downtime, now_ms); !down.empty()) line += ", " + down;
+  return line;
+}
+
 int run_status(const Args& args) {
   int status = kExitOk;
   auto run = open_run(args, args.positionals[0], "", OpenFor::kReading, &status);
@@ -89,6 +118,9 @@ int run_status(const Args& args) {
     return it == st.steps.end() ? engine::StepRecord{} : it->second;
   };
   const std::vector<std::string> next = next_steps(run->dir, ir, st);
+  const int64_t now_ms = now_for(st);
+  const std::vector<report::ScopeSummary> summaries =
+      report::summarize_scopes(ir, st, report::fold_timeline(run->events).steps, now_ms);
   if (args.get("--output") == "json") {
     engine::json steps = engine::json::object();
     engine::json order = engine::json::array();
@@ -107,8 +139,9 @@ int run_status(const Args& args) {
       steps[id] = j;
     }
     engine::json scopes = engine::json::object();
-    for (const std::string& scope : engine::scope_names(ir)) {
-      engine::json j = {{"state", scope_state(ir, st, scope)}};
+    for (const report::ScopeSummary& summary : summaries) {
+      const std::string& scope = summary.scope;
+      engine::json j = scope_json(summary, now_ms);
       if (auto it = st.scopes.find(scope); it != st.scopes.end()) {
         if (!it->second.step.empty()) j["failed_step"] = it->second.step;
         j["error"] = {{"class", it->second.error_class}, {"message", it->second.error}};
@@ -140,6 +173,7 @@ int run_status(const Args& args) {
     for (const std::string& id : run_order(phase, st)) {
       engine::StepRecord r = record(id);
       ++counts[std::string(engine::step_state_name(r.state))];
+      if (!ir.steps.at(id).scope.empty()) continue;  // a scope's steps: its line below
       out << "  " << id << std::string(id.size() < 40 ? 40 - id.size() : 1, ' ') << engine::step_state_name(r.state);
       if (r.attempts > 1) out << ", " << r.attempts << " attempts";
       if (r.finished_ms && r.started_ms) out << ", " << seconds(r.finished_ms - r.started_ms);
@@ -148,10 +182,13 @@ int run_status(const Args& args) {
       if (!r.error.empty()) out << "      " << r.error_class << ": " << r.error << "\n";
       if (!r.undo_error.empty() && r.undo_state == engine::UndoState::kFailed) out << "      rollback: " << r.undo_error << "\n";
     }
+    for (const report::ScopeSummary& summary : summaries) {
+      if (summary.phase == phase.name) out << scope_line(summary, now_ms) << "\n";
+    }
   }
   if (!st.scopes.empty()) out << "\nfailed scopes\n";
   for (const auto& [scope, r] : st.scopes) {
-    std::string state = scope_state(ir, st, scope);
+    std::string state = engine::scope_state(ir, st, scope);
     std::replace(state.begin(), state.end(), '_', ' ');  // "rolled back", as the steps say it
     out << "  " << scope << std::string(scope.size() < 40 ? 40 - scope.size() : 1, ' ') << state << "\n";
     if (!r.step.empty()) out << "      at " << r.step << ": " << r.error_class << ": " << r.error << "\n";
@@ -178,8 +215,9 @@ Command status_command() {
           "show a run's steps from its journal",
           "ferry status DIR [--output json]",
           "Shows every step of the run in DIR, phase by phase in the order they ran: its state, attempts,\n"
-          "timing, error and rollback state; the failed scopes, with their error; then, for a run\n"
-          "that did not succeed, what to do next.",
+          "timing, error and rollback state; a failure scope's steps as one line: its state, the step\n"
+          "it is at, its elapsed time and its control plane's downtime so far; the failed scopes, with\n"
+          "their error; then, for a run that did not succeed, what to do next.",
           {{"--output", true, "text (default) or json", "FORMAT"}},
           run_status};
   c.operands = Operands::kRunDirs;

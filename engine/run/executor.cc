@@ -275,8 +275,9 @@ struct Executor::Impl {
   }
 
   int depth_of(const std::string& pool) const {
-    auto it = opt.pools.find(pool);
-    return it == opt.pools.end() ? 1 : std::max(1, it->second);
+    if (auto it = opt.pools.find(pool); it != opt.pools.end()) return std::max(1, it->second);
+    if (auto it = ir.pools.find(pool); it != ir.pools.end()) return it->second;
+    return 1;
   }
 
   // Runs the steps of one phase until all are done or the run stops. REQUIRES: mu not held.

@@ -28,7 +28,7 @@ namespace ferry::engine {
 
 struct RunOptions {
   int parallelism = 4;
-  std::map<std::string, int> pools;  // depth of each named pool (--pool NAME=N); unnamed: 1
+  std::map<std::string, int> pools;  // depth of each named pool (--pool NAME=N); else the plan's `pools`, else 1
   dsl::OnFailure on_failure = dsl::OnFailure::kInherit;  // kInherit: the phase's, else the plan's
   std::string run_dir;
   std::map<std::string, std::string> secrets;  // values of secret params

@@ -39,6 +39,17 @@ std::vector<std::string> stopped_by_scope(const dsl::Ir& ir, const std::string& 
   return {stopped.begin(), stopped.end()};
 }
 
+std::string scope_state(const dsl::Ir& ir, const RunState& state, const std::string& scope) {
+  if (auto it = state.scopes.find(scope); it != state.scopes.end()) return std::string(scope_state_name(it->second.state));
+  bool all_skipped = true;
+  for (const std::string& id : scope_steps(ir, scope)) {
+    if (!is_done(state, id)) return "unfinished";
+    auto it = state.steps.find(id);
+    all_skipped = all_skipped && it != state.steps.end() && it->second.state == StepState::kSkipped;
+  }
+  return all_skipped ? "skipped" : "succeeded";
+}
+
 std::string scope_skip_reason(const std::string& scope) { return "scope " + scope + " failed"; }
 
 bool in_failed_scope(const dsl::Ir& ir, const RunState& state, const std::string& id) {

@@ -24,6 +24,11 @@ std::vector<std::string> stopped_by_scope(const dsl::Ir& ir, const std::string& 
 // The reason journaled with each step a failed scope skips; a retry of the scope finds them by it.
 std::string scope_skip_reason(const std::string& scope);
 
+// A scope's state as `ferry status` names it: a failed one's (failed, rolled_back,
+// rollback_failed), else "skipped" when every one of its steps was skipped (it depends on a
+// scope that failed), "succeeded" once each is done, "unfinished" before.
+std::string scope_state(const dsl::Ir& ir, const RunState& state, const std::string& scope);
+
 // Whether step `id` belongs to a scope the journal says failed (and no retry reopened).
 bool in_failed_scope(const dsl::Ir& ir, const RunState& state, const std::string& id);
 

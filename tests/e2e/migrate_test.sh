@@ -23,6 +23,9 @@
 #                  K/N only every Nth step from the Kth), in turn on one sandbox: each rollback
 #                  leaves the source running and the destination inert and empty, and the
 #                  migration then run again without a fault succeeds
+#   evacuate       plans/evacuate.ferry with the sandbox's one hosted cluster: a failure injected in
+#                  its restore fails its scope alone, which is rolled back to the source (the run
+#                  partially_failed, exit 1, status says so); the plan run again migrates it
 #   crash          plans/controlplane.ferry, HighlyAvailable: kill -9 of ferry at each phase
 #                  boundary and in the middle of the restore phase (FERRY_TEST_CRASH), then
 #                  `ferry resume`: the migration ends as an unbroken one
@@ -281,6 +284,31 @@ case "$scenario" in
       expect lease-released 0 k "$kc" -n default get leases -l app.kubernetes.io/managed-by=ferry -o name
       check lease-released-none [ -z "$out" ]
     done
+    ;;
+  evacuate)
+    # The fleet plan, on the one hosted cluster the sandbox holds: its scope is the whole migration.
+    start_sandbox SingleReplica
+    prepare
+    fleet=(--yes --var availability=SingleReplica --var "hosted_clusters=$HC")
+    run=$work/run-evacuate-fault
+    expect evacuate-fault-partial 1 env FERRY_TEST_FAIL="hosted[$HC].restored.available" "$ferry" apply \
+      plans/evacuate.ferry --run-dir "$run" "${fleet[@]}"
+    contains evacuate-fault-injected "injected failure" "$out$err"
+    contains evacuate-fault-partially-failed "partially failed" "$out$err"
+    [[ $out$err == *"partially failed"* ]] || tail -n 25 <<<"$err"
+    check_rolled_back evacuate-fault "$replicas_before"
+    check evacuate-fault-not-torn-down bash -c "! jq -e 'select(.event == \"step_started\" and (.step | startswith(\"removed[\")))' '$run/journal.jsonl' >/dev/null"
+    expect evacuate-fault-status 0 "$ferry" status "$run"
+    contains evacuate-fault-status-line "  hosted[$HC]                     rolled back, at hosted[$HC].restored.available, " "$out"
+    contains evacuate-fault-status-teardown-skipped "  removed[$HC]                    skipped" "$out"
+    expect evacuate-fault-status-json 0 "$ferry" status "$run" --output json
+    check evacuate-fault-downtime-ended-by-rollback jq -e --arg s "hosted[$HC]" \
+      '.scopes[$s].downtime.ended_by == "rollback" and .scopes[$s].state == "rolled_back"' <<<"$out"
+    prepare
+    run=$work/run-evacuate
+    expect evacuate-apply 0 "$ferry" apply plans/evacuate.ferry --run-dir "$run" "${fleet[@]}"
+    [[ $out$err == *"every step succeeded"* ]] || tail -n 15 <<<"$err"
+    check_migrated evacuate "$pki_before"
     ;;
   *)
     echo "unknown scenario $scenario" >&2

@@ -52,6 +52,9 @@ served_by() {
 
 # The plans read the procedure's env file; these are the sandbox's values.
 export AWS_ENDPOINT_URL=$FERRY_S3_ENDPOINT AWS_CA_BUNDLE=$FERRY_S3_CA AWS_DEFAULT_REGION=us-east-1
+# A sandbox pod's commands are local processes (apisim passes this on to them): with
+# snapshot_upload = "in-pod" their curl sends the snapshot to the local S3 server and trusts its CA.
+export CURL_CA_BUNDLE=$FERRY_S3_CA
 export HC_CLUSTER_NAME=$HC HC_CLUSTER_NS=clusters MGMT_CLUSTER_NAME=mgmt-a MGMT_REGION=us-east-1
 export BUCKET_NAME=$FERRY_S3_BUCKET NODEPOOLS="jdoe-hosted-us-west-1a jdoe-hosted-us-west-1b" NODE_POOL_REPLICAS=3
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <thread>
 
 #include "engine/run/journal.h"
@@ -136,6 +137,31 @@ TEST(Executor, BoundsParallelismAndPools) {
   EXPECT_LE(h.script.max_running, 3);
   EXPECT_GT(h.script.max_running, 1);
   EXPECT_EQ(h.script.pool_max["narrow"], 1);
+}
+
+// The plan's `pools` gives a pool its depth; --pool (RunOptions::pools) overrides it.
+TEST(Executor, ThePlanSetsAPoolsDepthAndThePoolOptionOverridesIt) {
+  auto run = [](std::optional<int> option) {
+    Harness h;
+    std::string steps;
+    for (int i = 0; i < 6; ++i) {
+      std::string id = "w" + std::to_string(i);
+      steps += "step " + id + " = shell { argv = [\"x\"]  pool = \"restore\" }\n";
+      h.script.sleep_ms[id] = 30;
+      h.script.pool_of[id] = {"restore"};
+    }
+    dsl::Ir ir = compile_text("plan \"fleet\" {\n pools = { restore = 3 }\n phase p {\n" + steps + "} }");
+    EXPECT_EQ(ir.pools.at("restore"), 3);
+    h.options.parallelism = 6;
+    if (option) h.options.pools["restore"] = *option;
+    EXPECT_EQ(h.run(ir), RunResult::kSucceeded);
+    EXPECT_EQ(h.script.finished.size(), 6u);
+    return h.script.pool_max["restore"];
+  };
+  int planned = run(std::nullopt);
+  EXPECT_LE(planned, 3);
+  EXPECT_GT(planned, 1);
+  EXPECT_EQ(run(1), 1);
 }
 
 TEST(Executor, WhenIsEvaluatedFromOutputsWhenTheStepIsReady) {

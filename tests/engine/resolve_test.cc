@@ -182,7 +182,8 @@ TEST_P(StockPlanRoundTrip, SavedPlanReadsBackToTheSameIr) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Plans, StockPlanRoundTrip,
-                         ::testing::Values("controlplane.ferry", "controlplane-nodepool.ferry", "controlplane.toml"),
+                         ::testing::Values("controlplane.ferry", "controlplane-nodepool.ferry", "controlplane.toml",
+                                           "evacuate.ferry"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& c : n) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';

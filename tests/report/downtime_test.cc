@@ -1,6 +1,7 @@
 // The downtime window's rule on the stock plans: found from what the steps do (a scale of
 // kube-apiserver to 0, a wait for the HostedCluster's Available after it), it must land on the
-// steps the e2e test times by name (tests/e2e/migrate_test.sh, plan_downtime).
+// steps the e2e test times by name (tests/e2e/migrate_test.sh, plan_downtime); on the fleet
+// plan, one window per hosted cluster's scope.
 #include "engine/report/downtime.h"
 
 #include <gtest/gtest.h>
@@ -8,9 +9,11 @@
 #include <fstream>
 #include <map>
 #include <iterator>
+#include <vector>
 
 #include "dsl/compiler.h"
 #include "dsl/vars_file.h"
+#include "engine/report/scope_summary.h"
 
 namespace ferry::report {
 namespace {
@@ -62,6 +65,25 @@ TEST_P(StockPlanWindow, RunsFromPausingTheControlPlaneToTheRestoredClusterBeingA
   EXPECT_EQ(w.start_ms, steps["pause.control_plane"].attempts[0].start_ms);
   EXPECT_EQ(w.end_ms, steps["restored.available"].attempts[0].end_ms);
   EXPECT_EQ(w.ended_by, "available");
+}
+
+// The fleet plan: each hosted cluster's window is found among its own scope's steps.
+TEST(StockPlanWindow, EachHostedClusterOfTheFleetPlanHasItsOwnWindow) {
+  dsl::Ir ir = stock_plan("evacuate.ferry");
+  ASSERT_FALSE(ir.steps.empty());
+  std::map<std::string, StepTimeline> steps = ran_all(ir);
+  std::vector<ScopeSummary> scopes = summarize_scopes(ir, engine::RunState{}, steps, 0);
+  std::vector<std::string> names;
+  for (const ScopeSummary& s : scopes) {
+    names.push_back(s.scope);
+    if (s.phase != "migrate") continue;
+    ASSERT_TRUE(s.downtime.found) << s.scope << ": " << s.downtime.absent;
+    EXPECT_EQ(s.downtime.start_step, s.scope + ".pause.control_plane");
+    EXPECT_EQ(s.downtime.end_step, s.scope + ".restored.available");
+    EXPECT_EQ(s.downtime.ended_by, "available");
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"hosted[jdoe-ci]", "hosted[jdoe-hosted]", "hosted[jdoe-ops]",
+                                             "removed[jdoe-ci]", "removed[jdoe-hosted]", "removed[jdoe-ops]"}));
 }
 
 INSTANTIATE_TEST_SUITE_P(Plans, StockPlanWindow,

@@ -2184,6 +2184,10 @@ class ExecSession:
     def env(self):
         env = {"PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"), "HOME": self.pod_dir(),
                "HOSTNAME": self.pod["metadata"]["name"], "LANG": "C.UTF-8"}
+        # The CA bundle curl trusts, as the sandbox was started with: a pod reaching the local S3
+        # server over HTTPS (an in-pod upload) trusts its CA as a real pod trusts AWS's.
+        if os.environ.get("CURL_CA_BUNDLE"):
+            env["CURL_CA_BUNDLE"] = os.environ["CURL_CA_BUNDLE"]
         for ctr in (self.pod.get("spec") or {}).get("containers") or []:
             if ctr.get("name") == self.container:
                 for e in ctr.get("env") or []:
