@@ -53,6 +53,11 @@ struct Discovery {
   std::map<std::tuple<std::string, std::string, std::string, std::string>, json> answers;
 };
 
+// The API path of a group version: the core group's is under /api, the others under /apis.
+std::string group_version_path(const std::string& group_version) {
+  return (group_version.find('/') == std::string::npos ? "/api/" : "/apis/") + group_version;
+}
+
 Discovery& discovery() {
   static Discovery* d = new Discovery;
   return *d;
@@ -106,7 +111,7 @@ Status Api::call(const std::string& method, const std::string& path, const json&
 }
 
 std::string Resource::collection_path(const std::string& ns) const {
-  std::string path = (group_version.find('/') == std::string::npos ? "/api/" : "/apis/") + group_version;
+  std::string path = group_version_path(group_version);
   if (namespaced) path += "/namespaces/" + ns;
   return path + "/" + plural;
 }
@@ -130,7 +135,7 @@ Status Api::discover(const std::string& path, bool fresh, const CancelToken& can
 }
 
 Status Api::resources_of(const std::string& group_version, bool fresh, const CancelToken& cancel, json* list) const {
-  return discover((group_version.find('/') == std::string::npos ? "/api/" : "/apis/") + group_version, fresh, cancel, list);
+  return discover(group_version_path(group_version), fresh, cancel, list);
 }
 
 Status Api::group_versions(bool fresh, const CancelToken& cancel, std::vector<std::string>* out) const {
@@ -201,8 +206,7 @@ Status Api::object_path(const json& ref, const CancelToken& cancel, std::string*
   const std::string api_version = ref.value("apiVersion", "");
   const std::string kind = ref.value("kind", "");
   const json md = ref.value("metadata", json::object());
-  const bool core = api_version.find('/') == std::string::npos;
-  const std::string prefix = (core ? "/api/" : "/apis/") + api_version;
+  const std::string prefix = group_version_path(api_version);
   for (bool fresh : {false, true}) {
     json list;
     Status s = resources_of(api_version, fresh, cancel, &list);
