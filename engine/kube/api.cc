@@ -65,6 +65,14 @@ Discovery& discovery() {
 
 }  // namespace
 
+bool plain_path_segment(const std::string& s) {
+  if (s.empty() || s == "." || s == "..") return false;
+  for (char c : s) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_' && c != ':') return false;
+  }
+  return true;
+}
+
 Api::Api(const Kubectl& k) : target_(k.target()), log_(k.log()) {}
 
 Action Api::action(const std::string& method, const std::string& path, const std::string& input) {
@@ -206,6 +214,11 @@ Status Api::object_path(const json& ref, const CancelToken& cancel, std::string*
   const std::string api_version = ref.value("apiVersion", "");
   const std::string kind = ref.value("kind", "");
   const json md = ref.value("metadata", json::object());
+  const size_t slash = api_version.find('/');
+  if (!plain_path_segment(api_version.substr(0, slash)) ||
+      (slash != std::string::npos && !plain_path_segment(api_version.substr(slash + 1)))) {
+    return Status::Invalid(kind + ": \"" + api_version + "\" is not an apiVersion");
+  }
   const std::string prefix = group_version_path(api_version);
   for (bool fresh : {false, true}) {
     json list;
@@ -215,15 +228,17 @@ Status Api::object_path(const json& ref, const CancelToken& cancel, std::string*
     }
     if (!s.ok()) return s;
     for (const json& r : list.value("resources", json::array())) {
-      const std::string name = r.value("name", "");
-      if (r.value("kind", "") != kind || name.find('/') != std::string::npos) continue;  // not a subresource
+      const std::string plural = r.value("name", "");
+      if (r.value("kind", "") != kind || plural.find('/') != std::string::npos) continue;  // not a subresource
+      const std::string name = md.value("name", "");
+      if (!plain_path_segment(name)) return Status::Invalid(kind + " name \"" + name + "\" is not a valid object name");
       *path = prefix;
       if (r.value("namespaced", false)) {
         const std::string ns = md.value("namespace", target_.ns);
-        if (ns.empty()) return Status::Invalid(kind + " " + md.value("name", "") + " names no namespace");
+        if (!plain_path_segment(ns)) return Status::Invalid(kind + " " + name + ": no valid namespace (\"" + ns + "\")");
         *path += "/namespaces/" + ns;
       }
-      *path += "/" + name + "/" + md.value("name", "");
+      *path += "/" + plural + "/" + name;
       return Status::Ok();
     }
   }

@@ -81,6 +81,13 @@ TEST(Api, PathsComeFromTheClustersDiscovery) {
                              CancelToken(), &path);
   EXPECT_EQ(s.error_class(), ErrorClass::kInvalid) << s.ToString();
   EXPECT_NE(s.message().find("serves no API example.com/v1"), std::string::npos) << s.message();
+  // A name, namespace or apiVersion that would make another path is refused, not sent.
+  for (const json& bad : {json{{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", {{"name", "../configmaps/x"}}}},
+                          json{{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", {{"name", "s"}, {"namespace", "a/b"}}}},
+                          json{{"apiVersion", "../v1"}, {"kind", "Secret"}, {"metadata", {{"name", "s"}}}}}) {
+    s = api.object_path(bad, CancelToken(), &path);
+    EXPECT_EQ(s.error_class(), ErrorClass::kInvalid) << bad.dump() << ": " << s.ToString();
+  }
 }
 
 TEST(Api, AnswersFailAsKubectlsDo) {
@@ -183,6 +190,8 @@ TEST(ApiRead, AnswersAsKubectlDoes) {
            {"get", "pods", "--field-selector", "status.phase=Running"},
            {"get", "widgets"},
            {"get", "-o=jsonpath={.items}", "pods"},
+           {"get", "secrets/../configmaps/x"},  // a name that would make another path
+           {"get", "secrets", "a?b"},
        }) {
     EXPECT_FALSE(kube::read_through_api(k, args, "", CancelToken(), "read", &out, &s)) << json(args).dump();
   }
