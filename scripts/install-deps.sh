@@ -8,7 +8,7 @@ packages=(
   tao-pegtl-dev libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev
   libcurl4-openssl-dev libssl-dev libmimalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  etcd-server etcd-client openssl jq time tmux
+  etcd-server etcd-client openssl jq time tmux procps
 )
 
 missing=()

@@ -53,12 +53,25 @@ struct Discovery {
   std::map<std::tuple<std::string, std::string, std::string, std::string>, json> answers;
 };
 
+// The API path of a group version: the core group's is under /api, the others under /apis.
+std::string group_version_path(const std::string& group_version) {
+  return (group_version.find('/') == std::string::npos ? "/api/" : "/apis/") + group_version;
+}
+
 Discovery& discovery() {
   static Discovery* d = new Discovery;
   return *d;
 }
 
 }  // namespace
+
+bool plain_path_segment(const std::string& s) {
+  if (s.empty() || s == "." || s == "..") return false;
+  for (char c : s) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_' && c != ':') return false;
+  }
+  return true;
+}
 
 Api::Api(const Kubectl& k) : target_(k.target()), log_(k.log()) {}
 
@@ -106,7 +119,7 @@ Status Api::call(const std::string& method, const std::string& path, const json&
 }
 
 std::string Resource::collection_path(const std::string& ns) const {
-  std::string path = (group_version.find('/') == std::string::npos ? "/api/" : "/apis/") + group_version;
+  std::string path = group_version_path(group_version);
   if (namespaced) path += "/namespaces/" + ns;
   return path + "/" + plural;
 }
@@ -130,7 +143,7 @@ Status Api::discover(const std::string& path, bool fresh, const CancelToken& can
 }
 
 Status Api::resources_of(const std::string& group_version, bool fresh, const CancelToken& cancel, json* list) const {
-  return discover((group_version.find('/') == std::string::npos ? "/api/" : "/apis/") + group_version, fresh, cancel, list);
+  return discover(group_version_path(group_version), fresh, cancel, list);
 }
 
 Status Api::group_versions(bool fresh, const CancelToken& cancel, std::vector<std::string>* out) const {
@@ -201,8 +214,12 @@ Status Api::object_path(const json& ref, const CancelToken& cancel, std::string*
   const std::string api_version = ref.value("apiVersion", "");
   const std::string kind = ref.value("kind", "");
   const json md = ref.value("metadata", json::object());
-  const bool core = api_version.find('/') == std::string::npos;
-  const std::string prefix = (core ? "/api/" : "/apis/") + api_version;
+  const size_t slash = api_version.find('/');
+  if (!plain_path_segment(api_version.substr(0, slash)) ||
+      (slash != std::string::npos && !plain_path_segment(api_version.substr(slash + 1)))) {
+    return Status::Invalid(kind + ": \"" + api_version + "\" is not an apiVersion");
+  }
+  const std::string prefix = group_version_path(api_version);
   for (bool fresh : {false, true}) {
     json list;
     Status s = resources_of(api_version, fresh, cancel, &list);
@@ -211,15 +228,17 @@ Status Api::object_path(const json& ref, const CancelToken& cancel, std::string*
     }
     if (!s.ok()) return s;
     for (const json& r : list.value("resources", json::array())) {
-      const std::string name = r.value("name", "");
-      if (r.value("kind", "") != kind || name.find('/') != std::string::npos) continue;  // not a subresource
+      const std::string plural = r.value("name", "");
+      if (r.value("kind", "") != kind || plural.find('/') != std::string::npos) continue;  // not a subresource
+      const std::string name = md.value("name", "");
+      if (!plain_path_segment(name)) return Status::Invalid(kind + " name \"" + name + "\" is not a valid object name");
       *path = prefix;
       if (r.value("namespaced", false)) {
         const std::string ns = md.value("namespace", target_.ns);
-        if (ns.empty()) return Status::Invalid(kind + " " + md.value("name", "") + " names no namespace");
+        if (!plain_path_segment(ns)) return Status::Invalid(kind + " " + name + ": no valid namespace (\"" + ns + "\")");
         *path += "/namespaces/" + ns;
       }
-      *path += "/" + name + "/" + md.value("name", "");
+      *path += "/" + plural + "/" + name;
       return Status::Ok();
     }
   }

@@ -25,6 +25,11 @@ struct Resource {
   std::string collection_path(const std::string& ns) const;
 };
 
+// Whether a name or namespace can go into a URL path as it is: what the API server accepts in
+// one (DNS labels and subdomains, `system:` names). Anything else (a `/`, `..`, `?`) must never
+// make a request to another path.
+bool plain_path_segment(const std::string& s);
+
 // Content types of a PATCH body.
 inline constexpr const char* kMergePatch = "application/merge-patch+json";
 

@@ -158,16 +158,12 @@ Status start(const Target& target, const std::string& dir, int n, const CancelTo
 Status api_proxy_socket(const Target& target, const CancelToken& cancel, bool restart, std::string* socket) {
   Proxies& all = proxies();
   std::shared_ptr<Proxy> proxy;
-  std::string dir;
-  int n = 0;
   {
     std::lock_guard lock(all.mu);
     if (Status s = private_dir(all); !s.ok()) return s;
     std::shared_ptr<Proxy>& p = all.by_cluster[{target.kubectl, target.kubeconfig, target.context}];
     if (!p) p = std::make_shared<Proxy>();
     proxy = p;
-    dir = all.dir;
-    n = ++all.made;
   }
   std::lock_guard lock(proxy->mu);
   // Asked to restart the one another thread has already replaced: that one is new.
@@ -180,6 +176,13 @@ Status api_proxy_socket(const Target& target, const CancelToken& cancel, bool re
     kill(-proxy->pid, SIGKILL);
     waitpid(proxy->pid, nullptr, 0);
     proxy->pid = -1;
+  }
+  std::string dir;
+  int n = 0;
+  {
+    std::lock_guard lock(all.mu);
+    dir = all.dir;
+    n = ++all.made;  // each proxy its own socket, even one started again
   }
   if (Status s = start(target, dir, n, cancel, proxy.get()); !s.ok()) return s;
   *socket = proxy->socket;

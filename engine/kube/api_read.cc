@@ -104,6 +104,7 @@ bool read_through_api(const Kubectl& k, const std::vector<std::string>& get_args
     bool found = false;
     if (Status s = api.resource(kind, cancel, &r, &found); !s.ok() || !found) return false;
     if (r.namespaced && ns.empty()) return false;  // the kubeconfig's namespace: kubectl knows it
+    if ((r.namespaced && !plain_path_segment(ns)) || (!name.empty() && !plain_path_segment(name))) return false;
     wanted.emplace_back(r, name);
   }
   if (!g.selector.empty() && (asked.size() != 1 || !asked[0].second.empty())) return false;

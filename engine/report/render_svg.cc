@@ -85,9 +85,11 @@ class Picture {
     static const int64_t steps[] = {1,     2,     5,      10,     20,     50,      100,     200,     500,
                                     1000,  2000,  5000,   10000,  15000,  30000,   60000,   120000,  300000,
                                     600000, 900000, 1800000, 3600000, 7200000, 21600000, 43200000, 86400000};
-    int64_t step = steps[std::size(steps) - 1];
+    const int64_t span = t1_ - t0_;
+    const int64_t day = steps[std::size(steps) - 1];
+    int64_t step = (span / 8 / day + 1) * day;  // longer than the table: whole days, still about eight ticks
     for (int64_t s : steps) {
-      if ((t1_ - t0_) / s <= 8) {
+      if (span / s <= 8) {
         step = s;
         break;
       }

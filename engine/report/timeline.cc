@@ -16,6 +16,11 @@ using engine::journal_field::integer;
 using engine::journal_field::text;
 using engine::journal_field::texts;
 
+// A journal's times are milliseconds since the epoch. A hand-edited or foreign one may say
+// anything; its times are kept within the years 1970 to 9999, so that the report's arithmetic on
+// them (spans, the axis of the picture) can never overflow.
+constexpr int64_t kLastJournalMs = 253402300799999;  // 9999-12-31T23:59:59.999Z
+
 std::string error_of(const json& e) {
   std::string cls = text(e, "class");
   std::string message = text(e, "message");
@@ -58,7 +63,7 @@ Timeline fold_timeline(const std::vector<json>& events) {
     if (!e.is_object()) continue;
     std::optional<Event> event = engine::event_from_name(text(e, "event"));
     if (!event) continue;
-    const int64_t t = integer(e, "t", tl.last_ms);
+    const int64_t t = std::clamp<int64_t>(integer(e, "t", tl.last_ms), 0, kLastJournalMs);
     if (!tl.first_ms) tl.first_ms = t;
     // The first events a new process journals: `resume`'s assumed-done steps and run_started,
     // `ferry rollback`'s rollback_started. (Within one process, no attempt is in flight then.)

@@ -81,6 +81,13 @@ TEST(Api, PathsComeFromTheClustersDiscovery) {
                              CancelToken(), &path);
   EXPECT_EQ(s.error_class(), ErrorClass::kInvalid) << s.ToString();
   EXPECT_NE(s.message().find("serves no API example.com/v1"), std::string::npos) << s.message();
+  // A name, namespace or apiVersion that would make another path is refused, not sent.
+  for (const json& bad : {json{{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", {{"name", "../configmaps/x"}}}},
+                          json{{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", {{"name", "s"}, {"namespace", "a/b"}}}},
+                          json{{"apiVersion", "../v1"}, {"kind", "Secret"}, {"metadata", {{"name", "s"}}}}}) {
+    s = api.object_path(bad, CancelToken(), &path);
+    EXPECT_EQ(s.error_class(), ErrorClass::kInvalid) << bad.dump() << ": " << s.ToString();
+  }
 }
 
 TEST(Api, AnswersFailAsKubectlsDo) {
@@ -183,6 +190,8 @@ TEST(ApiRead, AnswersAsKubectlDoes) {
            {"get", "pods", "--field-selector", "status.phase=Running"},
            {"get", "widgets"},
            {"get", "-o=jsonpath={.items}", "pods"},
+           {"get", "secrets/../configmaps/x"},  // a name that would make another path
+           {"get", "secrets", "a?b"},
        }) {
     EXPECT_FALSE(kube::read_through_api(k, args, "", CancelToken(), "read", &out, &s)) << json(args).dump();
   }
@@ -204,8 +213,11 @@ TEST(Api, AProxyThatDiedIsStartedAgain) {
   EXPECT_EQ(dir.st_mode & 0777, 0700u);
   const int pid = proxy_pid(socket);
   ASSERT_GT(pid, 0);
-  kill(pid, SIGKILL);
+  // Its whole process group, as a crash would end it (a kubectl launcher, such as the Cloud SDK's,
+  // runs the real kubectl as a child: killing only the launcher would leave it serving).
+  kill(-pid, SIGKILL);
   ASSERT_TRUE(gone_within(pid, std::chrono::seconds(10)));
+  for (int other; (other = proxy_pid(socket)) > 0;) ASSERT_TRUE(gone_within(other, std::chrono::seconds(10)));
 
   json hc;
   Status s = kube::Api(k).call("GET", "/apis/hypershift.openshift.io/v1beta1/namespaces/clusters/hostedclusters/jdoe-hosted",
@@ -249,6 +261,7 @@ TEST(Api, TheProxyDiesWithFerry) {
   kill(ferry, SIGKILL);
   waitpid(ferry, nullptr, 0);
   EXPECT_TRUE(gone_within(pid, std::chrono::seconds(10)));
+  for (int other; (other = proxy_pid(socket)) > 0;) ASSERT_TRUE(gone_within(other, std::chrono::seconds(10)));
 }
 
 }  // namespace

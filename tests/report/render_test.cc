@@ -199,6 +199,28 @@ TEST(Html, IsOnePageThatFetchesNothingAndHoldsTheSvgTimeline) {
   EXPECT_NE(html.find("<td><code>stop</code></td>"), std::string::npos);
 }
 
+TEST(Html, TheAxisHasAboutEightTicksHoweverLongTheRun) {
+  for (const char* end : {"1800", "400000", "90000000000", "253402300799999"}) {  // ms, hours, years, 9999
+    std::string run = std::string(R"({"t":1000,"event":"run_started","mode":"apply","parallelism":4}
+{"t":1010,"event":"step_started","step":"stop","attempt":1}
+{"t":)") + end + R"(,"event":"step_succeeded","step":"stop","attempts":1,"outputs":{}}
+)";
+    const size_t ticks = count(render_html(report_of(kMigrationPlan, run)), "<g class=\"tick\"");
+    EXPECT_GE(ticks, 2u) << end;
+    EXPECT_LE(ticks, 9u) << end;
+  }
+}
+
+TEST(Html, TimesBeyondTheYearsAJournalCanHoldAreKeptWithinThem) {
+  // A hand-edited journal's times at the ends of int64: the spans are computed without overflow.
+  const std::string run = R"({"t":-9223372036854775808,"event":"run_started","mode":"apply","parallelism":4}
+{"t":-5,"event":"step_started","step":"stop","attempt":1}
+{"t":9223372036854775807,"event":"step_succeeded","step":"stop","attempts":1,"outputs":{}}
+)";
+  const std::string html = render_html(report_of(kMigrationPlan, run));
+  EXPECT_NE(html.find("data-start-ms=\"0\" data-end-ms=\"253402300799999\""), std::string::npos);
+}
+
 TEST(Html, TextFromTheJournalIsEscaped) {
   std::string run = kRun;
   run.replace(run.find("too slow"), 8, R"(<img src=x onerror=alert(1)> & \"q\")");
