@@ -1,6 +1,8 @@
 #include "engine/run/executor.h"
 
 #include <algorithm>
+#include <set>
+#include <thread>
 
 #include "dsl/step_types.h"
 #include "dsl/utf8.h"
@@ -69,6 +71,10 @@ struct Executor::Impl {
   std::vector<std::pair<std::string, int>> started;
   std::string fatal;
   int wave = 0;
+  // Failed scopes whose compensation this process has started beside the phase's other steps
+  // (start_ready_compensations), and the threads running them.
+  std::set<std::string> compensating;
+  std::vector<std::thread> scope_compensations;  // joined by join_scope_compensations, mu not held
 
   Impl(const dsl::Ir& ir, RunOptions o, const Services& s, Clock& c, Redactor& r, StepRunner& run, JournalWriter* j,
        EventSink e, RunState prior)
@@ -76,6 +82,7 @@ struct Executor::Impl {
         watchdog(c), attempts(c, watchdog, opt.seed), scope(make_scope()), state(std::move(prior)) {
     for (const auto& [name, value] : opt.secrets) redactor.add(value);
   }
+  ~Impl() { join_scope_compensations(); }
 
   const StepImpl* impl_for(const std::string& type) { return opt.impls ? opt.impls(type) : nullptr; }
 
@@ -326,6 +333,7 @@ struct Executor::Impl {
           failed->insert(id);
         }
       }
+      start_ready_compensations(schedule);
     }
     return std::all_of(phase.steps.begin(), phase.steps.end(), [&](const std::string& id) { return settled(id); });
   }
@@ -354,10 +362,48 @@ struct Executor::Impl {
     }
   }
 
-  // Compensates each failed scope whose compensation has not ended: a scope of the phase that
-  // just ended (its other steps have ended too, so nothing of it still runs), or one an earlier
-  // process left. REQUIRES: mu not held.
+  // A failed scope is undone as soon as none of its steps runs any more, on a thread of its own
+  // beside the phase's other steps: a hosted cluster whose migration failed goes back to its
+  // source without waiting for the others to finish theirs. The steps it stopped were skipped
+  // when it failed, so nothing the schedule starts depends on what is being undone.
+  // REQUIRES: mu held.
+  void start_ready_compensations(const PhaseSchedule& schedule) {
+    if (run_token.cancelled() || !fatal.empty()) return;
+    for (const auto& [scope, r] : state.scopes) {
+      if (r.state != ScopeState::kFailed || compensating.count(scope)) continue;
+      const std::vector<std::string> steps = scope_steps(ir, scope);
+      if (std::any_of(steps.begin(), steps.end(), [&](const std::string& id) { return schedule.is_running(id); })) {
+        continue;
+      }
+      compensating.insert(scope);
+      scope_compensations.emplace_back([this, scope] { compensate_scope(scope); });
+    }
+  }
+
+  // Waits for the compensations start_ready_compensations started. REQUIRES: mu not held.
+  void join_scope_compensations() {
+    for (std::thread& t : scope_compensations) t.join();
+    scope_compensations.clear();
+  }
+
+  // Undoes one failed scope's completed steps, newest first. REQUIRES: mu not held.
+  void compensate_scope(const std::string& scope) {
+    if (run_token.cancelled()) return;
+    maybe_crash("scope:" + scope + ":failed");
+    std::vector<std::string> order;
+    {
+      std::lock_guard lock(mu);
+      order = scope_compensation_order(ir, state, scope);
+    }
+    roll_back_scope(ir, scope, order, saga_steps(run_token));
+    maybe_crash("scope:" + scope + ":compensated");
+  }
+
+  // Compensates each failed scope whose compensation has not ended, once those already running
+  // have: a scope that failed as the phase ended, or one an earlier process left (a crash, a
+  // cancel). REQUIRES: mu not held, no step running.
   void compensate_failed_scopes() {
+    join_scope_compensations();
     std::vector<std::string> due;
     {
       std::lock_guard lock(mu);
@@ -367,14 +413,7 @@ struct Executor::Impl {
     }
     for (const std::string& scope : due) {
       if (run_token.cancelled()) return;
-      maybe_crash("scope:" + scope + ":failed");
-      std::vector<std::string> order;
-      {
-        std::lock_guard lock(mu);
-        order = scope_compensation_order(ir, state, scope);
-      }
-      roll_back_scope(ir, scope, order, saga_steps(run_token));
-      maybe_crash("scope:" + scope + ":compensated");
+      compensate_scope(scope);
     }
   }
 

@@ -36,6 +36,7 @@ class PhaseSchedule {
   // A pending step will not run (a failed scope stopped it): it leaves the ready set for good.
   void drop(const std::string& id);
   size_t running() const { return running_.size(); }
+  bool is_running(const std::string& id) const { return running_.count(id) != 0; }
 
  private:
   std::set<std::string> ready_;  // ordered: ties start in id order

@@ -161,6 +161,31 @@ TEST(Scopes, AFailingScopeIsCompensatedAloneWhileTheRestOfTheRunCompletes) {
   EXPECT_EQ(run_result_name(RunResult::kPartiallyFailed), "partially_failed");
 }
 
+TEST(Scopes, AFailedScopeIsUndoneWhileAnotherScopesStepStillRuns) {
+  ScopeRun r;
+  r.script.failures["cell[a].second"] = {ErrorClass::kInvalid};
+  // cell[b].second, running beside cell[a].second, ends only once cell[a] has been undone (or
+  // after 10 s, when the order below shows the compensation waited for it).
+  r.script.ends_after_compensation_of["cell[b].second"] = "cell[a].first";
+  ASSERT_EQ(r.run(), RunResult::kPartiallyFailed) << r.fatal;
+  EXPECT_EQ(r.script.compensated, (std::vector<std::string>{"cell[a].first"}));
+  auto at = [&](const std::string& event, const std::string& key, const std::string& value) {
+    for (size_t i = 0; i < r.events.size(); ++i) {
+      if (r.events[i].first == event && r.events[i].second.value(key, "") == value) return i;
+    }
+    return r.events.size();
+  };
+  // Journaled before the inverse runs, so before cell[b].second can end.
+  const size_t undoing = at("compensation_started", "step", "cell[a].first");
+  const size_t other_ended = at("step_succeeded", "step", "cell[b].second");
+  ASSERT_LT(undoing, r.events.size());
+  ASSERT_LT(other_ended, r.events.size());
+  EXPECT_LT(undoing, other_ended) << "cell[a] was undone only after cell[b].second ended";
+  EXPECT_LT(at("scope_compensated", "scope", "cell[a]"), r.events.size());
+  EXPECT_EQ(r.step("cell[b].second"), StepState::kSucceeded);
+  EXPECT_EQ(r.state.scopes["cell[a]"].state, ScopeState::kRolledBack);
+}
+
 TEST(Scopes, AFailureOutsideAnyScopeStillRollsBackTheWholeRun) {
   ScopeRun r;
   r.script.failures["free"] = {ErrorClass::kInvalid};

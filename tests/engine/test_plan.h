@@ -2,8 +2,10 @@
 // sets (fail N times with a class, take time, record what ran and in what order).
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -54,6 +56,10 @@ struct Script {
   std::map<std::string, std::vector<std::string>> pool_of;  // id -> pools it counts as in
 
   std::map<std::string, int64_t> inverse_virtual_sleep_ms;  // inverses that wait on the run's clock
+  // id -> a step whose inverse must have run before this one ends (up to 10 s of real time): to
+  // see a compensation happen while a step still runs.
+  std::map<std::string, std::string> ends_after_compensation_of;
+  std::condition_variable compensation_ran;
 
   StepImpl impl(const std::string& type) {
     StepImpl s;
@@ -74,6 +80,13 @@ struct Script {
         for (const auto& p : pool_of[id]) pool_max[p] = std::max(pool_max[p], ++pool_running[p]);
       }
       if (sleep_ms.count(id)) std::this_thread::sleep_for(std::chrono::milliseconds(sleep_ms[id]));
+      if (ends_after_compensation_of.count(id)) {
+        std::unique_lock lock(mu);
+        const std::string& other = ends_after_compensation_of[id];
+        compensation_ran.wait_for(lock, std::chrono::seconds(10), [&] {
+          return std::find(compensated.begin(), compensated.end(), other) != compensated.end();
+        });
+      }
       StepResult r;
       if (virtual_sleep_ms.count(id)) r.status = ctx.sleep_for(Millis(virtual_sleep_ms[id]));
       std::lock_guard lock(mu);
@@ -98,6 +111,7 @@ struct Script {
       EXPECT_EQ(undo, json({{"before", id}})) << id;
       if (inverse_fails.count(id)) return Status::Error(inverse_fails[id], "scripted rollback failure");
       compensated.push_back(id);
+      compensation_ran.notify_all();
       return Status::Ok();
     };
     s.render_inverse = [](const StepContext&) { return std::vector<Action>{}; };
