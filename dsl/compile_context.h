@@ -91,6 +91,8 @@ struct CompileContext {
   std::vector<std::string> module_names;
   std::set<std::string> cluster_names;
   std::set<std::string> vars_read;
+  // discover()'s answers by query: a plan asks each cluster each question once.
+  std::map<std::string, json> discovered;
 
   std::deque<StepInstance> instances;
   // Ordered (groups are found by prefix scans). The keys view the ids of `instances`, which

@@ -21,6 +21,21 @@
 
 namespace ferry::dsl {
 
+// What discover() asks of a cluster when a run's plan is made: the names of the objects of `kind`
+// in `namespace_` that match the label `selector`.
+struct DiscoverQuery {
+  std::string cluster;     // the plan's name for it
+  std::string kubeconfig;  // its fields, as the plan gives them
+  std::string context;
+  std::string kind;
+  std::string namespace_;
+  std::string selector;
+};
+struct DiscoverAnswer {
+  std::vector<std::string> names;
+  std::string error;  // "" when the cluster answered
+};
+
 struct CompileOptions {
   // Plan variables: params take the value of the variable with their name, and `env("X")`
   // reads X here before the process environment. From --vars-file and --var, later wins.
@@ -31,6 +46,9 @@ struct CompileOptions {
   std::function<std::optional<std::string>(std::string_view)> environment;
   // Directories searched for `use "name"` (after paths relative to the using file).
   std::vector<std::string> module_path;
+  // How discover() reads a cluster. Set only by the commands that make a run's plan (`plan`,
+  // `apply`); in the others (`check`, `graph`, `diff`) discover() is an error that says so.
+  std::function<DiscoverAnswer(const DiscoverQuery&)> discover;
 };
 
 // The directories `use` searches by default: $FERRY_PATH (colon-separated), then the stdlib

@@ -204,7 +204,34 @@ std::optional<json> Evaluator::eval_string(const Expr& expr, Scope* scope) {
   return make_concat(std::move(parts));
 }
 
+std::optional<json> Evaluator::eval_env(const Expr& expr, Scope* scope) {
+  if (expr.children.empty() || expr.children.size() > 2) {
+    ctx_.diags->error(expr.span, "env() takes a variable name and an optional default");
+    return std::nullopt;
+  }
+  auto name = eval(expr.children[0], scope);
+  if (!name) return std::nullopt;
+  if (!name->is_string()) {
+    ctx_.diags->error(expr.children[0].span,
+                      "env(): the variable name must be a string known at compile time, got " + value_kind(*name));
+    return std::nullopt;
+  }
+  const std::string variable = name->get<std::string>();
+  if (auto value = read_env(variable)) {
+    if (std::string problem = utf8_problem(*value); !problem.empty()) {
+      ctx_.diags->error(expr.span, "environment variable '" + variable + "' " + problem);
+      return std::nullopt;
+    }
+    return json(*value);
+  }
+  if (expr.children.size() == 2) return eval(expr.children[1], scope);
+  ctx_.diags->error(expr.span, "environment variable '" + variable + "' is not set; pass --var " + variable +
+                                   "=... or --vars-file, or give env() a default");
+  return std::nullopt;
+}
+
 std::optional<json> Evaluator::eval_call(const Expr& expr, Scope* scope) {
+  if (expr.text == "env") return eval_env(expr, scope);
   std::vector<json> args;
   for (const Expr& a : expr.children) {
     auto v = eval(a, scope);
@@ -223,22 +250,7 @@ std::optional<json> Evaluator::eval_call(const Expr& expr, Scope* scope) {
     return std::nullopt;
   };
 
-  if (expr.text == "env") {
-    if (!arity(1, 2, "a variable name and an optional default")) return std::nullopt;
-    auto name = string_arg(0, "the variable name");
-    if (!name) return std::nullopt;
-    if (auto value = read_env(*name)) {
-      if (std::string problem = utf8_problem(*value); !problem.empty()) {
-        ctx_.diags->error(expr.span, "environment variable '" + *name + "' " + problem);
-        return std::nullopt;
-      }
-      return json(*value);
-    }
-    if (args.size() == 2) return args[1];
-    ctx_.diags->error(expr.span, "environment variable '" + *name + "' is not set; pass --var " + *name +
-                                     "=... or --vars-file, or give env() a default");
-    return std::nullopt;
-  }
+  if (expr.text == "discover") return eval_discover(expr, args);
   if (expr.text == "file") {
     if (!arity(1, 1, "one path")) return std::nullopt;
     auto path = string_arg(0, "the path");
@@ -320,8 +332,8 @@ std::optional<json> Evaluator::eval_call(const Expr& expr, Scope* scope) {
     }
     return list;
   }
-  static const std::vector<std::string> functions = {"env",  "file", "exponential", "constant",
-                                                     "len",  "join", "int",         "outputs"};
+  static const std::vector<std::string> functions = {"env", "file", "exponential", "constant", "len",
+                                                     "join", "int", "outputs",     "discover"};
   ctx_.diags->error(expr.span, "unknown function '" + expr.text + "'" + did_you_mean(expr.text, functions));
   return std::nullopt;
 }

@@ -38,6 +38,11 @@ class Evaluator {
   Binding* find_binding(const std::string& name, Scope* scope) const;
   std::optional<json> eval_string(const Expr& expr, Scope* scope);
   std::optional<json> eval_call(const Expr& expr, Scope* scope);
+  // env(NAME[, DEFAULT]): the default is evaluated only when the variable is not set (it may be a
+  // discover(), which reads a cluster).
+  std::optional<json> eval_env(const Expr& expr, Scope* scope);
+  // discover(CLUSTER, KIND, NAMESPACE, SELECTOR), its arguments evaluated (evaluate_discover.cc).
+  std::optional<json> eval_discover(const Expr& expr, const std::vector<json>& args);
   std::optional<json> eval_access(const Expr& expr, Scope* scope);
   std::optional<json> eval_operator(const Expr& expr, Scope* scope);
   std::optional<std::string> read_env(const std::string& name);

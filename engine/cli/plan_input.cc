@@ -158,7 +158,8 @@ void report_as(const dsl::Diagnostics& diags, const Args& args, const std::strin
 }  // namespace
 
 std::unique_ptr<CompiledPlan> compile_plan_at(const std::string& path, const Args& args, int* exit_status,
-                                              const std::string& shown_as, bool vars_for_this_plan) {
+                                              const std::string& shown_as, bool vars_for_this_plan,
+                                              std::function<dsl::DiscoverAnswer(const dsl::DiscoverQuery&)> discover) {
   std::error_code ec;
   fs::file_status status = fs::status(path, ec);
   if (!fs::is_regular_file(status)) {
@@ -174,6 +175,7 @@ std::unique_ptr<CompiledPlan> compile_plan_at(const std::string& path, const Arg
   dsl::CompileOptions options;
   options.environment = environment;
   options.module_path = dsl::default_module_path();
+  options.discover = std::move(discover);
   dsl::Diagnostics diags;
   if (!read_vars(args, &options, &plan->sources, &diags, exit_status)) return nullptr;
   if (!vars_for_this_plan) options.explicit_vars.clear();

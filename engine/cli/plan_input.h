@@ -1,6 +1,7 @@
 // What every command that compiles a plan shares: --var/--vars-file, and how errors are shown.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -29,9 +30,12 @@ std::unique_ptr<CompiledPlan> compile_from_args(const Args& args, int* exit_stat
 // The same for the plan at `path` (a command that compiles several plans, like diff).
 // `shown_as`, when set, names the plan in messages instead of `path` (a temporary copy of a
 // file read from git is shown as `REV:path`). `vars_for_this_plan`: false when a --var may be
-// meant for another plan, so one this plan does not use is not an error.
-std::unique_ptr<CompiledPlan> compile_plan_at(const std::string& path, const Args& args, int* exit_status,
-                                              const std::string& shown_as = "", bool vars_for_this_plan = true);
+// meant for another plan, so one this plan does not use is not an error. `discover` answers the
+// plan's discover() calls (dsl::CompileOptions::discover); without it they are errors.
+std::unique_ptr<CompiledPlan> compile_plan_at(
+    const std::string& path, const Args& args, int* exit_status, const std::string& shown_as = "",
+    bool vars_for_this_plan = true,
+    std::function<dsl::DiscoverAnswer(const dsl::DiscoverQuery&)> discover = nullptr);
 
 // The variables --var and --vars-file give (later wins), without compiling anything: what a
 // saved plan or a run directory takes its secret params from. std::nullopt (after printing

@@ -14,6 +14,7 @@
 
 #include "dsl/utf8.h"
 #include "engine/cli/command.h"
+#include "engine/cli/discover.h"
 #include "engine/run/run_dir.h"
 #include "engine/run/saved_plan.h"
 #include "engine/steps/preflight.h"
@@ -140,7 +141,9 @@ std::optional<RunInput> load_run_input(const Args& args, const std::string& path
     }
     input.ir = std::move(*ir);
   } else {
-    auto compiled = compile_plan_at(path, args, exit_status);
+    // A run's plan is made here: discover() reads its clusters now, and the saved plan keeps
+    // what they answered.
+    auto compiled = compile_plan_at(path, args, exit_status, "", true, cluster_discoverer(kubectl_from(args)));
     if (!compiled) return std::nullopt;
     input.ir = std::move(compiled->ir);
   }
@@ -186,11 +189,15 @@ std::optional<engine::RunOptions> run_options_from(const Args& args, int* exit_s
   return opt;
 }
 
+std::string kubectl_from(const Args& args) {
+  const char* env_kubectl = std::getenv("FERRY_KUBECTL");
+  return args.get("--kubectl", env_kubectl ? env_kubectl : "kubectl");
+}
+
 engine::Services services_from(const Args& args) {
   engine::Services services;
   services.assume_yes = args.has("--yes");
-  const char* env_kubectl = std::getenv("FERRY_KUBECTL");
-  services.kubectl = args.get("--kubectl", env_kubectl ? env_kubectl : "kubectl");
+  services.kubectl = kubectl_from(args);
   services.aws.profile = args.get("--aws-profile");
   services.aws.region = args.get("--aws-region");
   services.aws.endpoint_url = args.get("--aws-endpoint-url");

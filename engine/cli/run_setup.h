@@ -42,6 +42,8 @@ bool fill_secrets(const Args& args, RunInput* input, int* exit_status);
 // Options for the executor from the args; nullopt (after printing why) on a bad value.
 std::optional<engine::RunOptions> run_options_from(const Args& args, int* exit_status);
 engine::Services services_from(const Args& args);
+// The kubectl to run: --kubectl, else $FERRY_KUBECTL, else kubectl on PATH.
+std::string kubectl_from(const Args& args);
 // --lease-duration and --wait-for-lease; nullopt (after printing why) on a bad value.
 std::optional<engine::LeaseSettings> lease_settings_from(const Args& args, int* exit_status);
 

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -16,10 +17,12 @@ struct Compiled {
   SourceSet sources;
 };
 
-// Writes `text` to a temp file named `name` and compiles it with `vars`.
-inline std::unique_ptr<Compiled> compile_text(const std::string& text, std::map<std::string, std::string> vars = {},
-                                              const std::string& name = "plan.ferry",
-                                              std::map<std::string, std::string> environment = {}) {
+// Writes `text` to a temp file named `name` and compiles it with `vars` (and `discover` answering
+// its discover() calls, if given).
+inline std::unique_ptr<Compiled> compile_text(
+    const std::string& text, std::map<std::string, std::string> vars = {}, const std::string& name = "plan.ferry",
+    std::map<std::string, std::string> environment = {},
+    std::function<DiscoverAnswer(const DiscoverQuery&)> discover = nullptr) {
   auto dir = std::filesystem::temp_directory_path() / ("ferry-test-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   auto path = dir / name;
@@ -35,6 +38,7 @@ inline std::unique_ptr<Compiled> compile_text(const std::string& text, std::map<
     return it == environment.end() ? std::nullopt : std::optional(it->second);
   };
   options.module_path = {FERRY_STDLIB_DIR};
+  options.discover = std::move(discover);
   Diagnostics diags;
   result->ir = compile_plan(path.string(), options, &result->sources, &diags);
   result->errors = diags.render();

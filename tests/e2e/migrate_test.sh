@@ -25,7 +25,8 @@
 #                  migration then run again without a fault succeeds
 #   evacuate       plans/evacuate.ferry with the sandbox's one hosted cluster: a failure injected in
 #                  its restore fails its scope alone, which is rolled back to the source (the run
-#                  partially_failed, exit 1, status says so); the plan run again migrates it
+#                  partially_failed, exit 1, status says so); the plan made again, finding the
+#                  hosted cluster by its label (discover()), and its saved plan applied migrates it
 #   crash          plans/controlplane.ferry, HighlyAvailable: kill -9 of ferry at each phase
 #                  boundary and in the middle of the restore phase (FERRY_TEST_CRASH), then
 #                  `ferry resume`: the migration ends as an unbroken one
@@ -305,8 +306,17 @@ case "$scenario" in
     check evacuate-fault-downtime-ended-by-rollback jq -e --arg s "hosted[$HC]" \
       '.scopes[$s].downtime.ended_by == "rollback" and .scopes[$s].state == "rolled_back"' <<<"$out"
     prepare
+    # This time the plan finds the hosted cluster by its label on the source (discover()), and the
+    # saved plan keeps the list it found: the label taken off after `ferry plan` changes nothing.
+    k "$MGMT_KUBECONFIG" -n clusters label hostedcluster "$HC" ferry.dev/evacuate=true >/dev/null
+    expect evacuate-plan-discovers 0 "$ferry" plan plans/evacuate.ferry --var availability=SingleReplica \
+      -out "$work/evacuate.plan"
+    contains evacuate-discovered "discover(source, hostedclusters, clusters, ferry.dev/evacuate=true): 1 found: $HC" "$err"
+    k "$MGMT_KUBECONFIG" -n clusters label hostedcluster "$HC" ferry.dev/evacuate- >/dev/null
+    expect evacuate-nothing-labelled 0 "$ferry" plan plans/evacuate.ferry --var availability=SingleReplica
+    contains evacuate-nothing-labelled-says "0 found" "$err"
     run=$work/run-evacuate
-    expect evacuate-apply 0 "$ferry" apply plans/evacuate.ferry --run-dir "$run" "${fleet[@]}"
+    expect evacuate-apply 0 "$ferry" apply "$work/evacuate.plan" --run-dir "$run" --yes
     [[ $out$err == *"every step succeeded"* ]] || tail -n 15 <<<"$err"
     check_migrated evacuate "$pki_before"
     ;;
