@@ -75,6 +75,11 @@ struct Executor::Impl {
   // (start_ready_compensations), and the threads running them.
   std::set<std::string> compensating;
   std::vector<std::thread> scope_compensations;  // joined by join_scope_compensations, mu not held
+  // The holds this process took and has not let go of yet, and those it let go of before the
+  // end (HoldUse). Used by the run's own thread only.
+  HoldUse hold_use{ir};
+  std::vector<Hold> held;
+  std::vector<Hold> let_go;
 
   Impl(const dsl::Ir& ir, RunOptions o, const Services& s, Clock& c, Redactor& r, StepRunner& run, JournalWriter* j,
        EventSink e, RunState prior)
@@ -313,6 +318,7 @@ struct Executor::Impl {
       }
       if (schedule.running() == 0) break;
       lock.unlock();
+      release_done_holds();
       for (const std::string& id : worker_steps) workers.submit(id);
       for (const std::string& id : inline_steps) execute(ir.steps.at(id));
       // Every completion there is, before launching again. (A dry run's steps all run inline,
@@ -376,7 +382,7 @@ struct Executor::Impl {
         continue;
       }
       compensating.insert(scope);
-      scope_compensations.emplace_back([this, scope] { compensate_scope(scope); });
+      scope_compensations.emplace_back([this, scope] { undo_failed_scope(scope); });
     }
   }
 
@@ -387,7 +393,7 @@ struct Executor::Impl {
   }
 
   // Undoes one failed scope's completed steps, newest first. REQUIRES: mu not held.
-  void compensate_scope(const std::string& scope) {
+  void undo_failed_scope(const std::string& scope) {
     if (run_token.cancelled()) return;
     maybe_crash("scope:" + scope + ":failed");
     std::vector<std::string> order;
@@ -413,7 +419,7 @@ struct Executor::Impl {
     }
     for (const std::string& scope : due) {
       if (run_token.cancelled()) return;
-      compensate_scope(scope);
+      undo_failed_scope(scope);
     }
   }
 
@@ -515,13 +521,17 @@ struct Executor::Impl {
   bool take_holds(bool journal_refusal) {
     if (!opt.holds) return true;
     std::vector<Hold> holds = plan_holds(ir);
-    if (holds.empty()) return true;
-    Status s = opt.holds->take(holds, run_token, [this](const Status& why) {
+    if (journal_refusal) {  // a run, not a rollback: what its earlier processes were done with stays free
       std::lock_guard lock(mu);
-      if (fatal.empty()) fatal = why.message();
-      run_token.cancel(why.error_class(), why.message());
-    });
-    if (s.ok()) return true;
+      std::vector<Hold> done = hold_use.done_with(state, holds);
+      std::erase_if(holds, [&](const Hold& h) { return std::find(done.begin(), done.end(), h) != done.end(); });
+    }
+    if (holds.empty()) return true;
+    Status s = opt.holds->take(holds, run_token, lost_hold());
+    if (s.ok()) {
+      held = std::move(holds);
+      return true;
+    }
     std::lock_guard lock(mu);
     if (fatal.empty()) fatal = s.message();
     if (!journal_refusal) return false;
@@ -530,9 +540,51 @@ struct Executor::Impl {
     return false;
   }
 
+  // What a hold lost while held does: the run stops, as on a journal failure.
+  HoldKeeper::LostFn lost_hold() {
+    return [this](const Status& why) {
+      std::lock_guard lock(mu);
+      if (fatal.empty()) fatal = why.message();
+      run_token.cancel(why.error_class(), why.message());
+    };
+  }
+
+  // Lets go of the holds the run is done with before it ends: those only its ended failure
+  // scopes declare (a fleet's hosted cluster is free for other runs once its migration and its
+  // teardown are over). REQUIRES: mu not held.
+  void release_done_holds() {
+    if (!opt.holds || held.empty()) return;
+    std::vector<Hold> done;
+    {
+      std::lock_guard lock(mu);
+      done = hold_use.done_with(state, held);
+    }
+    if (done.empty()) return;
+    std::erase_if(held, [&](const Hold& h) { return std::find(done.begin(), done.end(), h) != done.end(); });
+    opt.holds->release(done);
+    let_go.insert(let_go.end(), done.begin(), done.end());
+  }
+
+  // Before a rollback of the whole run: what it let go of is taken again, since the rollback may
+  // undo the steps of ended scopes too. False (`fatal` set) when one is held by another run now:
+  // nothing is undone then (`ferry rollback` does it once the hold is free). REQUIRES: mu not held.
+  bool take_back_let_go() {
+    if (!opt.holds || let_go.empty()) return true;
+    Status s = opt.holds->take(let_go, run_token, lost_hold());
+    if (!s.ok()) {
+      std::lock_guard lock(mu);
+      if (fatal.empty()) fatal = "cannot roll back: " + s.message();
+      return false;
+    }
+    held.insert(held.end(), let_go.begin(), let_go.end());
+    let_go.clear();
+    return true;
+  }
+
   // Lets the holds go once nothing of the run runs any more. REQUIRES: mu not held.
   void release_holds() {
     if (opt.holds) opt.holds->release();
+    held.clear();
   }
 
   RunResult run(const CancelToken& cancel) {
@@ -584,6 +636,7 @@ struct Executor::Impl {
         }
         bool phase_complete = run_phase(phase, &failed, workers);
         compensate_failed_scopes();
+        release_done_holds();
         if (!phase_complete) {
           complete = false;
           break;
@@ -606,7 +659,7 @@ struct Executor::Impl {
       // No rollback that the journal does not know is coming (the journal contract, below).
       if (!record(Event::kRunEnded, {{"result", "failed"}, {"next", "rollback"}})) return RunResult::kFailed;
       mu.unlock();
-      RunResult r = compensate(cancel, "step " + *failed.begin() + " failed");
+      RunResult r = take_back_let_go() ? compensate(cancel, "step " + *failed.begin() + " failed") : RunResult::kFailed;
       mu.lock();
       return r;
     }

@@ -1,6 +1,6 @@
 // The run's holds as coordination.k8s.io/v1 Leases (docs/fleet.md): a Lease per hold on its
-// cluster, taken before the first step, renewed by one LeaseRenewer per cluster, released at the
-// end.
+// cluster, taken before the first step, renewed by one LeaseRenewer per cluster, released when the
+// run is done with it or at the end.
 #pragma once
 
 #include <chrono>
@@ -35,6 +35,7 @@ class LeaseKeeper : public HoldKeeper {
 
   Status take(const std::vector<Hold>& holds, const CancelToken& cancel, LostFn lost) override;
   void release() override;
+  void release(const std::vector<Hold>& holds) override;
 
  private:
   struct Cluster {
@@ -43,6 +44,8 @@ class LeaseKeeper : public HoldKeeper {
     std::vector<std::string> held;                // the things taken, in order
   };
   Cluster& cluster(const std::string& name, const LostFn& lost);
+  // Stops renewing the Lease of `thing` on cluster `name` and deletes it (if still this run's).
+  void let_go(const std::string& name, Cluster& c, const std::string& thing);
 
   const dsl::Ir& ir_;
   const Services& services_;

@@ -48,20 +48,27 @@ const char* kPlan = R"(plan "held" {
 struct FakeKeeper : HoldKeeper {
   Script* script = nullptr;
   std::vector<Hold> taken;
+  std::vector<std::vector<Hold>> takes;  // every take, in order
   size_t steps_started_at_take = 99;
   int releases = 0;
   Status refuse = Status::Ok();
+  size_t refuse_from_take = 0;  // refuse (when `refuse` says so) from this take on
   LostFn lost;
 
   Status take(const std::vector<Hold>& holds, const CancelToken&, LostFn on_lost) override {
     std::lock_guard lock(script->mu);
-    steps_started_at_take = script->started.size();
-    if (!refuse.ok()) return refuse;
+    if (takes.empty()) steps_started_at_take = script->started.size();
+    takes.push_back(holds);
+    if (!refuse.ok() && takes.size() > refuse_from_take) return refuse;
     taken = holds;
     lost = std::move(on_lost);
     return Status::Ok();
   }
   void release() override { ++releases; }
+  // Marks "released THING" for each, as it lets go of them before the end.
+  void release(const std::vector<Hold>& holds) override {
+    for (const Hold& h : holds) script->mark("released " + h.thing);
+  }
 };
 
 struct HeldRun {
@@ -163,6 +170,108 @@ TEST(Holds, ARollbackHoldsWhatTheRunHoldsAndARefusedOneUndoesNothing) {
   EXPECT_EQ(refused->rollback(CancelToken{}, "test"), RunResult::kRollbackFailed);
   EXPECT_EQ(refused->fatal_error(), "held by another ferry run");
   EXPECT_EQ(r.script.started.size(), started);
+}
+
+// Two isolated cells, each holding its own hosted cluster on source, and a step outside them
+// holding a shared thing; `late` (phase two) fails when the test says so.
+const char* kFleetPlan = R"(plan "fleet" {
+  on_failure = rollback
+  cluster source { kubeconfig = "/dev/null" }
+
+  template cell(name : string) {
+    step first = noop {
+      cluster = source
+      holds = ["hc/${name}"]
+    }
+    step second = noop { after = [first] }
+  }
+
+  phase one {
+    for n in ["a", "b"] {
+      isolated step cells[n] = cell(name = n)
+    }
+    step shared = noop {
+      cluster = source
+      holds = ["shared"]
+    }
+  }
+
+  phase two {
+    step late = noop {}
+  }
+})";
+
+std::vector<std::string> marks_of(Script& s) {
+  std::lock_guard lock(s.mu);
+  return s.marks;
+}
+
+TEST(Holds, AScopesHoldIsLetGoOfOnceTheScopeEndsWhileTheRunGoesOn) {
+  HeldRun r;
+  r.ir = compile_text(kFleetPlan);
+  // cells[b].second ends only once hc/a has been let go of (or after 10 s, and the test fails).
+  r.script.ends_after_mark["cells[b].second"] = "released hc/a";
+  auto ex = r.executor();
+  ASSERT_EQ(ex->run(CancelToken{}), RunResult::kSucceeded) << ex->fatal_error();
+  const std::vector<std::string> marks = marks_of(r.script);
+  ASSERT_EQ(marks, (std::vector<std::string>{"released hc/a", "released hc/b"}));
+  std::vector<std::string> order = r.script.finished;
+  // hc/a went while cells[b] still ran; `shared`, held outside every scope, only at the end.
+  EXPECT_LT(std::find(order.begin(), order.end(), "cells[a].second") - order.begin(),
+            std::find(order.begin(), order.end(), "cells[b].second") - order.begin());
+  EXPECT_EQ(r.keeper.releases, 1);
+  EXPECT_EQ(r.keeper.takes.size(), 1u);
+}
+
+TEST(Holds, AFailedScopesHoldIsLetGoOfOnceItIsUndone) {
+  HeldRun r;
+  r.ir = compile_text(kFleetPlan);
+  r.script.failures["cells[a].second"] = {ErrorClass::kInvalid};
+  auto ex = r.executor();
+  ASSERT_EQ(ex->run(CancelToken{}), RunResult::kPartiallyFailed) << ex->fatal_error();
+  const std::vector<std::string> marks = marks_of(r.script);
+  auto at = [&](const std::string& m) { return std::find(marks.begin(), marks.end(), m) - marks.begin(); };
+  ASSERT_LT(at("released hc/a"), static_cast<long>(marks.size()));
+  EXPECT_LT(at("undone cells[a].first"), at("released hc/a"));
+}
+
+TEST(Holds, ARollbackOfTheWholeRunTakesBackWhatItLetGoOf) {
+  HeldRun r;
+  r.ir = compile_text(kFleetPlan);
+  r.script.failures["late"] = {ErrorClass::kInvalid};
+  auto ex = r.executor();
+  ASSERT_EQ(ex->run(CancelToken{}), RunResult::kRolledBack) << ex->fatal_error();
+  ASSERT_EQ(r.keeper.takes.size(), 2u);
+  EXPECT_EQ(r.keeper.takes[1], (std::vector<Hold>{{"source", "hc/a"}, {"source", "hc/b"}}));
+  EXPECT_EQ(r.script.compensated.size(), 5u);  // both cells' steps and `shared`
+
+  // Taken by another run meanwhile: nothing is undone, and the error says how to go on.
+  HeldRun refused;
+  refused.ir = compile_text(kFleetPlan);
+  refused.script.failures["late"] = {ErrorClass::kInvalid};
+  refused.keeper.refuse = Status::Error(ErrorClass::kLeaseHeld, "hc/a is held by another ferry run");
+  refused.keeper.refuse_from_take = 1;
+  auto again = refused.executor();
+  EXPECT_EQ(again->run(CancelToken{}), RunResult::kFailed);
+  EXPECT_EQ(again->fatal_error(), "cannot roll back: hc/a is held by another ferry run");
+  EXPECT_TRUE(refused.script.compensated.empty());
+}
+
+TEST(Holds, AResumeDoesNotTakeWhatItsEarlierProcessWasDoneWith) {
+  HeldRun r;
+  r.ir = compile_text(kFleetPlan);
+  r.options.on_failure = dsl::OnFailure::kStop;
+  r.script.failures["late"] = {ErrorClass::kTransient, ErrorClass::kTransient, ErrorClass::kTransient,
+                               ErrorClass::kTransient};
+  auto first = r.executor();
+  ASSERT_EQ(first->run(CancelToken{}), RunResult::kFailed);
+  RunState stopped = first->state();
+  r.script.failures.clear();
+  auto resumed = std::make_unique<Executor>(r.ir, r.options, r.services, real_clock(), r.redactor, *r.runner, nullptr,
+                                            nullptr, stopped);
+  ASSERT_EQ(resumed->run(CancelToken{}), RunResult::kSucceeded) << resumed->fatal_error();
+  ASSERT_EQ(r.keeper.takes.size(), 2u);
+  EXPECT_EQ(r.keeper.takes[1], (std::vector<Hold>{{"source", "shared"}}));
 }
 
 TEST(Holds, TheDryRunListsTheHoldsAndTakesNone) {

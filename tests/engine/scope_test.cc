@@ -166,7 +166,7 @@ TEST(Scopes, AFailedScopeIsUndoneWhileAnotherScopesStepStillRuns) {
   r.script.failures["cell[a].second"] = {ErrorClass::kInvalid};
   // cell[b].second, running beside cell[a].second, ends only once cell[a] has been undone (or
   // after 10 s, when the order below shows the compensation waited for it).
-  r.script.ends_after_compensation_of["cell[b].second"] = "cell[a].first";
+  r.script.ends_after_mark["cell[b].second"] = "undone cell[a].first";
   ASSERT_EQ(r.run(), RunResult::kPartiallyFailed) << r.fatal;
   EXPECT_EQ(r.script.compensated, (std::vector<std::string>{"cell[a].first"}));
   auto at = [&](const std::string& event, const std::string& key, const std::string& value) {

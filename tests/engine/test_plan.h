@@ -56,10 +56,19 @@ struct Script {
   std::map<std::string, std::vector<std::string>> pool_of;  // id -> pools it counts as in
 
   std::map<std::string, int64_t> inverse_virtual_sleep_ms;  // inverses that wait on the run's clock
-  // id -> a step whose inverse must have run before this one ends (up to 10 s of real time): to
-  // see a compensation happen while a step still runs.
-  std::map<std::string, std::string> ends_after_compensation_of;
-  std::condition_variable compensation_ran;
+  // What happened beside the steps, in order: "undone ID" when a step's inverse ran, and what a
+  // test adds with mark().
+  std::vector<std::string> marks;
+  std::condition_variable marked;
+  // id -> a mark that must be made before this step ends (up to 10 s of real time): to see
+  // something happen while a step still runs.
+  std::map<std::string, std::string> ends_after_mark;
+
+  void mark(const std::string& what) {
+    std::lock_guard lock(mu);
+    marks.push_back(what);
+    marked.notify_all();
+  }
 
   StepImpl impl(const std::string& type) {
     StepImpl s;
@@ -80,12 +89,11 @@ struct Script {
         for (const auto& p : pool_of[id]) pool_max[p] = std::max(pool_max[p], ++pool_running[p]);
       }
       if (sleep_ms.count(id)) std::this_thread::sleep_for(std::chrono::milliseconds(sleep_ms[id]));
-      if (ends_after_compensation_of.count(id)) {
+      if (ends_after_mark.count(id)) {
         std::unique_lock lock(mu);
-        const std::string& other = ends_after_compensation_of[id];
-        compensation_ran.wait_for(lock, std::chrono::seconds(10), [&] {
-          return std::find(compensated.begin(), compensated.end(), other) != compensated.end();
-        });
+        const std::string& mark = ends_after_mark[id];
+        marked.wait_for(lock, std::chrono::seconds(10),
+                        [&] { return std::find(marks.begin(), marks.end(), mark) != marks.end(); });
       }
       StepResult r;
       if (virtual_sleep_ms.count(id)) r.status = ctx.sleep_for(Millis(virtual_sleep_ms[id]));
@@ -111,7 +119,8 @@ struct Script {
       EXPECT_EQ(undo, json({{"before", id}})) << id;
       if (inverse_fails.count(id)) return Status::Error(inverse_fails[id], "scripted rollback failure");
       compensated.push_back(id);
-      compensation_ran.notify_all();
+      marks.push_back("undone " + id);
+      marked.notify_all();
       return Status::Ok();
     };
     s.render_inverse = [](const StepContext&) { return std::vector<Action>{}; };
