@@ -13,6 +13,7 @@
 #include "engine/run/saga.h"
 #include "engine/run/scheduler.h"
 #include "engine/run/scopes.h"
+#include "engine/run/shared_objects.h"
 #include "engine/run/test_faults.h"
 
 namespace ferry::engine {
@@ -766,9 +767,21 @@ struct Executor::Impl {
       std::lock_guard lock(mu);
       return record(event, std::move(fields));
     };
-    saga.undo_of = [this](const std::string& id) {
+    saga.undo_of = [this](const std::string& id) -> std::optional<json> {
       std::lock_guard lock(mu);
-      return state.steps[id].undo;
+      const std::optional<json>& undo = state.steps[id].undo;
+      if (!undo) return undo;
+      std::vector<ObjectInUse> kept;
+      json left = without_objects_in_use(state, id, *undo, &kept);
+      for (const ObjectInUse& k : kept) {
+        const json md = k.ref.value("metadata", json::object());
+        const std::string ns = md.value("namespace", "");
+        const std::string line = "leaves " + k.ref.value("kind", std::string("object")) + " " +
+                                 (ns.empty() ? "" : ns + "/") + md.value("name", "") + " in place: step " + k.by +
+                                 " found it there and is not undone";
+        if (sink) sink(Event::kLog, redactor.redact_json(json{{"step", id}, {"message", line}}));
+      }
+      return left;
     };
     saga.compensate = [this, &cancel](const dsl::IrStep& step, const std::optional<json>& undo) {
       return compensate_step(step, undo, cancel);

@@ -268,7 +268,15 @@ Status create_objects(StepContext& ctx, const kube::Kubectl& k, const std::vecto
   for (const json& o : objects) refs.push_back(ref_of(o, k.target().ns));
   json absent;
   if (Status s = absent_objects(k, refs, ctx.cancel, &absent); !s.ok()) return s;
-  ctx.save_undo({{"created", absent}});
+  // `found`: what existed already, which another step (another hosted cluster's restore) may have
+  // created; the executor keeps a compensation from deleting what a step still done found.
+  json found = json::array();
+  for (const json& ref : refs) {
+    if (std::find(absent.begin(), absent.end(), ref) == absent.end() && std::find(found.begin(), found.end(), ref) == found.end()) {
+      found.push_back(ref);
+    }
+  }
+  ctx.save_undo({{"created", absent}, {"found", found}});
   auto is_absent = [&](size_t i) { return std::find(absent.begin(), absent.end(), refs[i]) != absent.end(); };
   // The fast path: what does not exist yet (everything, for a server-side apply) in as few calls
   // as can be. Existing objects, and all of a batch when another writer created one of them in
