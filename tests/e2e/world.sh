@@ -45,9 +45,11 @@ wait_for() {
   echo "e2e: gave up waiting ${seconds}s for: $what" >&2
   return 1
 }
-# served_by NAME: exactly that management cluster serves the hosted cluster's API now.
+# served_by NAME [HOSTED_CLUSTER]: exactly that management cluster serves the hosted cluster's API
+# now (default $HC; "" for none).
 served_by() {
-  [[ "$(jq -r '.servers | keys | join(",")' "$sandbox/shared/hosted-api.json" 2>/dev/null)" == "$1" ]]
+  [[ "$(jq -r --arg hc "clusters/${2:-$HC}" '.hosted_clusters[$hc].servers // {} | keys | join(",")' \
+    "$sandbox/shared/hosted-api.json" 2>/dev/null)" == "$1" ]]
 }
 
 # The plans read the procedure's env file; these are the sandbox's values.
