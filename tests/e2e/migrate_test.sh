@@ -323,8 +323,13 @@ case "$scenario" in
     check_migrated evacuate "$pki_before"
     ;;
   evacuate-fleet)
+    # FLEET_FAILING=NAME picks the one that fails (default the second). Known hazard, not fixed
+    # here (docs/fleet.md, "Not yet"): the destination's namespace `clusters` is created by the
+    # restore of whichever hosted cluster gets there first, and a failed scope's rollback deletes
+    # what its steps created: if that was the failing one, the others' HostedClusters on the
+    # destination go with the namespace (FLEET_FAILING=jdoe-hosted shows it most runs).
     fleet=(jdoe-hosted ops-hosted qa-hosted ci-hosted)
-    failing=${fleet[1]}
+    failing=${FLEET_FAILING:-${fleet[1]}}
     min_instances=$((3 * ${#fleet[@]}))   # check_cloud_and_api: every hosted cluster's instances
     start_sandbox SingleReplica "" "" "${fleet[*]}"
     for name in "${fleet[@]}"; do prepare "$name" "written before the migration of $name"; done
