@@ -100,9 +100,14 @@ case "$cmd" in
         "${extra[@]}" --port 0 --ready-file "$d/ready.json" >"$d/apisim.log" 2>&1 &
       echo $! >"$d/pid"
     done
+    # 10 s, and 3 s more per hosted cluster beyond the first (the source starts an etcd for each)
     for name in "${instances[@]}"; do
       d="$dir/$name"
-      for _ in $(seq 100); do [[ -f "$d/ready.json" ]] && break; sleep 0.1; done
+      for _ in $(seq $((100 + 30 * (${#hosted_clusters[@]} - 1)))); do
+        [[ -f "$d/ready.json" ]] && break
+        kill -0 "$(cat "$d/pid")" 2>/dev/null || break
+        sleep 0.1
+      done
       if [[ ! -f "$d/ready.json" ]]; then
         echo "sandbox: $name did not come up; its log:" >&2
         cat "$d/apisim.log" >&2
