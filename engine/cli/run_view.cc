@@ -199,6 +199,12 @@ struct RunView::Impl {
         break;
       case Event::kCompensationStarted:
         log(spdlog::level::info, step + ": rolling back");
+        for (const json& o : e.value("left", json::array())) {
+          const std::string ns = o.value("namespace", "");
+          log(spdlog::level::info, step + ": leaves " + o.value("kind", "") + " " + (ns.empty() ? "" : ns + "/") +
+                                       o.value("name", "") + " in place: step " + o.value("used_by", "") +
+                                       " still uses it");
+        }
         break;
       case Event::kCompensationSucceeded:
         log(spdlog::level::info, step + ": rolled back");

@@ -767,21 +767,19 @@ struct Executor::Impl {
       std::lock_guard lock(mu);
       return record(event, std::move(fields));
     };
-    saga.undo_of = [this](const std::string& id) -> std::optional<json> {
+    saga.undo_of = [this](const std::string& id, json* left) -> std::optional<json> {
       std::lock_guard lock(mu);
       const std::optional<json>& undo = state.steps[id].undo;
       if (!undo) return undo;
       std::vector<ObjectInUse> kept;
-      json left = without_objects_in_use(state, id, *undo, &kept);
+      json rest = without_objects_in_use(state, id, *undo, &kept);
       for (const ObjectInUse& k : kept) {
         const json md = k.ref.value("metadata", json::object());
-        const std::string ns = md.value("namespace", "");
-        const std::string line = "leaves " + k.ref.value("kind", std::string("object")) + " " +
-                                 (ns.empty() ? "" : ns + "/") + md.value("name", "") + " in place: step " + k.by +
-                                 " found it there and is not undone";
-        if (sink) sink(Event::kLog, redactor.redact_json(json{{"step", id}, {"message", line}}));
+        json object = {{"kind", k.ref.value("kind", "")}, {"name", md.value("name", "")}, {"used_by", k.by}};
+        if (md.contains("namespace")) object["namespace"] = md["namespace"];
+        left->push_back(std::move(object));
       }
-      return left;
+      return rest;
     };
     saga.compensate = [this, &cancel](const dsl::IrStep& step, const std::optional<json>& undo) {
       return compensate_step(step, undo, cancel);

@@ -26,13 +26,17 @@ bool undo_in_order(const dsl::Ir& ir, const std::vector<std::string>& order, con
       all_ok = saga.journal(Event::kCompensationSkipped, {{"step", id}, {"reason", "rollback = none"}});
       continue;
     }
-    if (!saga.journal(Event::kCompensationStarted, {{"step", id}})) {
+    json left = json::array();
+    std::optional<json> undo = saga.undo_of(id, &left);
+    json started = {{"step", id}};
+    if (!left.empty()) started["left"] = left;
+    if (!saga.journal(Event::kCompensationStarted, started)) {
       all_ok = false;
       not_undone->push_back(id);
       continue;
     }
     maybe_crash("undo:" + id + ":before");
-    Status s = saga.compensate(step, saga.undo_of(id));
+    Status s = saga.compensate(step, undo);
     maybe_crash("undo:" + id + ":after");
     std::string journal_error = saga.journal_error();
     if (s.ok() && journal_error.empty()) {

@@ -27,6 +27,13 @@
 #                  its restore fails its scope alone, which is rolled back to the source (the run
 #                  partially_failed, exit 1, status says so); the plan made again, finding the
 #                  hosted cluster by its label (discover()), and its saved plan applied migrates it
+#   evacuate-fleet plans/evacuate.ferry on a source with four hosted clusters (SANDBOX_HOSTED_CLUSTERS),
+#                  parallel = 2, a failure injected in the restore of the first: it alone is rolled
+#                  back to the source (leaving the destination's shared namespace to the others when
+#                  its restore created it), the other three run on the destination, each restored
+#                  from its own snapshot (a marker of its own in each etcd), the run
+#                  partially_failed (exit 1), status lists it rolled back, no Lease left, the
+#                  cloud's ledger clean, no split brain
 #   crash          plans/controlplane.ferry, HighlyAvailable: kill -9 of ferry at each phase
 #                  boundary and in the middle of the restore phase (FERRY_TEST_CRASH), then
 #                  `ferry resume`: the migration ends as an unbroken one
@@ -50,13 +57,20 @@ cd "$src"
 source tests/lib/assert.sh
 source tests/e2e/world.sh
 
-# A marker in the source's etcd before anything happens, and what the source's PKI is.
+# prepare [HOSTED_CLUSTER [MARKER]]: a marker in the source's etcd of the hosted cluster (default
+# $HC; MARKER, default "written before the migration") before anything happens, and what its PKI
+# and kube-apiserver replicas are on the source (pki_before, replicas_before; also pki_of[NAME],
+# replicas_of[NAME]).
+declare -A pki_of replicas_of
 prepare() {
-  read -r -a etcd_host <<<"$SOURCE_ETCDCTL_ARGS"
-  ETCDCTL_API=3 etcdctl "${etcd_host[@]}" put /ferry/e2e-marker "written before the migration" >/dev/null ||
-    { echo "cannot write to the source's etcd" >&2; exit 1; }
-  pki_before=$(root_ca "$MGMT_KUBECONFIG")
-  replicas_before=$(k "$MGMT_KUBECONFIG" -n $CP get deployment kube-apiserver -o jsonpath='{.spec.replicas}')
+  local name=${1:-$HC} marker=${2:-written before the migration}
+  read -r -a etcd_host <<<"$(etcd_args "$name")"
+  ETCDCTL_API=3 etcdctl "${etcd_host[@]}" put /ferry/e2e-marker "$marker" >/dev/null ||
+    { echo "cannot write to the source's etcd of $name" >&2; exit 1; }
+  pki_before=$(root_ca "$MGMT_KUBECONFIG" "$name")
+  replicas_before=$(k "$MGMT_KUBECONFIG" -n "clusters-$name" get deployment kube-apiserver -o jsonpath='{.spec.replicas}')
+  pki_of[$name]=$pki_before
+  replicas_of[$name]=$replicas_before
 }
 
 # No secret of the run anywhere it wrote or printed.
@@ -319,6 +333,85 @@ case "$scenario" in
     expect evacuate-apply 0 "$ferry" apply "$work/evacuate.plan" --run-dir "$run" --yes
     [[ $out$err == *"every step succeeded"* ]] || tail -n 15 <<<"$err"
     check_migrated evacuate "$pki_before"
+    ;;
+  evacuate-fleet)
+    # FLEET_FAILING=NAME picks the one that fails (default the first). The destination's namespace
+    # `clusters` is created by the restore of whichever hosted cluster gets there first (most runs,
+    # the first): the failing one's rollback must leave it, with the others' HostedClusters in it.
+    fleet=(jdoe-hosted ops-hosted qa-hosted ci-hosted)
+    failing=${FLEET_FAILING:-${fleet[0]}}
+    min_instances=$((3 * ${#fleet[@]}))   # check_cloud_and_api: every hosted cluster's instances
+    start_sandbox SingleReplica "" "" "${fleet[*]}"
+    for name in "${fleet[@]}"; do prepare "$name" "written before the migration of $name"; done
+    run=$work/run-fleet
+    expect fleet-partial 1 env FERRY_TEST_FAIL="hosted[$failing].restored.available" "$ferry" apply \
+      plans/evacuate.ferry --run-dir "$run" --yes --var availability=SingleReplica --var parallel=2 \
+      --var "hosted_clusters=$(IFS=,; echo "${fleet[*]}")"
+    apply_out="$out$err"
+    contains fleet-injected "injected failure" "$out$err"
+    contains fleet-partially-failed "partially failed" "$out$err"
+    [[ $out$err == *"partially failed"* ]] || tail -n 25 <<<"$err"
+    for name in "${fleet[@]}"; do
+      if [[ $name == "$failing" ]]; then
+        check_rolled_back "fleet[$name]" "${replicas_of[$name]}" "$name"
+        check "fleet[$name]-source-available" wait_for "$name Available on the source" 60 bash -c \
+          "kubectl --kubeconfig '$MGMT_KUBECONFIG' -n clusters get hostedcluster $name -o json |
+           jq -e '.status.conditions[] | select(.type == \"Available\") | .status == \"True\"'"
+      else
+        check_migrated "fleet[$name]" "${pki_of[$name]}" "$name" "written before the migration of $name"
+        # what the HO checks before it reconciles (the namespace's shared CA ConfigMaps are there)
+        expect "fleet[$name]-dest-config-valid" 0 k "$MGMT2_KUBECONFIG" -n clusters get hostedcluster "$name" \
+          -o jsonpath='{.status.conditions[?(@.type=="ValidHostedClusterConfiguration")].status}'
+        check "fleet[$name]-dest-config-valid-true" [ "$out" = True ]
+      fi
+    done
+    # the source keeps exactly the one that failed
+    expect fleet-source-keeps-the-failed-one 0 k "$MGMT_KUBECONFIG" -n clusters get hostedclusters -o name
+    check fleet-source-keeps-the-failed-one-only [ "$out" = "hostedcluster.hypershift.openshift.io/$failing" ]
+    check fleet-not-torn-down bash -c "! jq -e 'select(.event == \"step_started\" and .step == \"removed[$failing].still_paused\")' '$run/journal.jsonl' >/dev/null"
+    # never more restore steps at once than the pool allows
+    concurrent=$(jq -s -r '[.[] | select(.step? // "" | test("^hosted\\[[^]]+\\]\\.restored\\.[a-z_]+$"))
+                            | select(.event == "step_started" or .event == "step_succeeded" or .event == "step_failed")
+                            | {t, d: (if .event == "step_started" then 1 else -1 end)}]
+                           | sort_by(.t, .d) | reduce .[] as $e ({n: 0, max: 0}; .n += $e.d | .max = ([.max, .n] | max)) | .max' \
+      "$run/journal.jsonl")
+    echo "restore steps at once, at most: $concurrent (pool restore = 2)"
+    check fleet-restore-pool-bounded [ "${concurrent:-99}" -le 2 ]
+    expect fleet-status 0 "$ferry" status "$run"
+    check fleet-status-line grep -Eq "^  hosted\[$failing\] +rolled back, at hosted\[$failing\]\.restored\.available, " <<<"$out"
+    [[ $out =~ "hosted[$failing]" ]] || echo "$out"
+    for name in "${fleet[@]}"; do
+      [[ $name == "$failing" ]] && continue
+      check "fleet-status-$name-succeeded" grep -Eq "^  hosted\[$name\] +succeeded" <<<"$out"
+    done
+    expect fleet-status-json 0 "$ferry" status "$run" --output json
+    check fleet-status-json-states jq -e --arg f "$failing" '.scopes | to_entries
+      | map(select(.key | startswith("hosted["))) | length == 4 and all(
+          if .key == "hosted[\($f)]" then .value.state == "rolled_back" and .value.downtime.ended_by == "rollback"
+          else .value.state == "succeeded" end)' <<<"$out"
+    check fleet-status-json-teardown jq -e --arg f "$failing" \
+      '.scopes["removed[\($f)]"].state == "skipped" and ([.scopes | to_entries[] | select(.key | startswith("removed["))
+        | select(.value.state == "succeeded")] | length == 3)' <<<"$out"
+    echo "downtime per hosted cluster (ms): $(jq -c '[.scopes | to_entries[] | select(.key | startswith("hosted[")) | {(.key): .value.downtime.ms}] | add' <<<"$out")"
+    # The failing one's undo leaves the shared namespace to the others when one of them had found
+    # it by then (journaled and logged); when none had, it goes, and the next restore makes it
+    # again. Either way the three others run on the destination (checked above).
+    creators=$(jq -r 'select(.event == "undo" and (.step | test("^hosted\\[[^]]+\\]\\.restored\\.namespaces$"))
+                      and any(.undo.created[]?; .kind == "Namespace" and .metadata.name == "clusters")) | .step' \
+      "$run/journal.jsonl" | sort -u | tr '\n' ' ')
+    echo "the destination's namespace clusters was created by: ${creators:-none}"
+    if jq -e --arg s "hosted[$failing].restored.namespaces" 'select(.event == "compensation_started" and .step == $s)
+         | any(.left[]?; .kind == "Namespace" and .name == "clusters")' "$run/journal.jsonl" >/dev/null; then
+      echo "the failing one's undo left the namespace to the others"
+      contains fleet-shared-namespace-left-said "hosted[$failing].restored.namespaces: leaves Namespace clusters in place: step hosted[" "$apply_out"
+      check fleet-shared-namespace-still-there k "$MGMT2_KUBECONFIG" get namespace clusters
+    fi
+    # Every Lease let go of: each hosted cluster's as its scopes ended, the rest at the end.
+    for kc in "$MGMT_KUBECONFIG" "$MGMT2_KUBECONFIG"; do
+      expect fleet-leases-released 0 k "$kc" -n default get leases -l app.kubernetes.io/managed-by=ferry -o name
+      check fleet-leases-released-none [ -z "$out" ]
+    done
+    check_cloud_and_api fleet "$min_instances"
     ;;
   *)
     echo "unknown scenario $scenario" >&2

@@ -107,16 +107,18 @@ TEST(SharedObjects, AFailedScopesUndoLeavesWhatAnotherScopeFound) {
   Services services;
   Redactor redactor;
   auto runner = real_runner();
-  std::vector<std::string> logs;
+  std::vector<json> started;
   Executor ex(ir, options, services, real_clock(), redactor, *runner, nullptr, [&](Event e, const json& f) {
-    if (e == Event::kLog) logs.push_back(f.value("message", ""));
+    if (e == Event::kCompensationStarted) started.push_back(f);
   });
   ASSERT_EQ(ex.run(CancelToken{}), RunResult::kPartiallyFailed) << ex.fatal_error();
   ASSERT_TRUE(undone_with.count("cell[a].make"));
   EXPECT_EQ(undone_with["cell[a].make"]["created"], json::array());
   EXPECT_FALSE(undone_with.count("cell[b].make"));
-  ASSERT_EQ(logs.size(), 1u);
-  EXPECT_EQ(logs[0], "leaves Namespace clusters in place: step cell[b].make found it there and is not undone");
+  // The journal says what was left and for whom.
+  ASSERT_EQ(started.size(), 1u);
+  EXPECT_EQ(started[0]["step"], "cell[a].make");
+  EXPECT_EQ(started[0]["left"], json::array({{{"kind", "Namespace"}, {"name", "clusters"}, {"used_by", "cell[b].make"}}}));
 }
 
 }  // namespace

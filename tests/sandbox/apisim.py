@@ -2389,6 +2389,9 @@ def main(argv=None):
                     help="controller models to run: all, none (default) or a comma list (docs/kube.md)")
     ap.add_argument("--cluster-role", choices=("management", "hosted"), default="management",
                     help="which controllers 'all' means: a management cluster's or a hosted cluster's")
+    ap.add_argument("--hosted-cluster", metavar="NAMESPACE/NAME",
+                    help="with --cluster-role hosted: the HostedCluster this instance is the API of (its entry in "
+                         "the shared dir's hosted-api.json; default clusters/jdoe-hosted, the fixtures' first)")
     ap.add_argument("--latency", action="append", default=[], metavar="[NAME=]SECONDS",
                     help="reconcile latency of one controller model (NAME=S) or of all (S); repeatable")
     ap.add_argument("--shared-dir", help="directory the clusters of one sandbox share (the fake cloud, "
@@ -2419,12 +2422,15 @@ def main(argv=None):
         if args.hypershift_restore and not any(t.kind == "HostedCluster" for t in types):
             raise SystemExit("apisim: --hypershift-restore needs the HostedCluster CRD (--crds)")
         etcd_manager = simetcd.EtcdManager(state)
+    etcds = {}
     if args.etcd:
-        port = simetcd.back_fixture_pods(cluster, etcd_manager)
-        if port:
-            t = etcd_manager.tls
-            etcd_info = {"endpoint": "https://localhost:%d" % port, "ca": os.path.join(t, "ca.crt"),
+        t = etcd_manager.tls
+        for ns, port in simetcd.back_fixture_pods(cluster, etcd_manager).items():
+            etcds[ns] = {"endpoint": "https://localhost:%d" % port, "ca": os.path.join(t, "ca.crt"),
                          "cert": os.path.join(t, "client.crt"), "key": os.path.join(t, "client.key")}
+        # `etcd`: the first hosted cluster's (sandbox.sh's SOURCE_ETCDCTL_ARGS); `etcds`: each
+        # control-plane namespace's, when the fixture holds several hosted clusters
+        etcd_info = next(iter(etcds.values()), None)
 
     ca, crt, key = make_certs(state)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -2451,12 +2457,14 @@ def main(argv=None):
         simetcd.RestoreController(cluster, etcd_manager, srv.stopping, args.ca_bundle).start()
     shared = controllers.shared.Shared(args.shared_dir) if args.shared_dir else None
     cluster.sandbox = {"shared": shared, "etcd": etcd_manager, "ca_bundle": args.ca_bundle,
-                       "role": args.cluster_role}
+                       "role": args.cluster_role, "hosted_cluster": args.hosted_cluster}
     controllers.start(cluster, srv.stopping, args.controllers, args.latency, shared, args.cluster_role)
     info = {"name": args.name, "url": url, "port": port, "kubeconfig": kubeconfig, "token": token, "ca": ca,
             "pid": os.getpid(), "state_dir": state}
     if etcd_info:
         info["etcd"] = etcd_info
+    if len(etcds) > 1:
+        info["etcds"] = etcds
     line = json.dumps(info)
     if args.ready_file:
         tmp = args.ready_file + ".tmp"

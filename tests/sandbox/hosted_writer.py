@@ -33,7 +33,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from controllers.hosted_api import ApiView, EtcdClient, EtcdError  # noqa: E402
+from controllers.hosted_api import DEFAULT_HOSTED_CLUSTER, ApiView, EtcdClient, EtcdError  # noqa: E402
 from controllers.shared import Shared  # noqa: E402
 
 PREFIX = "/ferry-canary/"
@@ -61,8 +61,8 @@ def summarize(records, end=None):
 
 
 class Writer:
-    def __init__(self, shared, out, prefix=PREFIX, interval=0.1, start=1):
-        self.view = ApiView(Shared(shared), record=False)
+    def __init__(self, shared, out, prefix=PREFIX, interval=0.1, start=1, hosted_cluster=None):
+        self.view = ApiView(Shared(shared), record=False, hosted_cluster=hosted_cluster)
         self.out = out
         self.prefix = prefix
         self.interval = interval
@@ -128,6 +128,8 @@ def main(argv=None):
     sub = ap.add_subparsers(dest="cmd", required=True)
     w = sub.add_parser("write")
     w.add_argument("--shared", required=True, help="the sandbox's shared dir (hosted-api.json)")
+    w.add_argument("--hosted-cluster", metavar="NAMESPACE/NAME",
+                   help="whose API (default %s, the sandbox's first hosted cluster)" % DEFAULT_HOSTED_CLUSTER)
     w.add_argument("--out", required=True, help="JSON-lines file of acked and refused attempts (appended)")
     w.add_argument("--duration", type=float, help="seconds (default: until SIGTERM/SIGINT)")
     w.add_argument("--interval", type=float, default=0.1, help="seconds between attempts")
@@ -137,6 +139,8 @@ def main(argv=None):
     c = sub.add_parser("check")
     c.add_argument("--acked", required=True)
     c.add_argument("--shared", help="check the etcd of the shared dir's current server")
+    c.add_argument("--hosted-cluster", metavar="NAMESPACE/NAME",
+                   help="whose server (default %s)" % DEFAULT_HOSTED_CLUSTER)
     c.add_argument("--endpoint")
     c.add_argument("--cacert")
     c.add_argument("--cert")
@@ -144,7 +148,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     if args.cmd == "write":
-        wr = Writer(args.shared, args.out, args.prefix, args.interval, args.start)
+        wr = Writer(args.shared, args.out, args.prefix, args.interval, args.start, args.hosted_cluster)
 
         def stop(signum, frame):
             wr.stop.set()
@@ -161,7 +165,7 @@ def main(argv=None):
     if args.endpoint:
         etcd = {"endpoint": args.endpoint, "ca": args.cacert, "cert": args.cert, "key": args.key}
     elif args.shared:
-        srv = ApiView(Shared(args.shared), record=False).serving()
+        srv = ApiView(Shared(args.shared), record=False, hosted_cluster=args.hosted_cluster).serving()
         if srv is None:
             print("hosted_writer: no single server in %s/hosted-api.json" % args.shared, file=sys.stderr)
             return 2

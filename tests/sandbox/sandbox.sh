@@ -11,6 +11,13 @@
 # DIR/env then holds MGMT_KUBECONFIG, MGMT2_KUBECONFIG and HC_KUBECONFIG (the names the procedure
 # and plans/example.env use), and SOURCE_ETCDCTL_ARGS when a real etcd backs the source's etcd pods. The CRDs are read from $FERRY_CRDS, default ../shared/testdata/crds
 # beside the checkout, then from tests/sandbox/crds (those the shared testdata lacks).
+#
+# SANDBOX_HOSTED_CLUSTERS="jdoe-hosted ops-hosted ..." puts several HostedClusters on the source
+# (fixtures/make_fixtures.py --hosted-clusters), each with its own control-plane namespace and its
+# own real etcd; the hosted cluster's own API instance (`hosted`) stands for the first. DIR/env
+# then also holds HOSTED_CLUSTERS (the names) and SOURCE_ETCDCTL_ARGS_<I> for the I-th of them,
+# from 0 (SOURCE_ETCDCTL_ARGS_0 = SOURCE_ETCDCTL_ARGS), and DIR/etcds.json maps each name to its
+# etcd: {"NAME": {"namespace", "endpoint", "ca", "cert", "key", "etcdctl_args"}}.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -52,18 +59,23 @@ case "$cmd" in
     mkdir -p "$dir"
     dir="$(cd "$dir" && pwd)"
     # Fixture variants (fixtures/make_fixtures.py --help), written into DIR/fixtures:
-    # SANDBOX_AVAILABILITY=SingleReplica, SANDBOX_FIXTURE_ARGS="--no-api-hostname --controller-finalizers".
+    # SANDBOX_AVAILABILITY=SingleReplica, SANDBOX_FIXTURE_ARGS="--no-api-hostname --controller-finalizers",
+    # SANDBOX_HOSTED_CLUSTERS="jdoe-hosted ops-hosted".
     fixtures="$here/fixtures"
-    if [[ -n "${SANDBOX_AVAILABILITY:-}${SANDBOX_FIXTURE_ARGS:-}" ]]; then
+    hc_names=${SANDBOX_HOSTED_CLUSTERS:-jdoe-hosted}
+    # shellcheck disable=SC2206
+    hosted_clusters=(${hc_names//,/ })
+    if [[ -n "${SANDBOX_AVAILABILITY:-}${SANDBOX_FIXTURE_ARGS:-}${SANDBOX_HOSTED_CLUSTERS:-}" ]]; then
       # shellcheck disable=SC2086
       python3 "$here/fixtures/make_fixtures.py" --out "$dir/fixtures" \
-        ${SANDBOX_AVAILABILITY:+--availability "$SANDBOX_AVAILABILITY"} ${SANDBOX_FIXTURE_ARGS:-} || exit 2
+        ${SANDBOX_AVAILABILITY:+--availability "$SANDBOX_AVAILABILITY"} ${SANDBOX_FIXTURE_ARGS:-} \
+        ${SANDBOX_HOSTED_CLUSTERS:+--hosted-clusters "$SANDBOX_HOSTED_CLUSTERS"} || exit 2
       fixtures="$dir/fixtures"
     fi
     stop_all "${instances[@]/#/$dir/}"
     # What the clusters share starts afresh: the fake cloud holds what the source's fixture names
     # (its instances, load balancer and OIDC documents), and its ledger is empty.
-    rm -rf "$dir/shared"
+    rm -rf "$dir/shared" "$dir/etcds.json"
     python3 "$here/controllers/cloud.py" seed "$dir/shared" "$fixtures/source.json" source || exit 2
     for name in "${instances[@]}"; do
       d="$dir/$name"
@@ -73,7 +85,8 @@ case "$cmd" in
       # model of each cluster's role, a comma list only those; SANDBOX_LATENCY="[NAME=]S ..." pins
       # their reconcile latencies.
       role=management
-      [[ "$name" == hosted ]] && role=hosted
+      # the hosted instance stands for the first hosted cluster (its entry in hosted-api.json)
+      [[ "$name" == hosted ]] && role=hosted && extra+=(--hosted-cluster "clusters/${hosted_clusters[0]}")
       extra+=(--controllers "${SANDBOX_CONTROLLERS:-all}" --cluster-role "$role")
       for l in ${SANDBOX_LATENCY:-}; do extra+=(--latency "$l"); done
       # with etcd installed: a real etcd behind the source's etcd pods, and a simulated HyperShift
@@ -87,9 +100,14 @@ case "$cmd" in
         "${extra[@]}" --port 0 --ready-file "$d/ready.json" >"$d/apisim.log" 2>&1 &
       echo $! >"$d/pid"
     done
+    # 10 s, and 3 s more per hosted cluster beyond the first (the source starts an etcd for each)
     for name in "${instances[@]}"; do
       d="$dir/$name"
-      for _ in $(seq 100); do [[ -f "$d/ready.json" ]] && break; sleep 0.1; done
+      for _ in $(seq $((100 + 30 * (${#hosted_clusters[@]} - 1)))); do
+        [[ -f "$d/ready.json" ]] && break
+        kill -0 "$(cat "$d/pid")" 2>/dev/null || break
+        sleep 0.1
+      done
       if [[ ! -f "$d/ready.json" ]]; then
         echo "sandbox: $name did not come up; its log:" >&2
         cat "$d/apisim.log" >&2
@@ -103,12 +121,29 @@ case "$cmd" in
       echo "export MGMT2_KUBECONFIG=$dir/destination/kubeconfig"
       echo "export HC_KUBECONFIG=$dir/hosted/kubeconfig"
       echo "export KUBECACHEDIR=$dir/kube-cache"
-      python3 - "$dir/source/ready.json" <<'PY'
+      python3 - "$dir/source/ready.json" "$dir/etcds.json" "${hosted_clusters[@]}" <<'PY'
 import json, sys
-e = json.load(open(sys.argv[1])).get("etcd")
+ready = json.load(open(sys.argv[1]))
+names = sys.argv[3:]
+e = ready.get("etcd")
+def args(e):
+    return "--endpoints=%s --cacert %s --cert %s --key %s" % (e["endpoint"], e["ca"], e["cert"], e["key"])
 if e:
     print("# the source's etcd (behind pods etcd-0..2), for etcdctl from the host")
-    print("export SOURCE_ETCDCTL_ARGS='--endpoints=%s --cacert %s --cert %s --key %s'" % (e["endpoint"], e["ca"], e["cert"], e["key"]))
+    print("export SOURCE_ETCDCTL_ARGS='%s'" % args(e))
+if len(names) > 1:
+    print("# the source's hosted clusters (SANDBOX_HOSTED_CLUSTERS); the etcd of the I-th, from 0")
+    print("export HOSTED_CLUSTERS='%s'" % " ".join(names))
+    etcds = ready.get("etcds") or {}
+    out = {}
+    for i, name in enumerate(names):
+        e = etcds.get("clusters-" + name)
+        if e:
+            print("export SOURCE_ETCDCTL_ARGS_%d='%s'" % (i, args(e)))
+            out[name] = dict(e, namespace="clusters-" + name, etcdctl_args=args(e))
+    with open(sys.argv[2], "w") as f:
+        json.dump(out, f, indent=1, sort_keys=True)
+        f.write("\n")
 PY
     } >"$dir/env"
     for name in "${instances[@]}"; do

@@ -1,7 +1,7 @@
 """Real etcd behind the simulated clusters (opt-in apisim flags).
 
---etcd                one etcd (Debian etcd-server, TLS with client certificates) backs every pod
-                      labelled app=etcd of the fixtures: the CA and client certificate land in each
+--etcd                one etcd (Debian etcd-server, TLS with client certificates) per namespace backs
+                      the pods labelled app=etcd of the fixtures (one per hosted cluster): the CA and client certificate land in each
                       pod's directory at both OpenShift layouts (/etc/etcd/tls/etcd-ca/ca.crt and
                       /etc/etcd/tls/client/etcd-client-ca.crt, /etc/etcd/tls/client/etcd-client.{crt,key}),
                       and `localhost:2379` in an exec'd command is rewritten to its port, so the
@@ -168,19 +168,26 @@ class EtcdManager:
 
 
 def back_fixture_pods(cluster, manager):
-    """--etcd: one etcd for every pod labelled app=etcd. Returns its port, or None without such pods."""
+    """--etcd: a real etcd for the pods labelled app=etcd of each namespace (each hosted cluster's
+    control plane has its own etcd, so a snapshot of one holds that cluster's data alone). Returns
+    {namespace: port} in the order the fixture first names each namespace's pods (the first is the
+    first hosted cluster's: its etcd keeps the name `<cluster>-etcd` and is ready.json's `etcd`)."""
     pods_t = cluster.type_for("", "pods")
     pods = [p for p in cluster.objects[pods_t.key].values()
             if (p["metadata"].get("labels") or {}).get("app") == "etcd"]
-    if not pods:
-        return None
-    port, err = manager.start(cluster.name + "-etcd")
-    if err:
-        raise SystemExit("apisim: --etcd: " + err)
+    by_ns = {}
     for p in pods:
-        md = p["metadata"]
-        manager.back_pod(p, os.path.join(cluster.state_dir, "pods", md["namespace"], md["name"]), port)
-    return port
+        by_ns.setdefault(p["metadata"]["namespace"], []).append(p)
+    ports = {}
+    for i, (ns, mine) in enumerate(by_ns.items()):
+        port, err = manager.start(cluster.name + "-etcd" if i == 0 else "%s-etcd-%s" % (cluster.name, ns))
+        if err:
+            raise SystemExit("apisim: --etcd: %s: %s" % (ns, err))
+        for p in mine:
+            md = p["metadata"]
+            manager.back_pod(p, os.path.join(cluster.state_dir, "pods", md["namespace"], md["name"]), port)
+        ports[ns] = port
+    return ports
 
 
 class RestoreController(threading.Thread):

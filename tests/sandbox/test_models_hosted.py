@@ -209,7 +209,7 @@ class TestHostedApi(Kubectl, unittest.TestCase):
     @classmethod
     def serve(cls, servers):
         with cls.shared.locked("hosted-api.json") as data:
-            data["servers"] = servers
+            data.setdefault("hosted_clusters", {})["clusters/jdoe-hosted"] = {"servers": servers}
 
     @classmethod
     def pin(cls, **kw):

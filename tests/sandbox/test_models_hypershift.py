@@ -120,7 +120,8 @@ class ModelTest(unittest.TestCase):
         return next((c for c in ((obj or {}).get("status") or {}).get("conditions") or [] if c.get("type") == ctype), None)
 
     def hosted_api(self):
-        return Shared(self.shared_dir).read("hosted-api.json").get("servers", {})
+        data = Shared(self.shared_dir).read("hosted-api.json")
+        return ((data.get("hosted_clusters") or {}).get("clusters/jdoe-hosted") or {}).get("servers", {})
 
 
 class TestWorkloads(ModelTest):

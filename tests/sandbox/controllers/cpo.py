@@ -17,8 +17,11 @@ things here are not the operator but the world around it, and run whatever the C
   v2/etcd/statefulset.go `buildEtcdInitContainer` / etcd-init.sh (download restoreSnapshotURL
   with curl, refuse an S3 XML error body with exit 1, `snapshot restore`, only into an empty data
   dir), played with simetcd.EtcdManager (a real etcd; needs `--etcd` for the manager);
-- the hosted cluster's API being served: `hosted-api.json` in the shared dir has an entry for this
-  management cluster exactly while its kube-apiserver pods run and its etcd answers.
+- the hosted cluster's API being served: `hosted-api.json` in the shared dir has, under the
+  HostedCluster this control plane belongs to (its `hypershift.openshift.io/cluster` annotation),
+  an entry for this management cluster exactly while its kube-apiserver pods run and its etcd
+  answers. One CPO runs per control-plane namespace, so each hosted cluster's entry follows its
+  own namespace alone (hosted_api.py).
 
 HighlyAvailable etcd restored from one snapshot: by default (hypershift after #9048) the three
 members are restored as one three-member cluster (`etcdctl snapshot restore --initial-cluster`
@@ -45,6 +48,7 @@ import simetcd
 
 from .base import Controller, condition, deployment_running
 from .cloud import Cloud
+from .hosted_api import servers_of
 
 HCP_FINALIZER = "hypershift.openshift.io/finalizer"                 # CPO `finalizer`
 AES_FINALIZER = "hypershift.openshift.io/control-plane-operator-finalizer"   # awsprivatelink_controller.go `finalizer`
@@ -147,6 +151,7 @@ class ControlPlaneOperator(Controller):
         self.deploy_t = cluster.type_for("apps", "deployments")
         self.sts_t = cluster.type_for("apps", "statefulsets")
         self.known = {}       # control-plane namespace -> HCP name (kept after the HCP is gone)
+        self.hc_keys = {}     # control-plane namespace -> its hosted cluster's key in hosted-api.json
         self.etcd = {}        # control-plane namespace -> {"endpoints": [...], "restored_from", "error", "log"}
         # the etcd pods' init container is played here (run_etcd_pods), not by workloads.py
         cluster.sandbox["init_containers"] = set(cluster.sandbox.get("init_containers", ())) | {"etcd-init"}
@@ -555,11 +560,14 @@ class ControlPlaneOperator(Controller):
                 endpoint = ann[ENDPOINT_ANNOTATION]
                 restored = ann.get("apisim.ferry.dev/etcd-restored-from")
                 break
-        hc = ((hcp or {}).get("metadata", {}).get("annotations") or {}).get(HC_ANNOTATION)
+        # the hosted cluster's key: the HCP's annotation (kept for when the HCP is gone), else
+        # what the namespace's name says (NAMESPACE-NAME)
+        hc = ((hcp or {}).get("metadata", {}).get("annotations") or {}).get(HC_ANNOTATION) or self.hc_keys.get(ns)
         if not hc:
-            hc = "%s/%s" % (ns.split("-", 1)[0], name) if "-" in ns else name
+            hc = "%s/%s" % (ns[:-len(name) - 1], name) if ns.endswith("-" + name) else name
+        self.hc_keys[ns] = hc
         with self.shared.locked(HOSTED_API) as data:
-            servers = data.setdefault("servers", {})
+            servers = servers_of(data, hc)
             cur = servers.get(self.c.name)
             if kas and endpoint and mgr is not None:
                 want = {"etcd": {"endpoint": endpoint, "ca": os.path.join(mgr.tls, "ca.crt"),

@@ -2,14 +2,17 @@
 
 A hosted cluster's API server is not in the hosted cluster: it is the kube-apiserver Deployment in
 the control-plane namespace of whichever management cluster runs it, behind one load balancer or
-Route hostname (controllers.md §5). The CPO model keeps, in the shared dir, `hosted-api.json`:
+Route hostname (controllers.md §5). The CPO model keeps, in the shared dir, `hosted-api.json`,
+one entry per hosted cluster (its HostedCluster's NAMESPACE/NAME: each has its own API server):
 
-    {"servers": {"<management cluster>": {"etcd": {"endpoint", "ca", "cert", "key"},
-                                          "since": unix_time, "restored_from": url or null,
-                                          "hostname": optional, the name kubelets and clients dial}}}
+    {"hosted_clusters": {"<namespace>/<name>": {"servers": {"<management cluster>": {
+        "etcd": {"endpoint", "ca", "cert", "key"}, "since": unix_time, "restored_from": url or null,
+        "hosted_cluster", "namespace", "hostname": optional, the name kubelets and clients dial}}}}}
 
-an entry existing exactly while that cluster's kube-apiserver has pods and its etcd runs. This
-module turns that into what a client of the hosted cluster meets:
+a server's entry existing exactly while that cluster's kube-apiserver for it has pods and its etcd
+runs. The hosted apisim instance is the API of one hosted cluster (apisim --hosted-cluster, default
+DEFAULT_HOSTED_CLUSTER); the others of a sandbox with several have no instance of their own: only
+their entries here. This module turns that into what a client of the hosted cluster meets:
 
 - one server: requests are served (by this apisim instance, standing for that kube-apiserver);
 - none: refused at the connection, as a load balancer (or the HCP router) with no backend does:
@@ -21,7 +24,8 @@ module turns that into what a client of the hosted cluster meets:
   instead;
 - two at once (both management clusters run the hosted cluster's control plane: the split brain
   a migration must never cause, controllers.md §5): refused too, and one line per episode is
-  appended to `split-brain.jsonl` in the shared dir ({"t", "servers", "entries"}).
+  appended to `split-brain.jsonl` in the shared dir ({"t", "hosted_cluster", "servers", "entries"}),
+  for every hosted cluster of the file, not only the one this instance serves.
 
 Limits: a watch opened while the API was served is not cut when it stops being served; the
 hosted instance's objects other than Nodes and Leases (nodes.py) do not follow a switch of etcd.
@@ -43,6 +47,15 @@ from . import base
 
 STATE = "hosted-api.json"
 SPLIT_BRAIN = "split-brain.jsonl"
+# The hosted cluster of the committed fixtures (fixtures/make_fixtures.py), the first of any sandbox
+# that does not say otherwise.
+DEFAULT_HOSTED_CLUSTER = "clusters/jdoe-hosted"
+
+
+def servers_of(data, hosted_cluster):
+    """The {management cluster: entry} of one hosted cluster in hosted-api.json's content (created
+    in `data` when missing, so a writer under Shared.locked can fill it in)."""
+    return data.setdefault("hosted_clusters", {}).setdefault(hosted_cluster, {}).setdefault("servers", {})
 
 
 class ApiView:
@@ -52,25 +65,29 @@ class ApiView:
     _views_lock = threading.Lock()
 
     @classmethod
-    def for_shared(cls, shared, record=True):
-        """One view per shared dir in a process (the gate and the node model agree on it)."""
+    def for_shared(cls, shared, record=True, hosted_cluster=None):
+        """One view per shared dir and hosted cluster in a process (the gate and the node model
+        agree on it)."""
+        hosted_cluster = hosted_cluster or DEFAULT_HOSTED_CLUSTER
         with cls._views_lock:
-            key = (shared.path, record)
+            key = (shared.path, record, hosted_cluster)
             if key not in cls._views:
-                cls._views[key] = cls(shared, record)
+                cls._views[key] = cls(shared, record, hosted_cluster=hosted_cluster)
             return cls._views[key]
 
-    def __init__(self, shared, record=True, cluster_name="hosted"):
+    def __init__(self, shared, record=True, cluster_name="hosted", hosted_cluster=None):
         self.shared = shared
         self.record = record
         self.cluster_name = cluster_name
+        self.hosted_cluster = hosted_cluster or DEFAULT_HOSTED_CLUSTER
         self.lock = threading.Lock()
         self.sig = None
         self.servers = {}
-        self.split = False
+        self.split = set()      # the hosted clusters in a split-brain episode now
 
     def refresh(self):
-        """The current {management cluster: entry}."""
+        """The current {management cluster: entry} of this view's hosted cluster. A split brain
+        of any hosted cluster in the file is recorded (with `record`)."""
         path = self.shared.file(STATE)
         try:
             st = os.stat(path)
@@ -80,12 +97,14 @@ class ApiView:
         with self.lock:
             if sig != self.sig:
                 self.sig = sig
-                data = self.shared.read(STATE) if sig else {}
-                self.servers = dict((data or {}).get("servers") or {})
-                split = len(self.servers) > 1
-                if split and not self.split and self.record:
-                    self.shared.append(SPLIT_BRAIN, {"servers": sorted(self.servers), "entries": self.servers,
-                                                     "seen_by": self.cluster_name})
+                data = (self.shared.read(STATE) if sig else {}) or {}
+                every = {k: dict((v or {}).get("servers") or {}) for k, v in (data.get("hosted_clusters") or {}).items()}
+                self.servers = every.get(self.hosted_cluster, {})
+                split = {k for k, servers in every.items() if len(servers) > 1}
+                if self.record:
+                    for k in sorted(split - self.split):
+                        self.shared.append(SPLIT_BRAIN, {"hosted_cluster": k, "servers": sorted(every[k]),
+                                                         "entries": every[k], "seen_by": self.cluster_name})
                 self.split = split
             return dict(self.servers)
 
@@ -120,7 +139,8 @@ class HostedApi(base.Controller):
 
     def __init__(self, cluster, stopping, latency=None, shared=None):
         super().__init__(cluster, stopping, latency, shared)
-        self.view = ApiView.for_shared(shared) if shared is not None else None
+        self.view = ApiView.for_shared(shared, hosted_cluster=cluster.sandbox.get("hosted_cluster")) \
+            if shared is not None else None
         if self.view is not None:
             self.view.cluster_name = cluster.name
             cluster.request_gate = self.gate

@@ -105,7 +105,9 @@ class NodeLifecycle(base.Controller):
 
     def __init__(self, cluster, stopping, latency=None, shared=None):
         super().__init__(cluster, stopping, latency, shared)
-        self.view = ApiView.for_shared(shared) if shared is not None else None
+        # the nodes of the hosted cluster this instance is the API of (apisim --hosted-cluster)
+        self.view = ApiView.for_shared(shared, hosted_cluster=cluster.sandbox.get("hosted_cluster")) \
+            if shared is not None else None
         self.node_t = self.type("", "nodes")
         self.lease_t = self.type("coordination.k8s.io", "leases")
         self.cfg = {k: float(os.environ.get(ENV[k], v)) for k, v in DEFAULTS.items()}
