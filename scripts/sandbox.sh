@@ -40,7 +40,7 @@ case "$cmd" in
       "$0" down "$dir" >/dev/null
       exit 1
     fi
-    echo "The sandbox is up: management clusters A (source) and B (destination), the hosted cluster,"
+    echo "The sandbox is up: management clusters A (source) and B (destination), the hosted cluster${SANDBOX_HOSTED_CLUSTERS:+s ($SANDBOX_HOSTED_CLUSTERS)},"
     echo "and S3 over HTTPS. In your shell:"
     echo "  . $dir/ferry.env"
     echo "Stop it with: make sandbox-stop"
@@ -49,8 +49,10 @@ case "$cmd" in
     [[ -n "${FERRY_S3_CA:-}" ]] || { echo "sandbox: hold runs under tests/s3/with_s3rver.py --tls" >&2; exit 2; }
     clusters=$dir/clusters
     trap '"$root/tests/sandbox/sandbox.sh" stop "$clusters" >/dev/null 2>&1 || true' EXIT
+    # CURL_CA_BUNDLE: a pod's commands are local processes of the clusters, and an etcd pod's curl
+    # sends an in-pod snapshot upload (plans/evacuate.ferry's default) to s3rver over HTTPS.
     SANDBOX_CONTROLLERS=all SANDBOX_AVAILABILITY=SingleReplica SANDBOX_CA_BUNDLE=$FERRY_S3_CA \
-      "$root/tests/sandbox/sandbox.sh" start "$clusters" >/dev/null
+      CURL_CA_BUNDLE=$FERRY_S3_CA "$root/tests/sandbox/sandbox.sh" start "$clusters" >/dev/null
     # The sandbox's kubeconfigs, then the procedure's variables (plans/example.env's names) with
     # the sandbox's values; s3rver's account is its public test one (S3RVER).
     {

@@ -15,9 +15,10 @@
 # SANDBOX_HOSTED_CLUSTERS="jdoe-hosted ops-hosted ..." puts several HostedClusters on the source
 # (fixtures/make_fixtures.py --hosted-clusters), each with its own control-plane namespace and its
 # own real etcd; the hosted cluster's own API instance (`hosted`) stands for the first. DIR/env
-# then also holds HOSTED_CLUSTERS (the names) and SOURCE_ETCDCTL_ARGS_<I> for the I-th of them,
-# from 0 (SOURCE_ETCDCTL_ARGS_0 = SOURCE_ETCDCTL_ARGS), and DIR/etcds.json maps each name to its
-# etcd: {"NAME": {"namespace", "endpoint", "ca", "cert", "key", "etcdctl_args"}}.
+# then also holds SANDBOX_HOSTED_CLUSTERS (the names; not HOSTED_CLUSTERS, which the plans read
+# as the ones to move) and SOURCE_ETCDCTL_ARGS_<I> for the I-th of them, from 0
+# (SOURCE_ETCDCTL_ARGS_0 = SOURCE_ETCDCTL_ARGS), and DIR/etcds.json maps each name to its etcd:
+# {"NAME": {"namespace", "endpoint", "ca", "cert", "key", "etcdctl_args"}}.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -133,7 +134,7 @@ if e:
     print("export SOURCE_ETCDCTL_ARGS='%s'" % args(e))
 if len(names) > 1:
     print("# the source's hosted clusters (SANDBOX_HOSTED_CLUSTERS); the etcd of the I-th, from 0")
-    print("export HOSTED_CLUSTERS='%s'" % " ".join(names))
+    print("export SANDBOX_HOSTED_CLUSTERS='%s'" % " ".join(names))
     etcds = ready.get("etcds") or {}
     out = {}
     for i, name in enumerate(names):
