@@ -1,12 +1,15 @@
 """Shared helpers for the sandbox tests: start an apisim instance, run the real kubectl against it."""
 
+import http.server
 import json
 import os
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -183,3 +186,52 @@ class SimTestCase(unittest.TestCase):
 
     def assertLine(self, line, text):
         self.assertIn(line, text.splitlines(), "line %r not in:\n%s" % (line, text))
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+
+
+class SnapshotServer:
+    """An https server for "presigned" snapshot URLs: the files of `www` (under `work`), with a
+    self-signed certificate for localhost (`crt`, the CA bundle a restore is given)."""
+
+    def __init__(self, work):
+        self.www = os.path.join(work, "www")
+        os.makedirs(self.www)
+        key, self.crt = os.path.join(work, "s3.key"), os.path.join(work, "s3.crt")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                        "-nodes", "-days", "2", "-keyout", key, "-out", self.crt, "-subj", "/CN=localhost",
+                        "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], check=True, capture_output=True)
+        handler = lambda *a, **kw: _Quiet(*a, directory=self.www, **kw)  # noqa: E731
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(self.crt, key)
+        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.base = "https://localhost:%d" % self.httpd.server_address[1]
+
+    def stop(self):
+        self.httpd.shutdown()
+
+
+class RestoreTestCase(unittest.TestCase):
+    """A source and a destination simulator, and the snapshot server between them. setUpClass of a
+    subclass sets cls.work (a temp dir), cls.snapshots, cls.src and cls.dst; this ends them."""
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.src.stop()
+        cls.dst.stop()
+        cls.snapshots.stop()
+        shutil.rmtree(cls.work, ignore_errors=True)
+
+    def k(self, sim, *args, input=None):
+        env = dict(os.environ, KUBECONFIG=sim.kubeconfig, KUBECACHEDIR=os.path.join(self.work, "cache-" + sim.info["name"]))
+        return subprocess.run([KUBECTL] + list(args), input=input, capture_output=True, text=True, env=env, timeout=120)
+
+    def ok(self, sim, *args, **kw):
+        r = self.k(sim, *args, **kw)
+        self.assertEqual(r.returncode, 0, "kubectl %s: %s" % (" ".join(args), r.stderr))
+        return r.stdout

@@ -6,15 +6,12 @@ cluster's control plane alone (the CPO model runs per control-plane namespace, a
 
 import base64
 import collections
-import http.server
 import json
 import os
 import shutil
-import ssl
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
 
@@ -22,7 +19,7 @@ import simetcd
 from controllers import cloud
 from controllers.hosted_api import ApiView, servers_of
 from controllers.shared import Shared
-from simtest import CRDS, FIXTURES, KUBECTL, Sim, needs, poll
+from simtest import CRDS, FIXTURES, KUBECTL, RestoreTestCase, Sim, SnapshotServer, needs, poll
 
 sys.path.insert(0, FIXTURES)
 import make_fixtures  # noqa: E402
@@ -206,15 +203,10 @@ class TestHostedApiView(unittest.TestCase):
             self.assertEqual(other.serving(), ("destination", {"since": 2}))
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *a):
-        pass
-
-
 @needs(KUBECTL, "kubectl is not installed")
 @needs(os.path.isdir(CRDS), "CRDs not found")
 @needs(HAS_ETCD, "etcd not installed")
-class TestFleetEtcd(unittest.TestCase):
+class TestFleetEtcd(RestoreTestCase):
     """The source with four hosted clusters and --etcd (and the CPO and workload models, so
     hosted-api.json is kept); a destination with --hypershift-restore."""
 
@@ -222,41 +214,13 @@ class TestFleetEtcd(unittest.TestCase):
     def setUpClass(cls):
         cls.work = tempfile.mkdtemp(prefix="fleet-etcd-")
         fixture = write_fixtures(os.path.join(cls.work, "fixtures"), "--availability", "SingleReplica")
-        www = os.path.join(cls.work, "www")
-        os.makedirs(www)
-        key_, crt = os.path.join(cls.work, "s3.key"), os.path.join(cls.work, "s3.crt")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                        "-nodes", "-days", "2", "-keyout", key_, "-out", crt, "-subj", "/CN=localhost",
-                        "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], check=True, capture_output=True)
-        handler = lambda *a, **kw: _Quiet(*a, directory=www, **kw)  # noqa: E731
-        cls.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(crt, key_)
-        cls.httpd.socket = ctx.wrap_socket(cls.httpd.socket, server_side=True)
-        threading.Thread(target=cls.httpd.serve_forever, daemon=True).start()
-        cls.www = www
-        cls.base = "https://localhost:%d" % cls.httpd.server_address[1]
+        cls.snapshots = SnapshotServer(cls.work)  # the "presigned" snapshot URLs
+        cls.www, cls.base = cls.snapshots.www, cls.snapshots.base
         cls.shared = Shared(os.path.join(cls.work, "shared"))
         cls.src = Sim(None, name="source", extra=[
             "--fixture", fixture, "--etcd", "--shared-dir", cls.shared.path,
             "--controllers", "control-plane-operator,workloads", "--latency", "0.2"])
-        cls.dst = Sim("destination", extra=["--hypershift-restore", "--ca-bundle", crt])
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.src.stop()
-        cls.dst.stop()
-        cls.httpd.shutdown()
-        shutil.rmtree(cls.work, ignore_errors=True)
-
-    def k(self, sim, *args, input=None):
-        env = dict(os.environ, KUBECONFIG=sim.kubeconfig, KUBECACHEDIR=os.path.join(self.work, "cache-" + sim.info["name"]))
-        return subprocess.run([KUBECTL] + list(args), input=input, capture_output=True, text=True, env=env, timeout=120)
-
-    def ok(self, sim, *args, **kw):
-        r = self.k(sim, *args, **kw)
-        self.assertEqual(r.returncode, 0, "kubectl %s: %s" % (" ".join(args), r.stderr))
-        return r.stdout
+        cls.dst = Sim("destination", extra=["--hypershift-restore", "--ca-bundle", cls.snapshots.crt])
 
     def etcdctl(self, name, *args):
         e = self.src.info["etcds"]["%s-%s" % (NS, name)]

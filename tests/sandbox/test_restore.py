@@ -3,17 +3,13 @@ the etcd the simulated HyperShift controller restores on the destination from re
 a corrupted snapshot is refused (etcd's own hash check)."""
 
 import base64
-import http.server
 import json
 import os
-import shutil
-import ssl
 import subprocess
 import tempfile
-import threading
 import unittest
 
-from simtest import CRDS, KUBECTL, Sim, needs
+from simtest import CRDS, KUBECTL, RestoreTestCase, Sim, SnapshotServer, needs
 
 HC = "jdoe-hosted"
 CP = "clusters-" + HC
@@ -21,51 +17,17 @@ TLS = ["--cacert", "/etc/etcd/tls/etcd-ca/ca.crt", "--cert", "/etc/etcd/tls/clie
        "--key", "/etc/etcd/tls/client/etcd-client.key", "--endpoints=localhost:2379"]
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *a):
-        pass
-
-
 @needs(KUBECTL, "kubectl is not installed")
 @needs(os.path.isdir(CRDS), "CRDs not found")
 @needs(os.path.exists("/usr/bin/etcd") and os.path.exists("/usr/bin/etcdctl"), "etcd not installed")
-class TestRestore(unittest.TestCase):
+class TestRestore(RestoreTestCase):
     @classmethod
     def setUpClass(cls):
         cls.work = tempfile.mkdtemp(prefix="restore-test-")
-        # an https server for the "presigned" snapshot URLs
-        www = os.path.join(cls.work, "www")
-        os.makedirs(www)
-        key, crt = os.path.join(cls.work, "s3.key"), os.path.join(cls.work, "s3.crt")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                        "-nodes", "-days", "2", "-keyout", key, "-out", crt, "-subj", "/CN=localhost",
-                        "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], check=True, capture_output=True)
-        handler = lambda *a, **kw: _Quiet(*a, directory=www, **kw)  # noqa: E731
-        cls.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(crt, key)
-        cls.httpd.socket = ctx.wrap_socket(cls.httpd.socket, server_side=True)
-        threading.Thread(target=cls.httpd.serve_forever, daemon=True).start()
-        cls.www = www
-        cls.base = "https://localhost:%d" % cls.httpd.server_address[1]
+        cls.snapshots = SnapshotServer(cls.work)  # the "presigned" snapshot URLs
+        cls.www, cls.base = cls.snapshots.www, cls.snapshots.base
         cls.src = Sim("source", extra=["--etcd"])
-        cls.dst = Sim("destination", extra=["--hypershift-restore", "--ca-bundle", crt])
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.src.stop()
-        cls.dst.stop()
-        cls.httpd.shutdown()
-        shutil.rmtree(cls.work, ignore_errors=True)
-
-    def k(self, sim, *args, input=None):
-        env = dict(os.environ, KUBECONFIG=sim.kubeconfig, KUBECACHEDIR=os.path.join(self.work, "cache-" + sim.info["name"]))
-        return subprocess.run([KUBECTL] + list(args), input=input, capture_output=True, text=True, env=env, timeout=120)
-
-    def ok(self, sim, *args, **kw):
-        r = self.k(sim, *args, **kw)
-        self.assertEqual(r.returncode, 0, "kubectl %s: %s" % (" ".join(args), r.stderr))
-        return r.stdout
+        cls.dst = Sim("destination", extra=["--hypershift-restore", "--ca-bundle", cls.snapshots.crt])
 
     def etcdctl_source(self, *args):
         e = self.src.info["etcd"]
