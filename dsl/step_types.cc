@@ -149,6 +149,9 @@ std::vector<StepSchema> build_schemas() {
         required("kind", kString, "Resource kind."),
         field("names", list_of(kString), "By name."),
         field("name_prefix", kString, "Names starting with this."),
+        field("prefix_owners", kString,
+              "With `name_prefix`: the kind whose objects in the namespace own names by prefix (`hostedclusters`); "
+              "a name that starts with a longer one of theirs and `-` is that one's and is left out."),
         field("name_regex", kString, "Names matching this regular expression."),
         field("selector", kString, "A label selector."),
         field("owner", kString, "Objects owned by this `kind/name`."),

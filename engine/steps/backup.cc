@@ -56,9 +56,28 @@ Status referenced_names(StepContext& ctx, std::set<std::string>* names) {
   return Status::Ok();
 }
 
-bool chosen(const StepContext& ctx, const json& o) {
+// With `prefix_owners`: the names of that kind's objects in the namespace that are longer than
+// `name_prefix` and start with it (for HostedCluster `ops`, `ops-hosted`). An object named
+// `ops-hosted-...` is that one's, not `ops`'s, though it starts with `ops` too.
+Status longer_owners(StepContext& ctx, const kube::Kubectl& k, std::vector<std::string>* owners) {
+  const std::string kind = str(ctx, "prefix_owners");
+  const std::string prefix = str(ctx, "name_prefix");
+  if (kind.empty() || prefix.empty()) return Status::Ok();
+  json listed;
+  if (Status s = k.run_json({"get", kind}, ctx.cancel, "list the " + kind + k.where(), &listed); !s.ok()) return s;
+  for (const json& o : kube::items_of(listed)) {
+    const std::string name = o["metadata"].value("name", "");
+    if (name.size() > prefix.size() && name.rfind(prefix, 0) == 0) owners->push_back(name);
+  }
+  return Status::Ok();
+}
+
+bool chosen(const StepContext& ctx, const json& o, const std::vector<std::string>& other_owners) {
   const std::string name = o["metadata"].value("name", "");
   if (std::string p = str(ctx, "name_prefix"); !p.empty() && name.rfind(p, 0) != 0) return false;
+  for (const std::string& other : other_owners) {
+    if (name.rfind(other + "-", 0) == 0) return false;
+  }
   if (std::string re = str(ctx, "name_regex"); !re.empty() && !std::regex_search(name, std::regex(re))) return false;
   if (std::string owner = str(ctx, "owner"); !owner.empty() && !owned_by(o, owner)) return false;
   if (any_match(ctx.arg("exclude_names", json::array()), name)) return false;
@@ -94,6 +113,13 @@ std::string backup_dir(const StepContext& ctx) {
 }
 
 std::vector<Action> render(const StepContext& ctx) {
+  std::vector<Action> actions;
+  if (const std::string owners = str(ctx, "prefix_owners"); !owners.empty() && !str(ctx, "name_prefix").empty()) {
+    Action o = kubectl_for(ctx).action({"get", owners, "-o", "json"});
+    o.note = "a name that starts with a longer " + owners + " name than " + str(ctx, "name_prefix") +
+             ", and -, is that one's: left out";
+    actions.push_back(o);
+  }
   std::vector<std::string> args = list_args(ctx);
   args.insert(args.end(), {"-o", "json"});
   Action a = kubectl_for(ctx).action(args);
@@ -103,7 +129,8 @@ std::vector<Action> render(const StepContext& ctx) {
     a.note += "; only those whose names the backed-up objects of referenced_from hold at " +
               ctx.arg("references", json::array()).dump();
   }
-  return {a};
+  actions.push_back(a);
+  return actions;
 }
 
 Status write_private(const std::string& path, const std::string& text) {
@@ -120,6 +147,8 @@ StepResult run(StepContext& ctx) {
   if (by_reference) {
     if (r.status = referenced_names(ctx, &wanted); !r.status.ok()) return r;
   }
+  std::vector<std::string> other_owners;
+  if (r.status = longer_owners(ctx, k, &other_owners); !r.status.ok()) return r;
   json listed;
   if (r.status = k.run_json(list_args(ctx), ctx.cancel, "list the " + kind + " to back up" + k.where(), &listed);
       !r.status.ok()) {
@@ -139,7 +168,7 @@ StepResult run(StepContext& ctx) {
   for (const json& o : kube::items_of(listed)) {
     taint_secret_data(ctx, o);  // even the ones left out: they passed through ferry
     try {
-      if (!chosen(ctx, o)) continue;
+      if (!chosen(ctx, o, other_owners)) continue;
       if (by_reference && !wanted.count(o["metadata"].value("name", ""))) continue;
     } catch (const std::regex_error& e) {
       r.status = Status::Invalid("name_regex or exclude_names: not a valid regular expression: " + std::string(e.what()));

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <set>
 
 #include "tests/kube/step_harness.h"
 
@@ -59,6 +60,44 @@ TEST(Backup, SecretsOfTheControlPlaneWithTheProceduresFilters) {
   struct stat st;
   ASSERT_EQ(stat((h.run_dir + "/backups").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
+}
+
+// Two HostedClusters whose names prefix one another, `jdoe-hosted` and `jdoe-hosted-2`, in one
+// namespace: the Secrets named after the longer one are its own, not the shorter one's.
+TEST(Backup, ANamePrefixLeavesOutWhatALongerOwnersNameClaims) {
+  ASSERT_TRUE(testing::require_kubectl());
+  Sim sim;
+  ASSERT_TRUE(sim.up());
+  kube::Kubectl k = sim.kubectl("clusters");
+  json hc = sim.get("clusters", {"hostedclusters", "jdoe-hosted"});
+  hc["metadata"] = {{"name", "jdoe-hosted-2"}, {"namespace", "clusters"}};
+  hc.erase("status");
+  auto create = [&](const json& o) {
+    kube::CallResult c = k.run({"create", "-f", "-"}, CancelToken{}, "create", o.dump());
+    ASSERT_TRUE(c.status.ok()) << c.status.ToString();
+  };
+  create(hc);
+  for (const char* name : {"jdoe-hosted-2-admin-kubeconfig", "jdoe-hosted-extra"}) {
+    create({{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", {{"name", name}, {"namespace", "clusters"}}},
+            {"stringData", {{"k", "v"}}}});
+  }
+  auto backed_up = [&](json args) {
+    StepHarness h(sim, "backup", std::move(args));
+    StepResult r = h.run();
+    EXPECT_TRUE(r.status.ok()) << r.status.ToString();
+    std::set<std::string> names;
+    for (const json& f : r.outputs.value("files", json::array())) names.insert(read_file(f)["metadata"]["name"]);
+    return names;
+  };
+  json args = {{"namespace", "clusters"}, {"kind", "secrets"}, {"name_prefix", "jdoe-hosted"},
+               {"drop", json::array()}, {"keep_status", false}};
+  std::set<std::string> all = backed_up(args);
+  EXPECT_TRUE(all.count("jdoe-hosted-2-admin-kubeconfig"));  // a plain prefix takes the other's too
+  args["prefix_owners"] = "hostedclusters";
+  std::set<std::string> own = backed_up(args);
+  EXPECT_FALSE(own.count("jdoe-hosted-2-admin-kubeconfig"));
+  EXPECT_TRUE(own.count("jdoe-hosted-extra"));
+  EXPECT_EQ(own.size() + 1, all.size());
 }
 
 TEST(BackupRestore, HostedClusterToASecondClusterWithTransforms) {
