@@ -383,7 +383,7 @@ struct Executor::Impl {
         continue;
       }
       compensating.insert(scope);
-      scope_compensations.emplace_back([this, scope] { undo_failed_scope(scope); });
+      scope_compensations.emplace_back([this, name = scope] { undo_failed_scope(name); });
     }
   }
 
@@ -571,6 +571,7 @@ struct Executor::Impl {
   // nothing is undone then (`ferry rollback` does it once the hold is free). REQUIRES: mu not held.
   bool take_back_let_go() {
     if (!opt.holds || let_go.empty()) return true;
+    std::sort(let_go.begin(), let_go.end());  // in plan_holds' order, as every run takes them
     Status s = opt.holds->take(let_go, run_token, lost_hold());
     if (!s.ok()) {
       std::lock_guard lock(mu);
