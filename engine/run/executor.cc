@@ -768,12 +768,13 @@ struct Executor::Impl {
       std::lock_guard lock(mu);
       return record(event, std::move(fields));
     };
-    saga.undo_of = [this](const std::string& id, json* left) -> std::optional<json> {
+    saga.undo_of = [this](const std::string& id, const std::vector<std::string>& rollback,
+                          json* left) -> std::optional<json> {
       std::lock_guard lock(mu);
       const std::optional<json>& undo = state.steps[id].undo;
       if (!undo) return undo;
       std::vector<ObjectInUse> kept;
-      json rest = without_objects_in_use(state, id, *undo, &kept);
+      json rest = without_objects_in_use(state, id, *undo, rollback, &kept);
       for (const ObjectInUse& k : kept) {
         const json md = k.ref.value("metadata", json::object());
         json object = {{"kind", k.ref.value("kind", "")}, {"name", md.value("name", "")}, {"used_by", k.by}};

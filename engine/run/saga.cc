@@ -27,7 +27,7 @@ bool undo_in_order(const dsl::Ir& ir, const std::vector<std::string>& order, con
       continue;
     }
     json left = json::array();
-    std::optional<json> undo = saga.undo_of(id, &left);
+    std::optional<json> undo = saga.undo_of(id, order, &left);
     json started = {{"step", id}};
     if (!left.empty()) started["left"] = left;
     if (!saga.journal(Event::kCompensationStarted, started)) {

@@ -22,9 +22,11 @@ struct SagaSteps {
   // Journals an event (and applies it to the run's state): false once the journal has failed.
   std::function<bool(Event, json fields)> journal;
   // What the step's compensation is given: the undo data it journaled, if any, without the objects
-  // other steps still use (shared_objects.h); those go to `*left` ({"kind", "name", "namespace"?,
-  // "used_by"} each), which compensation_started records.
-  std::function<std::optional<json>(const std::string& id, json* left)> undo_of;
+  // other steps still use (shared_objects.h; `rollback`: every step this rollback undoes); those
+  // go to `*left` ({"kind", "name", "namespace"?, "used_by"} each), which compensation_started
+  // records.
+  std::function<std::optional<json>(const std::string& id, const std::vector<std::string>& rollback, json* left)>
+      undo_of;
   // Runs one step's compensation: its inverse, or its rollback block.
   std::function<Status(const dsl::IrStep&, const std::optional<json>& undo)> compensate;
   // Why the journal failed ("" while it has not): a rollback block's step may have hit it.

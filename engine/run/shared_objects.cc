@@ -16,7 +16,7 @@ bool lists(const json& undo, const char* field, const json& ref) {
 }  // namespace
 
 json without_objects_in_use(const RunState& state, const std::string& id, const json& undo,
-                            std::vector<ObjectInUse>* kept) {
+                            const std::vector<std::string>& rollback, std::vector<ObjectInUse>* kept) {
   if (!undo.is_object() || !undo.contains("created") || !undo["created"].is_array()) return undo;
   json out = undo;
   json created = json::array();
@@ -26,6 +26,7 @@ json without_objects_in_use(const RunState& state, const std::string& id, const 
       // Done, or running with its undo data journaled (it found the object and goes on using it).
       const bool uses = r.state == StepState::kSucceeded || r.state == StepState::kRunning;
       if (other == id || !uses || r.undo_state == UndoState::kDone || !r.undo) continue;
+      if (std::find(rollback.begin(), rollback.end(), other) != rollback.end()) continue;
       if (lists(*r.undo, "found", ref) || lists(*r.undo, "created", ref)) {
         user = other;
         break;

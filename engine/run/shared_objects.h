@@ -20,11 +20,13 @@ struct ObjectInUse {
 };
 
 // `undo` (step `id`'s) without the `created` objects another step of `state` still uses: one that
-// succeeded, or still runs and has journaled its undo data, and whose compensation has not run (a
-// compensation skipped or failed leaves its objects in use). `kept` gets what was left out and why.
+// succeeded, or still runs and has journaled its undo data, whose compensation has not run (a
+// compensation skipped or failed leaves its objects in use) and is not to come in the same
+// rollback (`rollback`: the steps it undoes; a step that found the object and is undone with it
+// does not keep it). `kept` gets what was left out and why.
 // (A step that has checked what exists but not yet journaled it is not seen: a compensation at
 // that moment may delete what it found, and it fails on its own.)
 nlohmann::json without_objects_in_use(const RunState& state, const std::string& id, const nlohmann::json& undo,
-                                      std::vector<ObjectInUse>* kept);
+                                      const std::vector<std::string>& rollback, std::vector<ObjectInUse>* kept);
 
 }  // namespace ferry::engine

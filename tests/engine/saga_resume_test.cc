@@ -60,7 +60,7 @@ struct SagaRun {
       journaled.push_back(std::string(event_name(e)) + " " + f.value("step", f.value("result", "")));
       return true;
     };
-    saga.undo_of = [](const std::string&, json*) { return std::optional<json>(); };
+    saga.undo_of = [](const std::string&, const std::vector<std::string>&, json*) { return std::optional<json>(); };
     saga.compensate = [this](const dsl::IrStep& step, const std::optional<json>&) {
       compensated.push_back(step.id);
       return failing.count(step.id) ? Status::Failed("stuck") : Status::Ok();

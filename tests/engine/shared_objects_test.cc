@@ -29,7 +29,7 @@ TEST(SharedObjects, WhatAStepStillDoneFoundIsLeftInPlace) {
   state.steps["a"] = done_with({{"created", {kNamespace, kSecret}}, {"found", json::array()}});
   state.steps["b"] = done_with({{"created", json::array()}, {"found", {kNamespace}}});
   std::vector<ObjectInUse> kept;
-  json undo = without_objects_in_use(state, "a", *state.steps["a"].undo, &kept);
+  json undo = without_objects_in_use(state, "a", *state.steps["a"].undo, {"a"}, &kept);
   EXPECT_EQ(undo["created"], json::array({kSecret}));
   EXPECT_EQ(undo["found"], json::array());  // the rest of the undo data as it was
   ASSERT_EQ(kept.size(), 1u);
@@ -50,17 +50,30 @@ TEST(SharedObjects, OnlyAStepThatSucceededAndIsNotUndoneKeepsAnObject) {
     state.steps["b"] = done_with({{"found", {kNamespace}}}, undo_of_b);
     state.steps["b"].state = state_of_b;
     std::vector<ObjectInUse> kept;
-    json undo = without_objects_in_use(state, "a", *state.steps["a"].undo, &kept);
+    json undo = without_objects_in_use(state, "a", *state.steps["a"].undo, {"a"}, &kept);
     EXPECT_EQ(undo["created"].size(), in_use ? 0u : 1u) << step_state_name(state_of_b) << " " << undo_state_name(undo_of_b);
   }
+}
+
+// A rollback of the whole run undoes the step that found the object too (it completed after the
+// one that made it, so it may come first or later in reverse completion order): nothing keeps the
+// object, and it goes with the step that created it rather than stay behind.
+TEST(SharedObjects, AStepTheSameRollbackUndoesKeepsNothing) {
+  RunState state;
+  state.steps["a"] = done_with({{"created", {kNamespace}}});
+  state.steps["b"] = done_with({{"found", {kNamespace}}});
+  std::vector<ObjectInUse> kept;
+  json undo = without_objects_in_use(state, "a", *state.steps["a"].undo, {"a", "b"}, &kept);
+  EXPECT_EQ(undo["created"], json::array({kNamespace}));
+  EXPECT_TRUE(kept.empty());
 }
 
 TEST(SharedObjects, UndoDataWithoutCreatedIsLeftAsItIs) {
   RunState state;
   state.steps["b"] = done_with({{"found", {kNamespace}}});
   std::vector<ObjectInUse> kept;
-  EXPECT_EQ(without_objects_in_use(state, "a", json{{"previous", 3}}, &kept), json({{"previous", 3}}));
-  EXPECT_EQ(without_objects_in_use(state, "a", json::array(), &kept), json::array());
+  EXPECT_EQ(without_objects_in_use(state, "a", json{{"previous", 3}}, {"a"}, &kept), json({{"previous", 3}}));
+  EXPECT_EQ(without_objects_in_use(state, "a", json::array(), {"a"}, &kept), json::array());
   EXPECT_TRUE(kept.empty());
 }
 
