@@ -1,7 +1,8 @@
 #include "engine/run/holds.h"
 
 #include <algorithm>
-#include <tuple>
+
+#include "engine/run/scopes.h"
 
 namespace ferry::engine {
 namespace {
@@ -31,12 +32,8 @@ HoldUse::HoldUse(const dsl::Ir& ir) {
 }
 
 bool HoldUse::scope_ended(const RunState& state, const std::string& scope) const {
-  if (auto failed = state.scopes.find(scope); failed != state.scopes.end()) {
-    return failed->second.state != ScopeState::kFailed;  // its compensation ended
-  }
   auto steps = scope_steps_.find(scope);
-  if (steps == scope_steps_.end()) return false;
-  return std::all_of(steps->second.begin(), steps->second.end(), [&](const std::string& id) { return is_done(state, id); });
+  return steps != scope_steps_.end() && engine::scope_ended(scope_state(state, scope, steps->second));
 }
 
 std::vector<Hold> HoldUse::done_with(const RunState& state, const std::vector<Hold>& holds) const {

@@ -43,7 +43,7 @@ class HoldUse {
   bool scope_ended(const RunState& state, const std::string& scope) const;
 
   std::map<Hold, std::set<std::string>> scopes_;  // the scopes of the steps that declare it ("": none)
-  std::map<std::string, std::vector<std::string>> scope_steps_;
+  std::map<std::string, std::vector<std::string>> scope_steps_;  // scope_steps, kept: asked after every step
 };
 
 class HoldKeeper {

@@ -40,14 +40,22 @@ std::vector<std::string> stopped_by_scope(const dsl::Ir& ir, const std::string& 
 }
 
 std::string scope_state(const dsl::Ir& ir, const RunState& state, const std::string& scope) {
+  return scope_state(state, scope, scope_steps(ir, scope));
+}
+
+std::string scope_state(const RunState& state, const std::string& scope, const std::vector<std::string>& steps) {
   if (auto it = state.scopes.find(scope); it != state.scopes.end()) return std::string(scope_state_name(it->second.state));
   bool all_skipped = true;
-  for (const std::string& id : scope_steps(ir, scope)) {
+  for (const std::string& id : steps) {
     if (!is_done(state, id)) return "unfinished";
     auto it = state.steps.find(id);
     all_skipped = all_skipped && it != state.steps.end() && it->second.state == StepState::kSkipped;
   }
   return all_skipped ? "skipped" : "succeeded";
+}
+
+bool scope_ended(const std::string& scope_state) {
+  return scope_state != "failed" && scope_state != "unfinished";
 }
 
 std::string scope_skip_reason(const std::string& scope) { return "scope " + scope + " failed"; }

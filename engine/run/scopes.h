@@ -28,6 +28,10 @@ std::string scope_skip_reason(const std::string& scope);
 // rollback_failed), else "skipped" when every one of its steps was skipped (it depends on a
 // scope that failed), "succeeded" once each is done, "unfinished" before.
 std::string scope_state(const dsl::Ir& ir, const RunState& state, const std::string& scope);
+// The same from the scope's steps (scope_steps), for a caller that keeps them.
+std::string scope_state(const RunState& state, const std::string& scope, const std::vector<std::string>& steps);
+// Whether a scope in that state has ended: all its steps done, or its compensation ended.
+bool scope_ended(const std::string& scope_state);
 
 // Whether step `id` belongs to a scope the journal says failed (and no retry reopened).
 bool in_failed_scope(const dsl::Ir& ir, const RunState& state, const std::string& id);
