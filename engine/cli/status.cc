@@ -70,6 +70,11 @@ std::vector<std::string> next_steps(const std::string& dir, const dsl::Ir& ir, c
   return next;
 }
 
+// A step's or scope's name, indented, padded to the column its state starts in.
+std::string name_column(const std::string& name) {
+  return "  " + name + std::string(name.size() < 40 ? 40 - name.size() : 1, ' ');
+}
+
 // Where what is still open ends: the run's end, or now while it has not ended.
 int64_t now_for(const engine::RunState& st) {
   if (!st.result.empty()) return st.ended_ms;
@@ -99,7 +104,7 @@ engine::json scope_json(const report::ScopeSummary& s, int64_t now_ms) {
 std::string scope_line(const report::ScopeSummary& s, int64_t now_ms) {
   std::string state = s.state;
   std::replace(state.begin(), state.end(), '_', ' ');
-  std::string line = "  " + s.scope + std::string(s.scope.size() < 40 ? 40 - s.scope.size() : 1, ' ') + state;
+  std::string line = name_column(s.scope) + state;
   if (!s.at.empty()) line += ", at " + s.at;
   if (s.elapsed_ms) line += ", " + seconds(s.elapsed_ms);
   if (std::string down = downtime_text(s.downtime, now_ms); !down.empty()) line += ", " + down;
@@ -174,7 +179,7 @@ int run_status(const Args& args) {
       engine::StepRecord r = record(id);
       ++counts[std::string(engine::step_state_name(r.state))];
       if (!ir.steps.at(id).scope.empty()) continue;  // a scope's steps: its line below
-      out << "  " << id << std::string(id.size() < 40 ? 40 - id.size() : 1, ' ') << engine::step_state_name(r.state);
+      out << name_column(id) << engine::step_state_name(r.state);
       if (r.attempts > 1) out << ", " << r.attempts << " attempts";
       if (r.finished_ms && r.started_ms) out << ", " << seconds(r.finished_ms - r.started_ms);
       if (r.undo_state != engine::UndoState::kNone) out << ", " << engine::undo_state_name(r.undo_state);
@@ -190,7 +195,7 @@ int run_status(const Args& args) {
   for (const auto& [scope, r] : st.scopes) {
     std::string state = engine::scope_state(ir, st, scope);
     std::replace(state.begin(), state.end(), '_', ' ');  // "rolled back", as the steps say it
-    out << "  " << scope << std::string(scope.size() < 40 ? 40 - scope.size() : 1, ' ') << state << "\n";
+    out << name_column(scope) << state << "\n";
     if (!r.step.empty()) out << "      at " << r.step << ": " << r.error_class << ": " << r.error << "\n";
     else out << "      " << r.error << "\n";
     if (!r.not_undone.empty()) {

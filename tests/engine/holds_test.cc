@@ -78,11 +78,11 @@ struct HeldRun {
   RunOptions options;
   Services services;
   Redactor redactor;
-  dsl::Ir ir = compile_text(kPlan);
+  dsl::Ir ir;
   std::vector<std::pair<std::string, json>> events;
   std::unique_ptr<StepRunner> runner = real_runner();
 
-  HeldRun() {
+  explicit HeldRun(const char* plan = kPlan) : ir(compile_text(plan)) {
     impls["noop"] = script.impl("noop");
     options.impls = [this](const std::string& type) -> const StepImpl* {
       auto it = impls.find(type);
@@ -207,8 +207,7 @@ std::vector<std::string> marks_of(Script& s) {
 }
 
 TEST(Holds, AScopesHoldIsLetGoOfOnceTheScopeEndsWhileTheRunGoesOn) {
-  HeldRun r;
-  r.ir = compile_text(kFleetPlan);
+  HeldRun r(kFleetPlan);
   // cells[b].second ends only once hc/a has been let go of (or after 10 s, and the test fails).
   r.script.ends_after_mark["cells[b].second"] = "released hc/a";
   auto ex = r.executor();
@@ -224,8 +223,7 @@ TEST(Holds, AScopesHoldIsLetGoOfOnceTheScopeEndsWhileTheRunGoesOn) {
 }
 
 TEST(Holds, AFailedScopesHoldIsLetGoOfOnceItIsUndone) {
-  HeldRun r;
-  r.ir = compile_text(kFleetPlan);
+  HeldRun r(kFleetPlan);
   r.script.failures["cells[a].second"] = {ErrorClass::kInvalid};
   auto ex = r.executor();
   ASSERT_EQ(ex->run(CancelToken{}), RunResult::kPartiallyFailed) << ex->fatal_error();
@@ -236,8 +234,7 @@ TEST(Holds, AFailedScopesHoldIsLetGoOfOnceItIsUndone) {
 }
 
 TEST(Holds, ARollbackOfTheWholeRunTakesBackWhatItLetGoOf) {
-  HeldRun r;
-  r.ir = compile_text(kFleetPlan);
+  HeldRun r(kFleetPlan);
   r.script.failures["late"] = {ErrorClass::kInvalid};
   auto ex = r.executor();
   ASSERT_EQ(ex->run(CancelToken{}), RunResult::kRolledBack) << ex->fatal_error();
@@ -246,8 +243,7 @@ TEST(Holds, ARollbackOfTheWholeRunTakesBackWhatItLetGoOf) {
   EXPECT_EQ(r.script.compensated.size(), 5u);  // both cells' steps and `shared`
 
   // Taken by another run meanwhile: nothing is undone, and the error says how to go on.
-  HeldRun refused;
-  refused.ir = compile_text(kFleetPlan);
+  HeldRun refused(kFleetPlan);
   refused.script.failures["late"] = {ErrorClass::kInvalid};
   refused.keeper.refuse = Status::Error(ErrorClass::kLeaseHeld, "hc/a is held by another ferry run");
   refused.keeper.refuse_from_take = 1;
@@ -258,8 +254,7 @@ TEST(Holds, ARollbackOfTheWholeRunTakesBackWhatItLetGoOf) {
 }
 
 TEST(Holds, AResumeDoesNotTakeWhatItsEarlierProcessWasDoneWith) {
-  HeldRun r;
-  r.ir = compile_text(kFleetPlan);
+  HeldRun r(kFleetPlan);
   r.options.on_failure = dsl::OnFailure::kStop;
   r.script.failures["late"] = {ErrorClass::kTransient, ErrorClass::kTransient, ErrorClass::kTransient,
                                ErrorClass::kTransient};

@@ -1,8 +1,9 @@
 """Real etcd behind the simulated clusters (opt-in apisim flags).
 
---etcd                one etcd (Debian etcd-server, TLS with client certificates) per namespace backs
-                      the pods labelled app=etcd of the fixtures (one per hosted cluster): the CA and client certificate land in each
-                      pod's directory at both OpenShift layouts (/etc/etcd/tls/etcd-ca/ca.crt and
+--etcd                one etcd (Debian etcd-server, TLS with client certificates) per namespace
+                      backs the pods labelled app=etcd of the fixtures (one per hosted cluster):
+                      the CA and client certificate land in each pod's directory at both
+                      OpenShift layouts (/etc/etcd/tls/etcd-ca/ca.crt and
                       /etc/etcd/tls/client/etcd-client-ca.crt, /etc/etcd/tls/client/etcd-client.{crt,key}),
                       and `localhost:2379` in an exec'd command is rewritten to its port, so the
                       procedure's `etcdctl ... --endpoints=localhost:2379 snapshot save` works as written.
