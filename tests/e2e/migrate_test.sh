@@ -27,7 +27,8 @@
 #                  its restore fails its scope alone, which is rolled back to the source (the run
 #                  partially_failed, exit 1, status says so); the plan made again, finding the
 #                  hosted cluster by its label (discover()), and its saved plan applied migrates it
-#   evacuate-fleet plans/evacuate.ferry on a source with four hosted clusters (SANDBOX_HOSTED_CLUSTERS),
+#   evacuate-fleet plans/evacuate.ferry on a source with four hosted clusters (SANDBOX_HOSTED_CLUSTERS,
+#                  two of them jdoe-hosted and jdoe-hosted-2: each backup takes its own Secrets),
 #                  parallel = 2, a failure injected in the restore of the first: it alone is rolled
 #                  back to the source (leaving the destination's shared namespace to the others when
 #                  its restore created it), the other three run on the destination, each restored
@@ -338,7 +339,8 @@ case "$scenario" in
     # FLEET_FAILING=NAME picks the one that fails (default the first). The destination's namespace
     # `clusters` is created by the restore of whichever hosted cluster gets there first (most runs,
     # the first): the failing one's rollback must leave it, with the others' HostedClusters in it.
-    fleet=(jdoe-hosted ops-hosted qa-hosted ci-hosted)
+    # jdoe-hosted-2's name starts with jdoe-hosted's: jdoe-hosted's Secrets by prefix must not take its.
+    fleet=(jdoe-hosted ops-hosted qa-hosted jdoe-hosted-2)
     failing=${FLEET_FAILING:-${fleet[0]}}
     min_instances=$((3 * ${#fleet[@]}))   # check_cloud_and_api: every hosted cluster's instances
     start_sandbox SingleReplica "" "" "${fleet[*]}"
@@ -406,6 +408,10 @@ case "$scenario" in
       contains fleet-shared-namespace-left-said "hosted[$failing].restored.namespaces: leaves Namespace clusters in place: step hosted[" "$apply_out"
       check fleet-shared-namespace-still-there k "$MGMT2_KUBECONFIG" get namespace clusters
     fi
+    # jdoe-hosted's backup of the Secrets named after it: its own, none of jdoe-hosted-2's.
+    manifest=$run/backups/hosted_jdoe-hosted_.objects.secrets/manifest.json
+    check fleet-backup-own-secrets jq -e '[.[].name] | index("jdoe-hosted-admin-kubeconfig") != null' "$manifest"
+    check fleet-backup-not-the-longer-names jq -e '[.[].name | select(startswith("jdoe-hosted-2-"))] | length == 0' "$manifest"
     # Every Lease let go of: each hosted cluster's as its scopes ended, the rest at the end.
     for kc in "$MGMT_KUBECONFIG" "$MGMT2_KUBECONFIG"; do
       expect fleet-leases-released 0 k "$kc" -n default get leases -l app.kubernetes.io/managed-by=ferry -o name
