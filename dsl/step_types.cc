@@ -181,7 +181,7 @@ std::vector<StepSchema> build_schemas() {
        {{"applied", list_of(kString), false, "`kind/name` of each object restored."},
         {"restored_at", kString, false, "When the step began creating them (RFC 3339, UTC)."}},
        ""},
-      {"wait", "Wait until a condition holds: kubectl's watch where it can watch the goal, else a poll.", false, false,
+      {"wait", "Wait until a condition holds: read, then a watch of the objects (read again at each change).", false, false,
        true, false,
        {ns,
         field("object", kString, "The object as `resource/name`; with `jsonpath` + `equals`, `condition` or `exists`."),
@@ -197,8 +197,9 @@ std::vector<StepSchema> build_schemas() {
         field("newer_than", kString, "The time `time_jsonpath` must be later than, e.g. a restore's `restored_at`."),
         field("probe", list_of(kString), "A local command; done when it exits 0."),
         field("interval", kDuration,
-              "Time between polls, for the goals a watch cannot see (a count of at least N, a filter, a time, a probe), "
-              "and before reading again after an error.",
+              "Time between polls of a `probe`, and before reading again after an error; a watch reads again at "
+              "least every five intervals (5 to 30 s). Where a kind is not exactly one resource of the cluster, "
+              "`kubectl wait` watches what it can and the rest (a count of at least N, a filter, a time) is polled.",
               "10s")},
        {{"object", "count", "max_count", "probe"}},
        {},

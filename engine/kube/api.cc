@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <tuple>
 
 #include "engine/aws/http.h"
+#include "engine/aws/uri.h"
 #include "engine/kube/api_proxy.h"
 
 namespace ferry::engine::kube {
@@ -83,6 +86,29 @@ Action Api::action(const std::string& method, const std::string& path, const std
   return a;
 }
 
+Status Api::send(aws::HttpRequest& req, const CancelToken& cancel, const std::string& what,
+                 aws::HttpResponse* resp) const {
+  std::string socket;
+  req.url = "http://localhost" + req.url;  // the proxy checks the host is local
+  std::function<bool()> also_stop = std::move(req.stop);
+  req.stop = [&] { return cancel.cancelled() || (also_stop && also_stop()); };
+  for (int attempt = 1;; ++attempt) {
+    if (Status s = api_proxy_socket(target_, cancel, attempt > 1, &socket); !s.ok()) return s;
+    aws::HttpOptions options;
+    options.unix_socket = socket;
+    aws::HttpClient http(options);
+    aws::AwsError e = http.send(req, resp);
+    // Refused: the proxy is gone (nothing was sent); start another, once.
+    if (e.code == "ConnectionRefused" && attempt == 1) continue;
+    if (e.ok()) return Status::Ok();
+    if (cancel.cancelled()) return cancel.status();
+    const ErrorClass c = e.kind == aws::AwsErrorKind::kTimeout   ? ErrorClass::kTimeout
+                         : e.kind == aws::AwsErrorKind::kInvalid ? ErrorClass::kInvalid
+                                                                 : ErrorClass::kTransient;
+    return Status::Error(c, what + ": " + e.text() + " (through kubectl proxy)");
+  }
+}
+
 Status Api::call(const std::string& method, const std::string& path, const json& body, const std::string& content_type,
                  const CancelToken& cancel, const std::string& what, json* out) const {
   const std::string payload = body.is_null() ? "" : body.dump();
@@ -90,32 +116,44 @@ Status Api::call(const std::string& method, const std::string& path, const json&
     log_("$ " + action(method, path, payload.empty() ? "" : std::to_string(payload.size()) + " bytes of JSON").text() +
          "  # through kubectl proxy");
   }
-  std::string socket;
-  for (int attempt = 1;; ++attempt) {
-    if (Status s = api_proxy_socket(target_, cancel, attempt > 1, &socket); !s.ok()) return s;
-    aws::HttpOptions options;
-    options.unix_socket = socket;
-    aws::HttpClient http(options);
-    aws::HttpRequest req;
-    req.method = method;
-    req.url = "http://localhost" + path;  // the proxy checks the host is local
-    req.headers = {{"Accept", "application/json"}};
-    if (!payload.empty()) {
-      req.headers.emplace_back("Content-Type", content_type);
-      req.body = payload;
-    }
-    req.stop = [&cancel] { return cancel.cancelled(); };
-    aws::HttpResponse resp;
-    aws::AwsError e = http.send(req, &resp);
-    // Refused: the proxy is gone (nothing was sent); start another, once.
-    if (e.code == "ConnectionRefused" && attempt == 1) continue;
-    if (e.ok()) return answer(resp, what, out);
-    if (cancel.cancelled()) return cancel.status();
-    const ErrorClass c = e.kind == aws::AwsErrorKind::kTimeout   ? ErrorClass::kTimeout
-                         : e.kind == aws::AwsErrorKind::kInvalid ? ErrorClass::kInvalid
-                                                                 : ErrorClass::kTransient;
-    return Status::Error(c, what + ": " + e.text() + " (through kubectl proxy)");
+  aws::HttpRequest req;
+  req.method = method;
+  req.url = path;
+  req.headers = {{"Accept", "application/json"}};
+  if (!payload.empty()) {
+    req.headers.emplace_back("Content-Type", content_type);
+    req.body = payload;
   }
+  aws::HttpResponse resp;
+  if (Status s = send(req, cancel, what, &resp); !s.ok()) return s;
+  return answer(resp, what, out);
+}
+
+Status Api::watch(const std::string& path, const std::string& query, const std::string& resource_version,
+                  Millis timeout, const CancelToken& cancel, const std::string& what, bool* changed) const {
+  *changed = false;
+  // The server ends the watch after timeoutSeconds (whole seconds); the client stops it at the
+  // exact time, so a step's deadline is kept to the millisecond.
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  const int64_t seconds = std::max<int64_t>(1, (timeout.count() + 999) / 1000);
+  aws::HttpRequest req;
+  req.url = path + "?watch=1&resourceVersion=" + aws::uri_encode(resource_version) + "&timeoutSeconds=" + std::to_string(seconds) +
+            (query.empty() ? "" : "&" + query);
+  req.headers = {{"Accept", "application/json"}};
+  // The first bytes of an event are enough: the caller reads the objects again and decides. An
+  // ERROR event (410 Gone: the server no longer keeps that version) is one too: the next read
+  // starts afresh.
+  req.on_body = [changed](const char*, size_t) {
+    *changed = true;
+    return false;
+  };
+  req.stop = [until] { return std::chrono::steady_clock::now() >= until; };
+  aws::HttpResponse resp;
+  const Status s = send(req, cancel, what, &resp);
+  if (*changed || (!s.ok() && !cancel.cancelled() && std::chrono::steady_clock::now() >= until)) return Status::Ok();
+  if (!s.ok()) return s;
+  // A 2xx answer ended by the server (its timeoutSeconds) without an event: nothing changed.
+  return resp.status >= 200 && resp.status < 300 ? Status::Ok() : answer(resp, what, nullptr);
 }
 
 std::string Resource::collection_path(const std::string& ns) const {

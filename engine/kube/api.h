@@ -9,9 +9,15 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/base/action.h"
+#include "engine/base/clock.h"
 #include "engine/base/cancel.h"
 #include "engine/base/status.h"
 #include "engine/kube/kubectl.h"
+
+namespace ferry::aws {
+struct HttpRequest;
+struct HttpResponse;
+}  // namespace ferry::aws
 
 namespace ferry::engine::kube {
 
@@ -44,6 +50,14 @@ class Api {
   Status call(const std::string& method, const std::string& path, const json& body, const std::string& content_type,
               const CancelToken& cancel, const std::string& what, json* out = nullptr) const;
 
+  // Watches the collection at `path` (`query`: its label or field selector, URL-encoded) from
+  // `resource_version` (a list's, read before the objects were judged, so no change after that
+  // read is missed) until the first event, `timeout`, or `cancel`. *changed: an event came (the
+  // caller reads again and decides); false when the time ran out. As `kubectl wait` does, but
+  // with no process.
+  Status watch(const std::string& path, const std::string& query, const std::string& resource_version, Millis timeout,
+               const CancelToken& cancel, const std::string& what, bool* changed) const;
+
   // The path of the object `ref` names (apiVersion, kind, metadata.name and .namespace; the
   // target's namespace when it has none), from the cluster's discovery, asked once per API
   // group and version (and again for a kind the answer kept lacks: a CRD installed since).
@@ -59,6 +73,9 @@ class Api {
   static Action action(const std::string& method, const std::string& path, const std::string& input = "");
 
  private:
+  // Sends `req` (its url a path) through the proxy, starting another proxy once if the last one
+  // died; a transport failure is a Status, an HTTP answer of any code is ok here.
+  Status send(aws::HttpRequest& req, const CancelToken& cancel, const std::string& what, aws::HttpResponse* resp) const;
   // A discovery document (cached per cluster and path; `fresh` asks again).
   Status discover(const std::string& path, bool fresh, const CancelToken& cancel, json* answer) const;
   // The resources of `group_version` (cached per cluster; `fresh` asks again).

@@ -1,16 +1,22 @@
-// `wait`: until a condition holds, on the run's clock (so the step's timeout and Ctrl-C end it):
-// one read, then `kubectl wait` where kubectl can watch the goal (see watch_for), else a read
-// every `interval`. Four forms: `probe` (a local command that exits 0 when done),
-// `object` (a JSONPath equals a value, a condition is True, the object exists or is gone),
-// `count` (at least N objects of a kind match) and `max_count` (at most N match: 0 waits until
-// the pods of a stopped Deployment are gone). Counted objects can be required to carry a time
-// (`time_jsonpath`) later than `newer_than`: a Node's heartbeat newer than a restore, not the
-// stale Ready a restored etcd still holds. JSONPaths are kubectl's own (`-o jsonpath`).
+// `wait`: until a condition holds, on the run's clock (so the step's timeout and Ctrl-C end it).
+// Four forms: `probe` (a local command that exits 0 when done), `object` (a JSONPath equals a
+// value, a condition is True, the object exists or is gone), `count` (at least N objects of a
+// kind match) and `max_count` (at most N match: 0 waits until the pods of a stopped Deployment
+// are gone). Counted objects can be required to carry a time (`time_jsonpath`) later than
+// `newer_than`: a Node's heartbeat newer than a restore, not the stale Ready a restored etcd
+// still holds. JSONPaths are kubectl's own (`-o jsonpath`).
+//
+// A cluster goal is read, judged, and then watched: through the cluster's kubectl proxy
+// (kube/api_watch.h) until any of the objects changes, then read again; no process per round,
+// and a controller's change ends the step within one round trip. Where the kind is not
+// certain to be one resource of the cluster, `kubectl wait` watches the goals it can
+// (see watch_for) and the others are read every `interval`.
 #include <algorithm>
 #include <ctime>
 #include <optional>
 
 #include "engine/base/subprocess.h"
+#include "engine/kube/api_watch.h"
 #include "engine/steps/kube_steps.h"
 #include "engine/steps/local_steps.h"
 
@@ -60,6 +66,23 @@ std::vector<std::string> poll_args(const StepContext& ctx) {
     args.insert(args.end(), {"-o", "json"});
   }
   return args;
+}
+
+// What the goal's read prints: the JSONPath's text, or the object as JSON ("" when it is not
+// there). A JSON read goes through the proxy where it can (Kubectl::run_json).
+kube::CallResult read_goal(const StepContext& ctx, const kube::Kubectl& k, const std::string& what) {
+  std::vector<std::string> args = poll_args(ctx);
+  if (args.back() != "json") return k.run(args, ctx.cancel, what);
+  args.resize(args.size() - 2);  // run_json asks for -o json itself
+  kube::CallResult c;
+  json answer;
+  c.status = k.run_json(args, ctx.cancel, what, &answer);
+  if (c.status.ok()) {
+    c.exit_code = 0;
+    const std::vector<json> found = kube::items_of(answer);
+    c.out = found.empty() ? "" : found.front().dump();
+  }
+  return c;
 }
 
 std::string goal(const StepContext& ctx) {
@@ -187,11 +210,76 @@ Millis watch_period(int64_t interval) { return std::clamp(Millis(interval * 5), 
 // A watch shorter than this is not worth a process: the step sleeps to its deadline instead.
 constexpr Millis kShortestWatch{200};
 
-StepResult wait_cluster(StepContext& ctx) {
+// The step's failure `s` after `polls` reads, saying what it waited for and last saw.
+Status wait_failed(const Status& s, const std::string& what, int polls, const std::string& seen) {
+  return Status::Error(s.error_class(), s.message() + " (" + what + "; after " + std::to_string(polls) +
+                                            (polls == 1 ? " poll" : " polls") + ", last seen: " + seen + ")");
+}
+
+// Cancelled (Ctrl-C, the step's timeout) while reading.
+Status wait_cancelled(const StepContext& ctx, const std::string& what, const std::string& seen) {
+  return Status::Error(ctx.cancel.status().error_class(),
+                       ctx.cancel.status().message() + " (" + what + "; last seen: " + seen + ")");
+}
+
+// Through the cluster's proxy: mark the objects' version, read and judge, then wait for any
+// change since the mark (or one watch period, or the deadline) and read again.
+StepResult wait_watching(StepContext& ctx, const kube::Kubectl& k, kube::ObjectWatch& watch, const std::string& what) {
   StepResult r;
-  kube::Kubectl k = kubectl_for(ctx);
   const int64_t interval = interval_ms(ctx);
-  const std::string what = "wait until " + goal(ctx) + k.where();
+  std::string seen = "nothing yet";
+  for (int polls = 1;; ++polls) {
+    kube::CallResult c;
+    c.status = watch.mark(ctx.cancel, what);
+    if (c.status.ok()) c = read_goal(ctx, k, what);
+    if (ctx.cancel.cancelled()) {
+      r.status = wait_cancelled(ctx, what, seen);
+      return r;
+    }
+    if (c.status.ok()) {
+      if (holds(ctx, c.out, &seen)) return r;
+    } else if (c.status.error_class() == ErrorClass::kTransient) {
+      seen = c.status.message();  // the API server may come and go while we wait
+    } else {
+      r.status = c.status;
+      return r;
+    }
+    const Millis period = watch_period(interval);
+    const Millis left = ctx.deadline.count() ? ctx.deadline - ctx.clock->now() : period;
+    if (c.status.ok() && left > Millis(0)) {
+      ctx.log("poll " + std::to_string(polls) + ": " + seen + "; watching for " +
+              dsl::format_duration(std::min(left, period).count()));
+      bool changed = false;
+      const Status w = watch.changed(std::min(left, period), ctx.cancel, what, &changed);
+      if (ctx.cancel.cancelled()) {
+        r.status = wait_failed(ctx.cancel.status(), what, polls, seen);
+        return r;
+      }
+      if (ctx.deadline.count() && ctx.clock->now() >= ctx.deadline) {
+        ctx.cancel.cancel(ErrorClass::kTimeout, "timed out");
+        r.status = wait_failed(ctx.cancel.status(), what, polls, seen);
+        return r;
+      }
+      if (w.ok()) continue;  // changed, or a period without a change: read again
+      if (w.error_class() != ErrorClass::kTransient) {
+        r.status = w;  // forbidden to watch, ...: as a read would be
+        return r;
+      }
+      seen = w.message();
+    }
+    ctx.log("poll " + std::to_string(polls) + ": " + seen + "; next in " + dsl::format_duration(interval));
+    if (Status s = ctx.sleep_for(Millis(interval)); !s.ok()) {
+      r.status = wait_failed(s, what, polls, seen);
+      return r;
+    }
+  }
+}
+
+// With kubectl: `kubectl wait` for the goals it can watch (watch_for), a read every `interval`
+// for the others.
+StepResult wait_with_kubectl(StepContext& ctx, const kube::Kubectl& k, const std::string& what) {
+  StepResult r;
+  const int64_t interval = interval_ms(ctx);
   const std::string watch = watch_for(ctx);
   bool watching = !watch.empty();
   std::string seen = "nothing yet";
@@ -199,15 +287,13 @@ StepResult wait_cluster(StepContext& ctx) {
   // watch has seen the object created, "not found" means the field.
   bool created = false;
   auto failed = [&](const Status& s, int polls) {
-    r.status = Status::Error(s.error_class(), s.message() + " (" + what + "; after " + std::to_string(polls) +
-                                                  (polls == 1 ? " poll" : " polls") + ", last seen: " + seen + ")");
+    r.status = wait_failed(s, what, polls, seen);
     return r;
   };
   for (int polls = 1;; ++polls) {
-    kube::CallResult c = k.run(poll_args(ctx), ctx.cancel, what);
+    kube::CallResult c = read_goal(ctx, k, what);
     if (ctx.cancel.cancelled()) {
-      r.status = Status::Error(ctx.cancel.status().error_class(),
-                               ctx.cancel.status().message() + " (" + what + "; last seen: " + seen + ")");
+      r.status = wait_cancelled(ctx, what, seen);
       return r;
     }
     if (c.status.ok()) {
@@ -257,6 +343,27 @@ StepResult wait_cluster(StepContext& ctx) {
   }
 }
 
+StepResult wait_cluster(StepContext& ctx) {
+  const kube::Kubectl k = kubectl_for(ctx);
+  const std::string what = "wait until " + goal(ctx) + k.where();
+  std::string kind = str(ctx, "kind");
+  std::string name;
+  if (!counting(ctx)) {
+    const std::string object = str(ctx, "object");
+    const size_t slash = object.find('/');
+    kind = slash == std::string::npos ? "" : object.substr(0, slash);
+    name = slash == std::string::npos ? "" : object.substr(slash + 1);
+  }
+  Status discovery;
+  std::optional<kube::ObjectWatch> watch;
+  if (!kind.empty() && (counting(ctx) || !name.empty())) {
+    watch = kube::ObjectWatch::open(k, kind, name, counting(ctx) ? str(ctx, "selector") : "", ctx.cancel, &discovery);
+  }
+  if (watch) return wait_watching(ctx, k, *watch, what);
+  if (!discovery.ok() && !ctx.cancel.cancelled()) ctx.log("watching with kubectl: " + discovery.message());
+  return wait_with_kubectl(ctx, k, what);
+}
+
 std::vector<Action> render(const StepContext& ctx) {
   Action a;
   if (!ctx.arg("probe").is_null()) {
@@ -265,15 +372,18 @@ std::vector<Action> render(const StepContext& ctx) {
   } else {
     kube::Kubectl k = kubectl_for(ctx);
     a = k.action(poll_args(ctx));
+    const Millis period = watch_period(interval_ms(ctx));
+    a.note = "then, until " + goal(ctx) + ", a watch of its objects through the cluster's kubectl proxy: read " +
+             "again at each change, and every " + dsl::format_duration(period.count()) +
+             "; if the cluster has not exactly one resource by that name, ";
     if (std::string watch = watch_for(ctx); !watch.empty()) {
-      a.note = "then, until " + goal(ctx) + ", a watch:";
-      const Millis period = watch_period(interval_ms(ctx));
+      a.note += "this:";
       Action w = k.action(watch_args(ctx, watch, period));
-      w.note = "until met, then read again to decide; read and watched anew every " + dsl::format_duration(period.count()) +
-               (watch == "create" || watch == "delete" ? "" : "; first `--for=create` if the object is not there yet");
+      w.note = "until met, then read again to decide" +
+               std::string(watch == "create" || watch == "delete" ? "" : "; first `--for=create` if the object is not there yet");
       return {a, w};
     }
-    a.note = "every " + ctx.arg("interval", "10s").get<std::string>() + " until " + goal(ctx);
+    a.note += "read every " + ctx.arg("interval", "10s").get<std::string>();
   }
   return {a};
 }

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "tests/kube/step_harness.h"
@@ -143,11 +145,78 @@ TEST(Wait, WatchesUntilNoneIsLeft) {
   EXPECT_NE(h.logs[0].find("poll 1: 1 match; watching"), std::string::npos) << h.logs[0];
 }
 
-// kubectl splits `--for=jsonpath=PATH=VALUE` at every lone `=`: a value with one in it is read
-// every interval instead of watched (a watch would be refused or, worse, misread).
-TEST(Wait, AValueKubectlWouldMisreadIsPolled) {
+// A CustomResourceDefinition whose kind is also a core kind's: `configmap` is then not exactly one
+// resource of the cluster (kubectl's own priorities pick the core one), so the step leaves the
+// reads and the watch to kubectl. apisim serves the CRDs of its --crds dirs, read when it starts.
+struct AmbiguousConfigMaps {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / ("ferry-ambiguous-" + std::to_string(getpid()));
+  AmbiguousConfigMaps() {
+    std::filesystem::create_directories(dir);
+    const json crd = {
+        {"apiVersion", "apiextensions.k8s.io/v1"},
+        {"kind", "CustomResourceDefinition"},
+        {"metadata", {{"name", "configmaps.example.com"}}},
+        {"spec",
+         {{"group", "example.com"},
+          {"scope", "Namespaced"},
+          {"names", {{"plural", "configmaps"}, {"singular", "configmap"}, {"kind", "ConfigMap"}}},
+          {"versions", {{{"name", "v1"}, {"served", true}, {"storage", true}}}}}}};
+    std::ofstream(dir / "configmaps.example.com.json") << crd.dump();
+  }
+  ~AmbiguousConfigMaps() { std::filesystem::remove_all(dir); }
+  std::vector<std::string> sim_args() const { return {"--crds", dir.string()}; }
+};
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// A kubectl that writes each call's verb to `calls` (in the Sim's dir), for the tests that
+// check which work took no process.
+std::string counting_kubectl(const Sim& sim, const std::string& calls) {
+  const std::string path = sim.dir() + "/kubectl-counting";
+  // The verb: the first word that is not a global flag or its value.
+  std::ofstream(path) << "#!/bin/sh\nskip=0\nfor a in \"$@\"; do\n"
+                      << "  if [ $skip = 1 ]; then skip=0; continue; fi\n"
+                      << "  case \"$a\" in --kubeconfig|--context|-n) skip=1 ;; -*) ;; *) echo \"$a\" >>" << calls
+                      << "; break ;; esac\ndone\nexec kubectl \"$@\"\n";
+  std::filesystem::permissions(path, std::filesystem::perms::owner_all);
+  return path;
+}
+
+// Goals `kubectl wait` cannot watch (a count with a filter) are watched through the proxy all
+// the same: one read, one watch that sees the change, and no kubectl process to wait.
+TEST(Wait, AGoalKubectlCannotWatchIsWatchedThroughTheProxy) {
   ASSERT_TRUE(testing::require_kubectl());
   Sim sim;
+  ASSERT_TRUE(sim.up());
+  sim.kubectl("clusters").run({"create", "configmap", "counted", "--from-literal=v=no"}, CancelToken(), "create");
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    sim.kubectl("clusters").run({"patch", "configmap", "counted", "--type", "merge", "-p", R"({"data":{"v":"yes"}})"},
+                                CancelToken(), "patch");
+  });
+  const std::string calls = sim.dir() + "/calls";
+  StepHarness h(sim, "wait", {{"namespace", "clusters"}, {"kind", "configmaps"}, {"jsonpath", ".data.v"},
+                              {"equals", "yes"}, {"count", 1}, {"interval", "10s"}});
+  h.services.kubectl = counting_kubectl(sim, calls);
+  StepResult r = run_with_timeout(h, Millis(20'000));
+  writer.join();
+  EXPECT_TRUE(r.status.ok()) << r.status.ToString();
+  // Polled, it would have read again only after its 10 s interval.
+  ASSERT_EQ(h.logs.size(), 1u) << h.logs.back();
+  EXPECT_NE(h.logs[0].find("poll 1: 0 match; watching for"), std::string::npos) << h.logs[0];
+  EXPECT_EQ(read_file(calls).find("wait"), std::string::npos) << read_file(calls);
+}
+
+// kubectl splits `--for=jsonpath=PATH=VALUE` at every lone `=`: where kubectl watches (a kind
+// that is not exactly one resource), a value with one in it is read every interval instead
+// (a watch would be refused or, worse, misread).
+TEST(Wait, AValueKubectlWouldMisreadIsPolled) {
+  ASSERT_TRUE(testing::require_kubectl());
+  AmbiguousConfigMaps ambiguous;
+  Sim sim(ambiguous.sim_args());
   ASSERT_TRUE(sim.up());
   std::thread writer([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(700));
@@ -161,6 +230,28 @@ TEST(Wait, AValueKubectlWouldMisreadIsPolled) {
   ASSERT_FALSE(h.logs.empty());
   for (const std::string& line : h.logs) EXPECT_EQ(line.find("watching"), std::string::npos) << line;
   EXPECT_NE(h.logs[0].find("next in 100ms"), std::string::npos) << h.logs[0];
+}
+
+// The same ambiguous kind with a goal kubectl can watch: `kubectl wait` watches it.
+TEST(Wait, AKindThatIsNotOneResourceIsWatchedByKubectl) {
+  ASSERT_TRUE(testing::require_kubectl());
+  AmbiguousConfigMaps ambiguous;
+  Sim sim(ambiguous.sim_args());
+  ASSERT_TRUE(sim.up());
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    sim.kubectl("clusters").run({"create", "configmap", "late", "--from-literal=v=yes"}, CancelToken(), "create");
+  });
+  const std::string calls = sim.dir() + "/calls";
+  StepHarness h(sim, "wait", {{"namespace", "clusters"}, {"object", "configmap/late"}, {"exists", true},
+                              {"interval", "10s"}});
+  h.services.kubectl = counting_kubectl(sim, calls);
+  StepResult r = run_with_timeout(h, Millis(20'000));
+  writer.join();
+  EXPECT_TRUE(r.status.ok()) << r.status.ToString();
+  ASSERT_EQ(h.logs.size(), 1u) << h.logs.back();
+  EXPECT_NE(h.logs[0].find("poll 1: not found; watching"), std::string::npos) << h.logs[0];
+  EXPECT_NE(read_file(calls).find("wait"), std::string::npos) << read_file(calls);
 }
 
 }  // namespace
