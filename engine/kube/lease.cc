@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "engine/kube/api.h"
+
 namespace ferry::engine::kube {
 namespace {
 
@@ -12,6 +14,10 @@ constexpr int kRounds = 10;
 // soon after it happens, a release (a delete, which a Lease's times do not announce) within 5 s.
 constexpr Millis kMinPoll{1000};
 constexpr Millis kMaxPoll{5000};
+
+// The Leases of namespace `ns`, as an API path (lease names and namespaces are DNS labels: see
+// lease_name and the --lease-namespace check).
+std::string leases_path(const std::string& ns) { return "/apis/coordination.k8s.io/v1/namespaces/" + ns + "/leases"; }
 
 std::string where(const std::string& name, const std::string& ns) { return "Lease " + name + " in namespace " + ns; }
 
@@ -60,8 +66,16 @@ Status LeaseClient::read(const std::string& hold, const CancelToken& cancel, Lea
 
 Status LeaseClient::write(const std::string& verb, const std::string& hold, const json& object,
                           const std::string& what, const CancelToken& cancel, Lease* out) const {
+  // POST to create (AlreadyExists when someone has it), PUT to replace (Conflict when the
+  // resourceVersion in `object` is no longer the Lease's).
+  const std::string collection = leases_path(ns_);
+  const bool create = verb == "create";
+  const std::string name = object["metadata"].value("name", "");
+  if (!plain_path_segment(ns_) || !plain_path_segment(name)) return Status::Invalid(what + ": not a Lease's name or namespace");
   json answer;
-  Status s = kubectl_.run_json({verb, "-f", "-"}, cancel, what, &answer, object.dump());
+  Status s = Api(kubectl_).call(create ? "POST" : "PUT",
+                                create ? collection : collection + "/" + name, object,
+                                "application/json", cancel, what, &answer);
   if (!s.ok()) return s;
   std::string error;
   if (!lease_from_object(answer, out, &error)) return Status::Invalid(what + ": " + error);
@@ -158,14 +172,15 @@ Status LeaseClient::release(const Lease& lease, const CancelToken& cancel) const
   // deleting would leave a gap in which another run could take it over, and the delete would then
   // remove that run's Lease. Deleting, rather than leaving it with no holder, keeps `kubectl get
   // leases` to the ones in use.
-  const std::string path = "/apis/coordination.k8s.io/v1/namespaces/" + ns_ + "/leases/" + lease.name;
+  const std::string path = leases_path(ns_) + "/" + lease.name;
   const std::string what = "release " + lease.label() + " for " + lease.hold;
+  if (!plain_path_segment(ns_) || !plain_path_segment(lease.name)) return Status::Invalid(what + ": not a Lease's name or namespace");
   Lease mine = lease;
   for (int round = 0; round < kRounds; ++round) {
     const json options = {{"kind", "DeleteOptions"},
                           {"apiVersion", "v1"},
                           {"preconditions", {{"uid", mine.uid}, {"resourceVersion", mine.resource_version}}}};
-    Status s = kubectl_.run({"delete", "--raw", path, "-f", "-"}, cancel, what, options.dump()).status;
+    Status s = Api(kubectl_).call("DELETE", path, options, "application/json", cancel, what);
     if (s.ok() || s.error_class() == ErrorClass::kNotFound) return Status::Ok();
     if (s.error_class() != ErrorClass::kConflict) return s;
 

@@ -1,9 +1,10 @@
 // Leases: two ferry runs never move the same hosted cluster at once. A run takes a
 // coordination.k8s.io/v1 Lease for each shared thing it holds ("hostedcluster/clusters/jdoe-hosted"),
 // renews it while it works (lease_renewer.h) and releases it at the end. Every write is a
-// compare-and-swap through kubectl: `create` (AlreadyExists when someone has it), `replace` with the
-// resourceVersion read (Conflict when someone wrote in between), and a delete whose preconditions
-// are the uid and resourceVersion last written. docs/fleet.md is the user's side of it.
+// compare-and-swap, sent through the cluster's kubectl proxy (api.h): a POST (AlreadyExists when
+// someone has it), a PUT with the resourceVersion read (Conflict when someone wrote in between),
+// and a DELETE whose preconditions are the uid and resourceVersion last written. docs/fleet.md is
+// the user's side of it.
 #pragma once
 
 #include <chrono>
