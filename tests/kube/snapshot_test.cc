@@ -31,8 +31,13 @@ TEST(Snapshot, SaveAndStatusInThePod) {
     ASSERT_EQ(p.exit_code, 0) << p.err;
   }
   StepHarness h(sim, "snapshot", snapshot_args());
+  const std::string calls = sim.dir() + "/calls";
+  h.services.kubectl = testing::counting_kubectl(sim, calls);
   StepResult r = h.run();
   ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  // One exec finds the CA (no ca_file given), one saves the snapshot and reads its status and
+  // size: a process and a round trip each, while the control plane is down.
+  EXPECT_EQ(testing::read_file(calls), "exec\nexec\n");
   EXPECT_EQ(r.outputs["path"], "/var/lib/data/snapshot.db");
   EXPECT_EQ(r.outputs["revision"], 11);
   EXPECT_GE(r.outputs["total_keys"].get<int64_t>(), 10);

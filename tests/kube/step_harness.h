@@ -2,6 +2,9 @@
 // lines and tainted values it produced kept for the test to look at.
 #pragma once
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -78,5 +81,23 @@ struct StepHarness {
     return impl().inverse(ctx, undos.empty() ? json() : undos.front());
   }
 };
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// A kubectl that writes each call's verb to `calls` (in the Sim's dir), for the tests that
+// check which work took no process.
+inline std::string counting_kubectl(const Sim& sim, const std::string& calls) {
+  const std::string path = sim.dir() + "/kubectl-counting";
+  // The verb: the first word that is not a global flag or its value.
+  std::ofstream(path) << "#!/bin/sh\nskip=0\nfor a in \"$@\"; do\n"
+                      << "  if [ $skip = 1 ]; then skip=0; continue; fi\n"
+                      << "  case \"$a\" in --kubeconfig|--context|-n) skip=1 ;; -*) ;; *) echo \"$a\" >>" << calls
+                      << "; break ;; esac\ndone\nexec kubectl \"$@\"\n";
+  std::filesystem::permissions(path, std::filesystem::perms::owner_all);
+  return path;
+}
 
 }  // namespace ferry::engine::testing

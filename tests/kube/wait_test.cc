@@ -167,24 +167,6 @@ struct AmbiguousConfigMaps {
   std::vector<std::string> sim_args() const { return {"--crds", dir.string()}; }
 };
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-// A kubectl that writes each call's verb to `calls` (in the Sim's dir), for the tests that
-// check which work took no process.
-std::string counting_kubectl(const Sim& sim, const std::string& calls) {
-  const std::string path = sim.dir() + "/kubectl-counting";
-  // The verb: the first word that is not a global flag or its value.
-  std::ofstream(path) << "#!/bin/sh\nskip=0\nfor a in \"$@\"; do\n"
-                      << "  if [ $skip = 1 ]; then skip=0; continue; fi\n"
-                      << "  case \"$a\" in --kubeconfig|--context|-n) skip=1 ;; -*) ;; *) echo \"$a\" >>" << calls
-                      << "; break ;; esac\ndone\nexec kubectl \"$@\"\n";
-  std::filesystem::permissions(path, std::filesystem::perms::owner_all);
-  return path;
-}
-
 // Goals `kubectl wait` cannot watch (a count with a filter) are watched through the proxy all
 // the same: one read, one watch that sees the change, and no kubectl process to wait.
 TEST(Wait, AGoalKubectlCannotWatchIsWatchedThroughTheProxy) {
@@ -200,14 +182,14 @@ TEST(Wait, AGoalKubectlCannotWatchIsWatchedThroughTheProxy) {
   const std::string calls = sim.dir() + "/calls";
   StepHarness h(sim, "wait", {{"namespace", "clusters"}, {"kind", "configmaps"}, {"jsonpath", ".data.v"},
                               {"equals", "yes"}, {"count", 1}, {"interval", "10s"}});
-  h.services.kubectl = counting_kubectl(sim, calls);
+  h.services.kubectl = testing::counting_kubectl(sim, calls);
   StepResult r = run_with_timeout(h, Millis(20'000));
   writer.join();
   EXPECT_TRUE(r.status.ok()) << r.status.ToString();
   // Polled, it would have read again only after its 10 s interval.
   ASSERT_EQ(h.logs.size(), 1u) << h.logs.back();
   EXPECT_NE(h.logs[0].find("poll 1: 0 match; watching for"), std::string::npos) << h.logs[0];
-  EXPECT_EQ(read_file(calls).find("wait"), std::string::npos) << read_file(calls);
+  EXPECT_EQ(testing::read_file(calls).find("wait"), std::string::npos) << testing::read_file(calls);
 }
 
 // kubectl splits `--for=jsonpath=PATH=VALUE` at every lone `=`: where kubectl watches (a kind
@@ -245,13 +227,13 @@ TEST(Wait, AKindThatIsNotOneResourceIsWatchedByKubectl) {
   const std::string calls = sim.dir() + "/calls";
   StepHarness h(sim, "wait", {{"namespace", "clusters"}, {"object", "configmap/late"}, {"exists", true},
                               {"interval", "10s"}});
-  h.services.kubectl = counting_kubectl(sim, calls);
+  h.services.kubectl = testing::counting_kubectl(sim, calls);
   StepResult r = run_with_timeout(h, Millis(20'000));
   writer.join();
   EXPECT_TRUE(r.status.ok()) << r.status.ToString();
   ASSERT_EQ(h.logs.size(), 1u) << h.logs.back();
   EXPECT_NE(h.logs[0].find("poll 1: not found; watching"), std::string::npos) << h.logs[0];
-  EXPECT_NE(read_file(calls).find("wait"), std::string::npos) << read_file(calls);
+  EXPECT_NE(testing::read_file(calls).find("wait"), std::string::npos) << testing::read_file(calls);
 }
 
 }  // namespace
