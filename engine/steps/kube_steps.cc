@@ -8,6 +8,8 @@
 #include <set>
 #include <sstream>
 
+#include "engine/kube/api_write.h"
+
 namespace ferry::engine::kube_step {
 namespace {
 
@@ -243,6 +245,15 @@ Status absent_objects(const kube::Kubectl& k, const std::vector<json>& refs, con
 
 namespace {
 
+// `kubectl create -f -` of the objects: through the proxy where the API can take them as they
+// are (api_write.h), else one kubectl process for all of them.
+kube::CallResult create(const kube::Kubectl& k, const std::vector<json>& objects, const CancelToken& cancel,
+                        const std::string& what) {
+  kube::CallResult c;
+  if (kube::create_through_api(k, objects, cancel, what, &c.status)) return c;
+  return k.run({"create", "-f", "-"}, cancel, what, objects.size() == 1 ? objects[0].dump() : as_list(objects).dump());
+}
+
 // One call for many objects: kubectl creates (or applies) a List's items in order, each its own
 // request, so a restore of twenty objects is one process instead of twenty.
 kube::CallResult create_all(const kube::Kubectl& k, const std::vector<json>& objects, const CreateObjects& how,
@@ -250,7 +261,7 @@ kube::CallResult create_all(const kube::Kubectl& k, const std::vector<json>& obj
   const std::string what = how.verb + " " + std::to_string(objects.size()) + " objects" + k.where();
   return how.replace ? k.run({"apply", "--server-side", "--field-manager=ferry", "--force-conflicts", "-f", "-"},
                              cancel, what, as_list(objects).dump())
-                     : k.run({"create", "-f", "-"}, cancel, what, as_list(objects).dump());
+                     : create(k, objects, cancel, what);
 }
 
 // Kinds whose creation changes what the API server serves: kubectl resolves a List's kinds once,
@@ -321,7 +332,7 @@ Status create_objects(StepContext& ctx, const kube::Kubectl& k, const std::vecto
   for (size_t i : one_by_one) {
     const json& o = objects[i];
     const std::string what = how.verb + " " + label(o) + k.where();
-    kube::CallResult c = how.replace ? create_all(k, {o}, how, ctx.cancel) : k.run({"create", "-f", "-"}, ctx.cancel, what, o.dump());
+    kube::CallResult c = how.replace ? create_all(k, {o}, how, ctx.cancel) : create(k, {o}, ctx.cancel, what);
     // One the failed batch may have created is judged like any other: identical, it is ours.
     if (c.status.error_class() == ErrorClass::kAlreadyExists && how.skip_existing && !batched.count(i)) {
       ctx.log(label(o) + " already exists: skipped (on_exists = skip)");

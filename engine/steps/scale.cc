@@ -4,6 +4,7 @@
 // neither scaled nor "restored".
 #include <map>
 
+#include "engine/kube/api_write.h"
 #include "engine/steps/kube_steps.h"
 
 namespace ferry::engine {
@@ -29,6 +30,14 @@ std::vector<std::string> scale_args(const std::string& kind, const std::vector<s
   args.insert(args.end(), names.begin(), names.end());
   args.push_back("--replicas=" + std::to_string(replicas));
   return args;
+}
+
+// Sets the replicas of `names`: through the proxy where the kind is certain, else `kubectl scale`.
+Status scale_to(const kube::Kubectl& k, const std::string& kind, const std::vector<std::string>& names,
+                int64_t replicas, const CancelToken& cancel, const std::string& what) {
+  Status s;
+  if (kube::scale_through_api(k, kind, names, replicas, cancel, what, &s)) return s;
+  return k.run(scale_args(kind, names, replicas), cancel, what).status;
 }
 
 std::vector<Action> render(const StepContext& ctx) {
@@ -69,7 +78,7 @@ StepResult run(StepContext& ctx) {
   }
   ctx.save_undo({{"kind", kind}, {"previous", previous}});
   const int64_t replicas = ctx.arg("replicas", 0).get<int64_t>();
-  r.status = k.run(scale_args(kind, names, replicas), ctx.cancel, "scale " + kind + "s" + k.where()).status;
+  r.status = scale_to(k, kind, names, replicas, ctx.cancel, "scale " + kind + "s" + k.where());
   return r;
 }
 
@@ -85,7 +94,7 @@ Status inverse(StepContext& ctx, const json& undo) {
   kube::Kubectl k = kubectl_for(ctx);
   const std::string kind = undo.value("kind", kind_of(ctx));
   for (const auto& [count, names] : by_count(undo["previous"])) {
-    Status s = k.run(scale_args(kind, names, count), ctx.cancel, "restore the replicas of " + kind + "s" + k.where()).status;
+    Status s = scale_to(k, kind, names, count, ctx.cancel, "restore the replicas of " + kind + "s" + k.where());
     if (!s.ok()) return s;
   }
   return Status::Ok();
