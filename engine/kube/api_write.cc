@@ -46,4 +46,20 @@ bool scale_through_api(const Kubectl& k, const std::string& kind, const std::vec
   return true;
 }
 
+bool patch_through_api(const Kubectl& k, const std::string& object, const std::string& type, const json& body,
+                       const CancelToken& cancel, const std::string& what, json* after, Status* status) {
+  const Api api(k);
+  const std::string& ns = k.target().ns;
+  const size_t slash = object.find('/');
+  if (slash == std::string::npos || (type != "merge" && type != "json")) return false;
+  const std::string name = object.substr(slash + 1);
+  Resource r;
+  bool found = false;
+  if (!api.resource(object.substr(0, slash), cancel, &r, &found).ok() || !found) return false;
+  if ((r.namespaced && !plain_path_segment(ns)) || !plain_path_segment(name)) return false;
+  *status = api.call("PATCH", r.collection_path(ns) + "/" + name + "?fieldValidation=Strict", body,
+                     type == "merge" ? kMergePatch : "application/json-patch+json", cancel, what, after);
+  return true;
+}
+
 }  // namespace ferry::engine::kube

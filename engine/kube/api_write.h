@@ -24,4 +24,11 @@ bool create_through_api(const Kubectl& k, const std::vector<json>& objects, cons
 bool scale_through_api(const Kubectl& k, const std::string& kind, const std::vector<std::string>& names,
                        int64_t replicas, const CancelToken& cancel, const std::string& what, Status* status);
 
+// `kubectl patch KIND/NAME --type merge|json -p BODY -o json`: a PATCH of the object, *after the
+// object as patched. The server refuses a field it does not know (fieldValidation=Strict), where
+// kubectl's patch would have it dropped with a warning. False, with nothing sent, when `object`
+// is not KIND/NAME of exactly one resource of the cluster with a plain name and namespace.
+bool patch_through_api(const Kubectl& k, const std::string& object, const std::string& type, const json& body,
+                       const CancelToken& cancel, const std::string& what, json* after, Status* status);
+
 }  // namespace ferry::engine::kube

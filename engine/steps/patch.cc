@@ -5,6 +5,7 @@
 // may hold what an earlier process of the run made secret (a HostedCluster's
 // restoreSnapshotURL), which this process's redactor may not know. With `ignore_not_found`, a
 // missing object is nothing to do (a rollback that pauses what may be gone).
+#include "engine/kube/api_write.h"
 #include "engine/kube/patch_undo.h"
 #include "engine/steps/kube_steps.h"
 
@@ -45,8 +46,9 @@ std::vector<Action> render(const StepContext& ctx) {
   return {read, k.action(patch_args(a.object, a.type, a.body))};
 }
 
-// The server drops fields a CRD does not declare with only a warning (kubectl patch cannot ask
-// for strict validation): a patch that lost a field almost always has a typo in it.
+// Through kubectl, the server drops fields a CRD does not declare with only a warning (kubectl
+// patch cannot ask for strict validation; the proxy's PATCH does): a patch that lost a field
+// almost always has a typo in it.
 Status unknown_fields(const std::string& err, const std::string& what) {
   std::string fields;
   size_t at = 0;
@@ -58,6 +60,21 @@ Status unknown_fields(const std::string& err, const std::string& what) {
   if (fields.empty()) return Status::Ok();
   return Status::Invalid(what + ": the server does not know the field(s) " + fields +
                          " and dropped them (is the patch's path spelled as in the schema?)");
+}
+
+// Patches `object` and reads it back as patched: through the proxy where the API takes it as it
+// is (api_write.h), else with `kubectl patch`.
+Status patch(const kube::Kubectl& k, const std::string& object, const std::string& type, const json& body,
+             const CancelToken& cancel, const std::string& what, json* after) {
+  if (Status s; kube::patch_through_api(k, object, type, body, cancel, what, after, &s)) return s;
+  std::vector<std::string> args = patch_args(object, type, body);
+  args.insert(args.end(), {"-o", "json"});
+  kube::CallResult c = k.run(args, cancel, what);
+  if (!c.status.ok()) return c.status;
+  if (Status s = unknown_fields(c.err, what); !s.ok()) return s;
+  *after = json::parse(c.out, nullptr, false);
+  if (after->is_discarded()) return Status::Invalid(what + ": kubectl's output is not JSON");
+  return Status::Ok();
 }
 
 StepResult run(StepContext& ctx) {
@@ -80,18 +97,11 @@ StepResult run(StepContext& ctx) {
   if (!r.status.ok()) return r;
   json paths = kube::touched_paths(prior, a.type == "merge" ? a.body : json(), a.type == "json" ? a.body : json());
   ctx.save_undo({{"object", a.object}, {"paths", paths}});
-  std::vector<std::string> args = patch_args(a.object, a.type, a.body);
-  args.insert(args.end(), {"-o", "json"});
-  kube::CallResult c = k.run(args, ctx.cancel, what);
-  if (gone(c.status)) return r;
-  if (!c.status.ok()) {
-    r.status = c.status;
+  json after;
+  if (Status s = patch(k, a.object, a.type, a.body, ctx.cancel, what, &after); gone(s)) {
     return r;
-  }
-  if (r.status = unknown_fields(c.err, what); !r.status.ok()) return r;
-  json after = json::parse(c.out, nullptr, false);
-  if (after.is_discarded()) {
-    r.status = Status::Invalid(what + ": kubectl's output is not JSON");
+  } else if (!s.ok()) {
+    r.status = s;
     return r;
   }
   r.outputs["patched"] = kube::values_at(after, paths);
@@ -112,7 +122,8 @@ Status inverse(StepContext& ctx, const json& undo) {
     return Status::Ok();
   }
   ctx.log("restoring " + std::to_string(restore.size()) + " field(s) of " + object);
-  return k.run(patch_args(object, "json", restore), ctx.cancel, "restore " + object + k.where()).status;
+  json after;
+  return patch(k, object, "json", restore, ctx.cancel, "restore " + object + k.where(), &after);
 }
 
 std::vector<Action> render_inverse(const StepContext& ctx) {
