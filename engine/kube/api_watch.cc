@@ -24,13 +24,14 @@ std::optional<ObjectWatch> ObjectWatch::open(const Kubectl& k, const std::string
   return ObjectWatch(k, r.collection_path(ns), query);
 }
 
-Status ObjectWatch::mark(const CancelToken& cancel, const std::string& what) {
+Status ObjectWatch::mark(const CancelToken& cancel, const std::string& what, json* objects) {
   json list;
   if (Status s = api_.call("GET", collection_ + (query_.empty() ? "" : "?" + query_), nullptr, "", cancel, what, &list);
       !s.ok()) {
     return s;
   }
   resource_version_ = list.value("metadata", json::object()).value("resourceVersion", "");
+  if (objects) *objects = std::move(list);
   return Status::Ok();
 }
 

@@ -21,8 +21,9 @@ class ObjectWatch {
   static std::optional<ObjectWatch> open(const Kubectl& k, const std::string& kind, const std::string& name,
                                          const std::string& selector, const CancelToken& cancel, Status* status);
 
-  // Remembers the objects' current version: changed() waits for a change after it.
-  Status mark(const CancelToken& cancel, const std::string& what);
+  // Remembers the objects' current version: changed() waits for a change after it. *objects
+  // (when given): the List read, as the API server answers it.
+  Status mark(const CancelToken& cancel, const std::string& what, json* objects = nullptr);
   // Until one of the objects is added, modified or deleted since the mark (*changed), or
   // `timeout` passes (not changed), or `cancel`.
   Status changed(Millis timeout, const CancelToken& cancel, const std::string& what, bool* changed) const;

@@ -1,5 +1,12 @@
 #include "engine/kube/api_write.h"
 
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <set>
+
+#include "engine/kube/api_watch.h"
+
 namespace ferry::engine::kube {
 
 bool create_through_api(const Kubectl& k, const std::vector<json>& objects, const CancelToken& cancel,
@@ -60,6 +67,55 @@ bool patch_through_api(const Kubectl& k, const std::string& object, const std::s
   *status = api.call("PATCH", r.collection_path(ns) + "/" + name + "?fieldValidation=Strict", body,
                      type == "merge" ? kMergePatch : "application/json-patch+json", cancel, what, after);
   return true;
+}
+
+bool delete_through_api(const Kubectl& k, const std::string& kind, const std::vector<std::string>& names,
+                        std::optional<Millis> wait, const CancelToken& cancel, const std::string& what, Status* status) {
+  const Api api(k);
+  const std::string& ns = k.target().ns;
+  Resource r;
+  bool found = false;
+  if (!api.resource(kind, cancel, &r, &found).ok() || !found) return false;
+  if (r.namespaced && !plain_path_segment(ns)) return false;
+  for (const std::string& name : names) {
+    if (!plain_path_segment(name)) return false;
+  }
+  std::optional<ObjectWatch> watch = ObjectWatch::open(k, kind, "", "", cancel, status);
+  if (!watch) return false;
+  // Their uids before the delete: what the wait waits to see gone.
+  json before;
+  if (*status = watch->mark(cancel, what, &before); !status->ok()) return true;
+  const std::set<std::string> asked(names.begin(), names.end());
+  std::map<std::string, std::string> uids;  // name -> uid
+  for (const json& o : before.value("items", json::array())) {
+    const json md = o.value("metadata", json::object());
+    if (asked.count(md.value("name", ""))) uids[md.value("name", "")] = md.value("uid", "");
+  }
+  const json options = {{"kind", "DeleteOptions"}, {"apiVersion", "v1"}, {"propagationPolicy", "Background"}};
+  for (const auto& [name, uid] : uids) {
+    *status = api.call("DELETE", r.collection_path(ns) + "/" + name, options, "application/json", cancel, what);
+    if (status->error_class() == ErrorClass::kNotFound) *status = Status::Ok();  // --ignore-not-found
+    if (!status->ok()) return true;
+  }
+  if (!wait) return true;
+  const auto deadline = std::chrono::steady_clock::now() + *wait;
+  for (json now = before;;) {
+    size_t left = 0;
+    for (const json& o : now.value("items", json::array())) {
+      const json md = o.value("metadata", json::object());
+      auto it = uids.find(md.value("name", ""));
+      if (it != uids.end() && it->second == md.value("uid", "")) ++left;
+    }
+    if (left == 0) return true;
+    const auto remaining = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
+    if (remaining <= Millis(0)) {
+      *status = Status::Timeout(what + ": " + std::to_string(left) + " of them still there");
+      return true;
+    }
+    bool changed = false;
+    if (*status = watch->changed(std::min(remaining, Millis(30'000)), cancel, what, &changed); !status->ok()) return true;
+    if (*status = watch->mark(cancel, what, &now); !status->ok()) return true;
+  }
 }
 
 }  // namespace ferry::engine::kube

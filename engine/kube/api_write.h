@@ -3,6 +3,7 @@
 // back to kubectl (whose own rules and messages then apply) for any form these do not take.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,5 +31,13 @@ bool scale_through_api(const Kubectl& k, const std::string& kind, const std::vec
 // is not KIND/NAME of exactly one resource of the cluster with a plain name and namespace.
 bool patch_through_api(const Kubectl& k, const std::string& object, const std::string& type, const json& body,
                        const CancelToken& cancel, const std::string& what, json* after, Status* status);
+
+// `kubectl delete KIND NAMES... --ignore-not-found`, then with `wait` `--wait=true
+// --timeout=WAIT`: a DELETE of each (background propagation, as kubectl's default cascade; one
+// already gone is fine), then, watched through the proxy, until none of them is left (one made
+// again under the same name is not it: its uid differs). kTimeout when some are still there after
+// `wait`. False, with nothing sent, under the same conditions as scale_through_api.
+bool delete_through_api(const Kubectl& k, const std::string& kind, const std::vector<std::string>& names,
+                        std::optional<Millis> wait, const CancelToken& cancel, const std::string& what, Status* status);
 
 }  // namespace ferry::engine::kube

@@ -8,7 +8,10 @@
 // never stopped), that never wins; then the order is the other one (controllers.md §3): take off
 // first only the finalizers whose action must not run (`remove_finalizers_before`), delete, take
 // off those nothing will act on (`remove_finalizers_after`), and let the controllers finish.
+#include <optional>
+
 #include "engine/kube/api.h"
+#include "engine/kube/api_write.h"
 #include "engine/steps/kube_steps.h"
 
 namespace ferry::engine {
@@ -115,9 +118,14 @@ Status delete_each(const StepContext& ctx, const kube::Kubectl& k, const std::ve
                    const std::vector<std::string>& names) {
   const std::vector<std::string> before = strings(ctx, "remove_finalizers_before");
   if (before.empty()) {
-    return k.run(delete_args(ctx, names), ctx.cancel,
-                 "delete " + std::to_string(names.size()) + " " + str(ctx, "kind") + k.where())
-        .status;
+    const std::string what = "delete " + std::to_string(names.size()) + " " + str(ctx, "kind") + k.where();
+    std::optional<Millis> wait;
+    if (flag(ctx, "wait", true) && !removes_named(ctx)) {
+      wait = Millis(dsl::parse_duration(str(ctx, "wait_timeout")).value_or(300'000));
+    }
+    // Through the proxy where the kind is certain (no process per step, and the wait is a watch).
+    if (Status s; kube::delete_through_api(k, str(ctx, "kind"), names, wait, ctx.cancel, what, &s)) return s;
+    return k.run(delete_args(ctx, names), ctx.cancel, what).status;
   }
   for (const json& o : objects) {
     if (Status s = kube_step::delete_without(k, listed_ref(k, o), before, ctx.cancel); !s.ok()) return s;

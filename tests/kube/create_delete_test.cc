@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "tests/kube/step_harness.h"
 
@@ -204,6 +206,37 @@ TEST(Delete, RemovesOnlyTheNamedFinalizersAroundTheDelete) {
           .run();
   ASSERT_TRUE(r.status.ok()) << r.status.ToString();
   EXPECT_FALSE(exists(sim, "clusters", "configmap", "held"));
+}
+
+// A delete is no kubectl process: a DELETE of each object through the proxy, then a watch until
+// they are gone (here once another writer takes the last finalizer off).
+TEST(Delete, DeletesThroughTheProxyAndWatchesUntilGone) {
+  ASSERT_TRUE(testing::require_kubectl());
+  Sim sim;
+  ASSERT_TRUE(sim.up());
+  json held = config_map("slow", "test");
+  held["metadata"]["finalizers"] = {"example.com/slow"};
+  ASSERT_TRUE(sim.kubectl("clusters").run({"create", "-f", "-"}, CancelToken(), "create", held.dump()).status.ok());
+  ASSERT_TRUE(sim.kubectl("clusters").run({"create", "configmap", "quick"}, CancelToken(), "create").status.ok());
+  std::thread controller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    sim.kubectl("clusters").run({"patch", "configmap", "slow", "--type", "merge", "-p", R"({"metadata":{"finalizers":null}})"},
+                                CancelToken(), "finish");
+  });
+  const std::string calls = sim.dir() + "/calls";
+  StepHarness h(sim, "delete", {{"namespace", "clusters"}, {"kind", "configmaps"}, {"names", {"slow", "quick"}},
+                                {"wait_timeout", "20s"}});
+  h.services.kubectl = testing::counting_kubectl(sim, calls);
+  StepResult r = h.run();
+  controller.join();
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_FALSE(exists(sim, "clusters", "configmap", "slow"));
+  EXPECT_FALSE(exists(sim, "clusters", "configmap", "quick"));
+  const size_t deletes = std::count_if(h.logs.begin(), h.logs.end(), [](const std::string& l) {
+    return l.rfind("$ DELETE /api/v1/namespaces/clusters/configmaps/", 0) == 0;
+  });
+  EXPECT_EQ(deletes, 2u);
+  EXPECT_EQ(testing::read_file(calls).find("delete"), std::string::npos) << testing::read_file(calls);
 }
 
 // The delete after remove_finalizers_before carries the patched object's uid and resourceVersion:
