@@ -1,19 +1,27 @@
-// kube::JsonPath, kubectl's JSONPath templates evaluated in ferry: the evaluator on
-// hand-written objects, each expectation taken from the Go source it cites (client-go
-// util/jsonpath: parser.go, jsonpath.go; its forked text/template: exec.go, funcs.go;
-// cli-runtime printers/jsonpath.go and genericclioptions/jsonpath_flags.go).
+// kube::JsonPath, kubectl's JSONPath templates evaluated in ferry, and `get -o jsonpath`
+// answered through the cluster's kubectl proxy. First the evaluator on hand-written objects,
+// each expectation taken from the Go source it cites (client-go util/jsonpath: parser.go,
+// jsonpath.go; its forked text/template: exec.go, funcs.go; cli-runtime printers/jsonpath.go
+// and genericclioptions/jsonpath_flags.go; kubectl cmd/get/get.go); then the same templates
+// against the real kubectl on the sandbox's API simulator, byte for byte.
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 
 #include <gtest/gtest.h>
 
+#include "engine/kube/api.h"
+#include "engine/kube/api_read.h"
 #include "engine/kube/go_print.h"
 #include "engine/kube/jsonpath.h"
+#include "tests/kube/sim.h"
 
 namespace ferry::engine {
 namespace {
 
 using json = nlohmann::json;
 using kube::JsonPath;
+using testing::Sim;
 
 // The template's output over `object`, failing the test if it does not parse or run.
 std::string eval(const std::string& tmpl, const json& object) {
@@ -268,6 +276,263 @@ TEST(JsonPath, WorkIsBounded) {
   EXPECT_EQ(run_error("{.metadata}", pod(), small), ErrorClass::kFailed);
   // Longer than any command line's argument.
   EXPECT_FALSE(parses(std::string(200 * 1024, 'x')));
+}
+
+// ---- against the real kubectl
+
+// A template, and whether kubectl may be left to answer it: where Go's map order is involved
+// (`..`, `.*`), jsonpath.h answers only when it can prove the order cannot show, which it
+// cannot always do even where kubectl's output does not vary. An answer given must match.
+struct Template {
+  std::string text;
+  bool may_run_kubectl = false;
+};
+
+// The templates run over every form below: those wait and assert send, and the printing and
+// evaluation rules above.
+const std::vector<Template>& templates() {
+  static const std::vector<Template> all = {
+      {"{.spec.pausedUntil}"},
+      {"{.metadata.annotations.hypershift\\.openshift\\.io/cleanup-cloud-resources}"},
+      {"{range .items[*]}{.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}"},
+      {"{range .items[*]}{.metadata.name}{\"\\t\"}{.status.conditions[?(@.type==\"Ready\")].lastHeartbeatTime}{\"\\n\"}{end}"},
+      {"{.spec.services[?(@.service==\"APIServer\")].servicePublishingStrategy.route.hostname}"},
+      {"{.metadata.name}/{.metadata.namespace} is a {.kind}"},
+      {"{.metadata}"},
+      {"{.spec}"},
+      {"{.status}"},
+      {"{.metadata.annotations}"},
+      {"{.metadata.labels.app}"},
+      {"{.items[*].metadata.name}"},
+      {"{.items}"},
+      {"{range .items[*]}[{.metadata.name}]{end}"},
+      {"{.kind} {.apiVersion} {.metadata.resourceVersion}"},
+      {"{.status.conditions[*].type}"},
+      {"{.status.conditions[?(@.status==\"True\")].type}"},
+      {"{.status.conditions[?(@.status!=\"True\")].type}"},
+      {"{.status.conditions[?(@.type==\"Nope\")].status}"},
+      {"{.status.conditions[?(@.status)].type}"},
+      {"{.status.conditions[0].type} {.status.conditions[-1].type}"},
+      {"{.status.conditions[1:].type}"},
+      {"{.items[-1].metadata.name} {.items[0:2].metadata.name} {.items[::2].metadata.name}"},
+      {"{.items[0,1].metadata.name}"},
+      {"{.metadata['name','namespace']}"},
+      {"{.metadata.annotations['hypershift\\.openshift\\.io/cluster']}"},
+      {"{.no.such.key}{.metadata.nope}"},
+      {"{..hostname}", true},
+      {"{..lastTransitionTime}", true},
+      {"{.status.version.availableUpdates} {.status.version.history[0].verified} {.status.version.observedGeneration}"},
+      {"{.status.version.history[?(@.verified==false)].state}"},
+      {"{.spec.replicas} {.status.replicas}"},
+      {"{.items[?(@.spec.replicas>1)].metadata.name} {.items[?(@.spec.replicas<=2)].metadata.name}"},
+      {"{.items[?(@.metadata.name<\"etcd-1\")].metadata.name}"},
+      {"{.spec.f2} {.spec.f1} {.spec.c} {.spec.f3} {.spec.f4} {.spec.f5} {.spec.big} {.spec.neg} {.spec.t} {.spec.n}"},
+      {"{.items[*].spec.f2} {.items[*].spec.c}"},
+      {"{range .spec.arr[*]}<{@}>{end}"},
+      {"{.spec.arr[?(@.k)]} {.spec.e} {.spec.o}"},
+      {"{.metadata.name.*}"},
+      {"{$.kind} {@.metadata.name} {\"\\x41\\t\\u00e9\"}{'!'}"},
+      {"{.metadata.managedFields[0].manager}"},
+      {"{..name}", true},
+      {"{.metadata.labels.*}", true},
+      // kubectl fails on these: no answer through the proxy.
+      {"{.spec.services[9]}"},
+      {"{end}"},
+      {"{.metadata[?(@.x)]}"},
+      {"{.status.conditions[?(@.type==1)]}"},
+      // kubectl makes its printer only once it found something, so with --ignore-not-found
+      // and nothing found it prints nothing even for this; ferry leaves it to kubectl always.
+      {"{.metadata.name", true},
+  };
+  return all;
+}
+
+struct Form {
+  std::string ns;
+  std::vector<std::string> args;  // without the output flag
+};
+
+// Objects the fixture lacks: Nodes with Ready conditions (and one without), and a Service
+// holding the annotation and fields the templates read, numbers Go prints its own way (floats
+// written as integers, -0.0, 1e21, a uint64), control and HTML characters.
+void add_objects(const Sim& sim) {
+  const kube::Api nodes(sim.kubectl(""));
+  int n = 0;
+  for (const json& conditions : {json::array({{{"type", "Ready"}, {"status", "True"}, {"lastHeartbeatTime", "2026-12-07T10:00:00Z"}}}),
+                                 json::array({{{"type", "Ready"}, {"status", "False"}, {"lastHeartbeatTime", "2026-12-07T09:00:00Z"}}}),
+                                 json::array({{{"type", "MemoryPressure"}, {"status", "False"}}})}) {
+    const std::string name = "jp-node-" + std::to_string(++n);
+    json node = {{"apiVersion", "v1"}, {"kind", "Node"}, {"metadata", {{"name", name}, {"labels", {{"jp", "yes"}}}}}};
+    ASSERT_TRUE(nodes.call("POST", "/api/v1/nodes", node, "application/json", CancelToken(), "create").ok());
+    node["status"] = {{"conditions", conditions}};
+    ASSERT_TRUE(nodes.call("PUT", "/api/v1/nodes/" + name + "/status", node, "application/json", CancelToken(), "status").ok());
+  }
+  const kube::Api api(sim.kubectl("clusters"));
+  json svc = json::parse(R"({"apiVersion": "v1", "kind": "Service",
+    "metadata": {"name": "jp-data", "labels": {"app": "jp"},
+                 "annotations": {"hypershift.openshift.io/cleanup-cloud-resources": "true", "html": "<a&b>",
+                                 "ctl": "x\by\fz\u0001\u2028q", "uni": "h\u00e9llo"}},
+    "spec": {"pausedUntil": "2026-12-07T15:00:00Z", "replicas": 2,
+             "services": [{"service": "APIServer", "servicePublishingStrategy": {"route": {"hostname": "api.example.com"}}}],
+             "f2": 123456789.0, "f1": 1.0, "c": -0.0, "f3": 1.5, "f4": 1e21, "f5": 1e-7, "big": 18446744073709551615,
+             "neg": -3, "t": true, "n": null, "e": [], "o": {}, "arr": [1, "two", 3.5, null, false, {"k": "v"}]}})");
+  ASSERT_TRUE(api.call("POST", "/api/v1/namespaces/clusters/services", svc, "application/json", CancelToken(), "create").ok());
+  svc["status"] = {{"conditions", {{{"type", "Ready"}, {"status", "True"}, {"lastTransitionTime", "2026-12-07T11:00:00Z"}},
+                                   {{"type", "Degraded"}, {"status", "False"}, {"lastTransitionTime", "2026-12-07T11:00:00Z"}}}}};
+  ASSERT_TRUE(api.call("PUT", "/api/v1/namespaces/clusters/services/jp-data/status", svc, "application/json", CancelToken(),
+                       "status")
+                  .ok());
+  json other = {{"apiVersion", "v1"}, {"kind", "Service"}, {"metadata", {{"name", "jp-other"}}}, {"spec", {{"f2", 2.5}}}};
+  ASSERT_TRUE(api.call("POST", "/api/v1/namespaces/clusters/services", other, "application/json", CancelToken(), "create").ok());
+}
+
+// Every template over every form: what the proxy answers is kubectl's stdout, byte for byte;
+// where kubectl fails, the proxy gives no answer (or the same failed read).
+void compare_with_kubectl(const Sim& sim, const std::vector<Form>& forms) {
+  int answered = 0, compared = 0;
+  size_t spelling = 0;
+  for (const Form& form : forms) {
+    const kube::Kubectl k = sim.kubectl(form.ns);
+    for (const Template& t : templates()) {
+      std::vector<std::string> args = form.args;
+      // The output flag as ferry's steps write it, and as people do.
+      switch (spelling++ % 3) {
+        case 0: args.push_back("-o=jsonpath=" + t.text); break;
+        case 1: args.insert(args.end(), {"-o", "jsonpath=" + t.text}); break;
+        default: args.insert(args.begin() + 1, {"--output", "jsonpath=" + t.text}); break;
+      }
+      const std::string what = json(args).dump();
+      std::string fast;
+      Status read;
+      const bool handled = kube::read_jsonpath_through_api(k, args, CancelToken(), "read", 64 << 20, &fast, &read);
+      ProcessSpec spec;
+      spec.argv = k.argv(args);
+      const ProcessResult slow = run_process(spec, CancelToken());
+      ASSERT_TRUE(slow.status.ok()) << what << ": " << slow.status.ToString();
+      ++compared;
+      if (slow.exit_code != 0) {
+        EXPECT_TRUE(!handled || !read.ok()) << what << ": kubectl failed (" << slow.err << ") but the proxy answered '"
+                                            << fast << "'";
+        continue;
+      }
+      if (!t.may_run_kubectl) {
+        EXPECT_TRUE(handled) << what << ": not answered through the proxy";
+      }
+      if (!handled) continue;
+      EXPECT_TRUE(read.ok()) << what << ": " << read.ToString();
+      EXPECT_EQ(fast, slow.out) << what;
+      ++answered;
+    }
+  }
+  // Not a comparison that passes by answering nothing.
+  EXPECT_GT(answered, compared / 2) << answered << " of " << compared;
+}
+
+// One object by name (the template runs over the object itself), cluster-scoped or not.
+TEST(JsonPathKubectl, OneObjectByName) {
+  ASSERT_TRUE(testing::require_kubectl());
+  Sim sim;
+  ASSERT_TRUE(sim.up());
+  add_objects(sim);
+  compare_with_kubectl(sim, {{"clusters", {"get", "hostedcluster/jdoe-hosted", "--ignore-not-found"}},
+                             {"clusters", {"get", "services", "jp-data"}},
+                             {"", {"get", "node", "jp-node-1"}}});
+}
+
+// A kind and label selectors: the template runs once over a List of the objects, made as
+// kubectl makes it (floats written as integers come back int64s).
+TEST(JsonPathKubectl, ListsOfObjects) {
+  ASSERT_TRUE(testing::require_kubectl());
+  Sim sim;
+  ASSERT_TRUE(sim.up());
+  add_objects(sim);
+  compare_with_kubectl(sim, {{"clusters-jdoe-hosted", {"get", "pods", "-l", "app=etcd"}},
+                             {"", {"get", "nodes", "-l", "jp=yes"}},
+                             {"clusters", {"get", "services"}}});
+}
+
+// Several names (a List, even of objects of two kinds), and a selector that matches nothing
+// (the template runs over an empty List).
+TEST(JsonPathKubectl, SeveralNamesAndAnEmptyList) {
+  ASSERT_TRUE(testing::require_kubectl());
+  Sim sim;
+  ASSERT_TRUE(sim.up());
+  add_objects(sim);
+  compare_with_kubectl(sim, {{"clusters-jdoe-hosted", {"get", "deployment", "kube-apiserver", "kube-scheduler"}},
+                             {"clusters", {"get", "service/jp-data", "hostedcluster/jdoe-hosted", "--ignore-not-found"}},
+                             {"clusters-jdoe-hosted", {"get", "pods", "-l", "app=nope"}}});
+}
+
+// --ignore-not-found and nothing found: nothing printed, not even the template's text; and
+// a custom resource's kind.
+TEST(JsonPathKubectl, NothingFound) {
+  ASSERT_TRUE(testing::require_kubectl());
+  Sim sim;
+  ASSERT_TRUE(sim.up());
+  add_objects(sim);
+  compare_with_kubectl(sim, {{"clusters", {"get", "hostedcluster/nope", "--ignore-not-found"}},
+                             {"clusters-jdoe-hosted", {"get", "pods", "-l", "app=nope", "--ignore-not-found"}},
+                             {"clusters", {"get", "nodepools"}}});
+}
+
+// Kubectl::run answers a jsonpath `get` through the proxy: no kubectl process but the proxy
+// (a kubectl that logs its calls shows it); a failed read fails as run_json's does; what the
+// proxy cannot be sure of runs kubectl.
+TEST(JsonPathKubectl, RunAnswersThroughTheProxy) {
+  ASSERT_TRUE(testing::require_kubectl());
+  Sim sim;
+  ASSERT_TRUE(sim.up());
+  const std::string log = sim.dir() + "/calls.log";
+  const std::string wrapper = sim.dir() + "/kubectl";
+  {
+    std::ofstream w(wrapper);
+    w << "#!/bin/sh\necho \"$*\" >> '" << log << "'\nexec kubectl \"$@\"\n";
+  }
+  std::filesystem::permissions(wrapper, std::filesystem::perms::owner_all);
+  const kube::Kubectl k(kube::Target{wrapper, sim.kubeconfig(), "", "clusters"});
+  const auto calls = [&] {
+    std::ifstream in(log);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+  };
+
+  kube::CallResult r = k.run({"get", "hostedcluster/jdoe-hosted", "--ignore-not-found",
+                              "-o=jsonpath={.status.conditions[?(@.type==\"Available\")].status}"},
+                             CancelToken(), "read");
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "True");
+  r = k.run({"get", "nodepools", "-o", "jsonpath={range .items[*]}{.metadata.name}{\"\\n\"}{end}"}, CancelToken(), "read");
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(r.out, "jdoe-hosted-us-west-1a\njdoe-hosted-us-west-1b\nother-cluster-pool\n");
+  for (const std::string& call : calls()) EXPECT_EQ(call.rfind("--kubeconfig", 0), 0u) << call;
+  for (const std::string& call : calls()) EXPECT_NE(call.find("proxy --unix-socket"), std::string::npos) << call;
+
+  // Not found, without --ignore-not-found: the class and message run_json's read gives.
+  r = k.run({"get", "hostedcluster/nope", "-o=jsonpath={.kind}"}, CancelToken(), "read hostedcluster/nope");
+  json ignored;
+  const Status s = k.run_json({"get", "hostedcluster/nope"}, CancelToken(), "read hostedcluster/nope", &ignored);
+  EXPECT_EQ(r.status.error_class(), ErrorClass::kNotFound) << r.status.ToString();
+  EXPECT_EQ(r.status.message(), s.message());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("Error from server (NotFound)"), std::string::npos) << r.err;
+  for (const std::string& call : calls()) EXPECT_NE(call.find("proxy --unix-socket"), std::string::npos) << call;
+
+  // Left to kubectl: Go's map order, a template kubectl refuses, an output too long.
+  const size_t before = calls().size();
+  r = k.run({"get", "hostedcluster/jdoe-hosted", "-o=jsonpath={..name}"}, CancelToken(), "read");
+  EXPECT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_FALSE(r.out.empty());
+  r = k.run({"get", "hostedcluster/jdoe-hosted", "-o=jsonpath={.metadata.name"}, CancelToken(), "read");
+  EXPECT_FALSE(r.status.ok());
+  EXPECT_NE(r.err.find("error parsing jsonpath"), std::string::npos) << r.err;
+  r = k.run({"get", "hostedcluster/jdoe-hosted", "-o=jsonpath={.spec}"}, CancelToken(), "read", "", 10);
+  EXPECT_FALSE(r.status.ok());
+  const std::vector<std::string> after = calls();
+  ASSERT_EQ(after.size(), before + 3);
+  for (size_t i = before; i < after.size(); ++i) EXPECT_NE(after[i].find(" get hostedcluster/jdoe-hosted"), std::string::npos) << after[i];
 }
 
 }  // namespace
