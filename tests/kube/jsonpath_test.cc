@@ -4,9 +4,11 @@
 // jsonpath.go; its forked text/template: exec.go, funcs.go; cli-runtime printers/jsonpath.go
 // and genericclioptions/jsonpath_flags.go; kubectl cmd/get/get.go); then the same templates
 // against the real kubectl on the sandbox's API simulator, byte for byte.
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 
 #include <gtest/gtest.h>
 
@@ -387,45 +389,66 @@ void add_objects(const Sim& sim) {
 }
 
 // Every template over every form: what the proxy answers is kubectl's stdout, byte for byte;
-// where kubectl fails, the proxy gives no answer (or the same failed read).
+// where kubectl fails, the proxy gives no answer (or the same failed read). The kubectl
+// processes run three at a time.
 void compare_with_kubectl(const Sim& sim, const std::vector<Form>& forms) {
-  int answered = 0, compared = 0;
+  struct Case {
+    const Template* t;
+    std::vector<std::string> args;
+    std::vector<std::string> argv;
+    bool handled = false;
+    std::string fast;
+    Status read;
+    ProcessResult slow;
+  };
+  std::vector<Case> cases;
   size_t spelling = 0;
   for (const Form& form : forms) {
     const kube::Kubectl k = sim.kubectl(form.ns);
     for (const Template& t : templates()) {
-      std::vector<std::string> args = form.args;
+      Case c{&t, form.args, {}, false, "", Status(), ProcessResult()};
       // The output flag as ferry's steps write it, and as people do.
       switch (spelling++ % 3) {
-        case 0: args.push_back("-o=jsonpath=" + t.text); break;
-        case 1: args.insert(args.end(), {"-o", "jsonpath=" + t.text}); break;
-        default: args.insert(args.begin() + 1, {"--output", "jsonpath=" + t.text}); break;
+        case 0: c.args.push_back("-o=jsonpath=" + t.text); break;
+        case 1: c.args.insert(c.args.end(), {"-o", "jsonpath=" + t.text}); break;
+        default: c.args.insert(c.args.begin() + 1, {"--output", "jsonpath=" + t.text}); break;
       }
-      const std::string what = json(args).dump();
-      std::string fast;
-      Status read;
-      const bool handled = kube::read_jsonpath_through_api(k, args, CancelToken(), "read", 64 << 20, &fast, &read);
-      ProcessSpec spec;
-      spec.argv = k.argv(args);
-      const ProcessResult slow = run_process(spec, CancelToken());
-      ASSERT_TRUE(slow.status.ok()) << what << ": " << slow.status.ToString();
-      ++compared;
-      if (slow.exit_code != 0) {
-        EXPECT_TRUE(!handled || !read.ok()) << what << ": kubectl failed (" << slow.err << ") but the proxy answered '"
-                                            << fast << "'";
-        continue;
-      }
-      if (!t.may_run_kubectl) {
-        EXPECT_TRUE(handled) << what << ": not answered through the proxy";
-      }
-      if (!handled) continue;
-      EXPECT_TRUE(read.ok()) << what << ": " << read.ToString();
-      EXPECT_EQ(fast, slow.out) << what;
-      ++answered;
+      c.argv = k.argv(c.args);
+      c.handled = kube::read_jsonpath_through_api(k, c.args, CancelToken(), "read", 64 << 20, &c.fast, &c.read);
+      cases.push_back(std::move(c));
     }
   }
+  constexpr size_t kAtOnce = 3;
+  for (size_t i = 0; i < cases.size(); i += kAtOnce) {
+    std::vector<std::future<ProcessResult>> running;
+    for (size_t j = i; j < std::min(i + kAtOnce, cases.size()); ++j) {
+      running.push_back(std::async(std::launch::async, [&c = cases[j]] {
+        ProcessSpec spec;
+        spec.argv = c.argv;
+        return run_process(spec, CancelToken());
+      }));
+    }
+    for (size_t j = i; j < std::min(i + kAtOnce, cases.size()); ++j) cases[j].slow = running[j - i].get();
+  }
+  int answered = 0;
+  for (const Case& c : cases) {
+    const std::string what = json(c.args).dump();
+    ASSERT_TRUE(c.slow.status.ok()) << what << ": " << c.slow.status.ToString();
+    if (c.slow.exit_code != 0) {
+      EXPECT_TRUE(!c.handled || !c.read.ok()) << what << ": kubectl failed (" << c.slow.err
+                                              << ") but the proxy answered '" << c.fast << "'";
+      continue;
+    }
+    if (!c.t->may_run_kubectl) {
+      EXPECT_TRUE(c.handled) << what << ": not answered through the proxy";
+    }
+    if (!c.handled) continue;
+    EXPECT_TRUE(c.read.ok()) << what << ": " << c.read.ToString();
+    EXPECT_EQ(c.fast, c.slow.out) << what;
+    ++answered;
+  }
   // Not a comparison that passes by answering nothing.
-  EXPECT_GT(answered, compared / 2) << answered << " of " << compared;
+  EXPECT_GT(answered, static_cast<int>(cases.size() / 2)) << answered << " of " << cases.size();
 }
 
 // One object by name (the template runs over the object itself), cluster-scoped or not.
