@@ -17,7 +17,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:-build-fuzz}"
 seconds="${2:-60}"
 jobs="${JOBS:-2}"
-read -r -a targets <<<"${FUZZ_TARGETS:-ferry_parser_fuzz toml_loader_fuzz vars_file_fuzz journal_fuzz saved_plan_fuzz pipeline_fuzz report_fuzz}"
+read -r -a targets <<<"${FUZZ_TARGETS:-ferry_parser_fuzz toml_loader_fuzz vars_file_fuzz journal_fuzz saved_plan_fuzz pipeline_fuzz report_fuzz jsonpath_fuzz}"
 [[ "$seconds" =~ ^[0-9]+$ ]] || { echo "fuzz.sh: SECONDS must be a whole number, got '$seconds'" >&2; exit 2; }
 
 cxx="${FUZZ_CXX:-clang++}"

@@ -164,6 +164,20 @@ CallResult Kubectl::run(const std::vector<std::string>& args, const CancelToken&
   if (log_ && !args.empty() && args[0] != "get" && args[0] != "wait") {
     log_("$ " + action(args, stdin_text.empty() ? "" : std::to_string(stdin_text.size()) + " bytes of JSON").text());
   }
+  // `get -o jsonpath=...` (wait's and assert's polls) through the cluster's kubectl proxy, with
+  // the text kubectl would print; a failed read fails as run_json's does.
+  if (std::string text; stdin_text.empty() && !args.empty() && args[0] == "get") {
+    if (Status read; read_jsonpath_through_api(*this, args, cancel, what, max_stdout, &text, &read)) {
+      CallResult r;
+      r.exit_code = read.ok() ? 0 : 1;
+      r.out = std::move(text);
+      // stderr as kubectl's would end: the message without `what`.
+      const std::string prefix = what + ": ";
+      r.err = read.message().rfind(prefix, 0) == 0 ? read.message().substr(prefix.size()) : read.message();
+      r.status = std::move(read);
+      return r;
+    }
+  }
   ProcessSpec spec;
   spec.argv = argv(args);
   spec.stdin_text = stdin_text;

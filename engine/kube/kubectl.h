@@ -63,7 +63,9 @@ class Kubectl {
   Action action(const std::vector<std::string>& args, const std::string& input = "") const;
 
   // Runs `args` (with `stdin_text` on stdin); `what` names the call in errors
-  // ("get hostedclusters/jdoe-hosted in namespace clusters").
+  // ("get hostedclusters/jdoe-hosted in namespace clusters"). A `get` with `-o jsonpath=...`
+  // is answered through the cluster's kubectl proxy when it can be (api_read.h), with the
+  // output kubectl would print and no process.
   CallResult run(const std::vector<std::string>& args, const CancelToken& cancel, const std::string& what,
                  const std::string& stdin_text = "", size_t max_stdout = 64 << 20) const;
   // Runs `args` plus `-o json` and parses stdout into `out` (an empty List when kubectl printed
