@@ -5,8 +5,9 @@
 #   - the control-plane downtime: from the scale to 0 (pause.control_plane starts) to Available
 #     on the destination (restored.available succeeds), from the run's journal;
 #   - where that window went: each step on it, longest first (waits are the controllers' time
-#     plus ferry's reaction to them), and how long after each condition turned true (its
-#     lastTransitionTime on the destination) ferry's wait for it ended;
+#     plus ferry's reaction to them), ferry's own part (and in it, the snapshot and upload of
+#     etcd's data, which grow with its size), and how long after each condition turned true
+#     (its lastTransitionTime on the destination) ferry's wait for it ended;
 #   - the kubectl processes ferry started (a counting wrapper as --kubectl), in all and by verb.
 #
 #   scripts/bench-migrate.sh [BUILD_DIR]     (default: build; BENCH_KEEP=DIR keeps the runs there)
@@ -107,8 +108,21 @@ else:
         if t is not None and step in ended:
             reactions.append(f"{cond} {(ended[step] - t) / 1000:.1f} s")
     controllers = sum(ms for ms, step in inside if step in ("restored.etcd_restored", "restored.available", "pause.stopped"))
+    # The etcd data's own time: while any snapshot or upload step runs (they run side by side,
+    # one per member), the part of ferry's time that grows with the size of etcd.
+    spans = sorted((max(t0, down), min(ended[s], up)) for s, t0 in started.items()
+                   if s in ended and s.rsplit(".", 1)[-1] in ("snapshot", "upload") and ended[s] > down and t0 < up)
+    data, reach = 0, None
+    for a, b in spans:
+        if reach is None or a > reach:
+            data += b - a
+            reach = b
+        elif b > reach:
+            data += b - reach
+            reach = b
     print(f"  the controllers' waits in the window: {controllers / 1000:.1f} s; ferry's own part: "
-          f"{(up - down - controllers) / 1000:.1f} s")
+          f"{(up - down - controllers) / 1000:.1f} s, of which moving etcd's data (snapshot, upload) "
+          f"{data / 1000:.1f} s and the rest {(up - down - controllers - data) / 1000:.1f} s")
     print("  ferry saw each condition at most this long after it turned true (1 s resolution): " +
           (", ".join(reactions) or "unknown"))
 print(f"  kubectl processes: {total} (" + ", ".join(f"{v} {n}" for v, n in verbs.most_common()) + ")")
