@@ -204,7 +204,12 @@ class Controller(threading.Thread):
             if obj is None:
                 return False
             self.c.delete_obj(t, obj)
-            return True
+        if t.plural == "pods":
+            # Its containers stop with it (the kubelet's part): what they served stops now, not
+            # when a controller next looks (cpo.py pod_stopped: the hosted cluster's API).
+            for hook in list(self.c.sandbox.get("pod_stopped", ())):
+                hook(obj)
+        return True
 
     def set_condition(self, t, obj, ctype, status, reason, message=""):
         """Sets a status condition on obj (a copy just read); writes only if it changed. Returns

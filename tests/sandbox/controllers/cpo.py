@@ -157,6 +157,7 @@ class ControlPlaneOperator(Controller):
         cluster.sandbox["init_containers"] = set(cluster.sandbox.get("init_containers", ())) | {"etcd-init"}
         settings = cluster.sandbox.get("settings") or {}
         self.pre_9048 = bool(settings.get(self.name + ".etcd-pre-9048"))
+        cluster.sandbox.setdefault("pod_stopped", []).append(self.pod_stopped)
 
     # ---- events
     def keys_for(self, t, obj):
@@ -547,12 +548,31 @@ class ControlPlaneOperator(Controller):
                 "restored_from": url if snap else None}
 
     # ---- hosted-api.json
+    def live_kas(self, ns):
+        return [p for p in self.list(self.pod_t, ns, {"app": "kube-apiserver"})
+                if not p["metadata"].get("deletionTimestamp")]
+
+    def pod_stopped(self, pod):
+        """A kube-apiserver pod deleted by a controller model (base.delete, the workloads' scale
+        down): its process is gone before its object is, so with no other left the hosted cluster's
+        API is no longer served from here at once, not this operator's latency later (a client's
+        write accepted after `get pods` shows none would be missing from a snapshot taken then)."""
+        md = pod["metadata"]
+        ns = md.get("namespace", "")
+        if self.shared is None or (md.get("labels") or {}).get("app") != "kube-apiserver" or ns not in self.hc_keys:
+            return
+        with self.shared.locked(HOSTED_API) as data:
+            if self.live_kas(ns):
+                return
+            servers = servers_of(data, self.hc_keys[ns])
+            cur = servers.get(self.c.name)
+            if cur is not None and cur.get("namespace", ns) == ns:
+                del servers[self.c.name]
+
     def sync_hosted_api(self, ns, name, hcp):
         if self.shared is None:
             return
         mgr = self.c.sandbox.get("etcd")
-        kas = [p for p in self.list(self.pod_t, ns, {"app": "kube-apiserver"})
-               if not p["metadata"].get("deletionTimestamp")]
         endpoint, restored = None, None
         for p in sorted(self.etcd_pods(ns), key=lambda p: p["metadata"]["name"]):
             ann = p["metadata"].get("annotations") or {}
@@ -567,6 +587,9 @@ class ControlPlaneOperator(Controller):
             hc = "%s/%s" % (ns[:-len(name) - 1], name) if ns.endswith("-" + name) else name
         self.hc_keys[ns] = hc
         with self.shared.locked(HOSTED_API) as data:
+            # read under the file's lock, so that pod_stopped (another thread) cannot remove the
+            # entry between this read and a write of the entry back
+            kas = self.live_kas(ns)
             servers = servers_of(data, hc)
             cur = servers.get(self.c.name)
             if kas and endpoint and mgr is not None:
