@@ -30,42 +30,93 @@ contexts:
 current-context: c
 KC
 
-# The fake kubectl: its calls in calls.log; the Lease in lease.json (none when absent); `create`
-# stores what it is given (AlreadyExists when there is one), `replace` takes the version read
-# (Conflict otherwise), `delete --raw` removes it.
+# The fake kubectl: its calls in calls.log; the Lease in lease.json (none when absent). ferry
+# writes Leases through `kubectl proxy --unix-socket`: the fake one serves the Lease's API paths
+# over HTTP on that socket (anything else is 404, so reads fall back to the fake `get`), and logs
+# each write as `proxy create|replace|delete PATH`. A POST stores what it is given
+# (AlreadyExists when there is one), a PUT takes the version read (Conflict otherwise), a DELETE
+# removes it if its preconditions still hold.
 cat >kubectl <<'FAKE'
 #!/usr/bin/env python3
-import json, os, sys
+import http.server, json, os, socketserver, sys
 here = os.path.dirname(os.path.abspath(__file__))
 args = sys.argv[1:]
-with open(os.path.join(here, "calls.log"), "a") as log:
-    log.write(" ".join(args) + "\n")
+def log(line):
+    with open(os.path.join(here, "calls.log"), "a") as f:
+        f.write(line + "\n")
+log(" ".join(args))
 lease = os.path.join(here, "lease.json")
-if "get" in args:
+
+class Api(http.server.BaseHTTPRequestHandler):
+    def answer(self, code, body):
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    def refuse(self, code, reason, message):
+        self.answer(code, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": reason,
+                           "message": message, "code": code})
+    def body(self):
+        return json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+    def leases(self):
+        return "/apis/coordination.k8s.io/v1/namespaces/" in self.path and "/leases" in self.path
+    def do_GET(self):
+        if not self.leases():
+            return self.refuse(404, "NotFound", "the server could not find the requested resource")
+        if not os.path.exists(lease):
+            return self.refuse(404, "NotFound", 'leases.coordination.k8s.io "x" not found')
+        self.answer(200, json.load(open(lease)))
+    def do_POST(self):
+        log("proxy create " + self.path)
+        obj = self.body()
+        if os.path.exists(lease):
+            return self.refuse(409, "AlreadyExists", 'leases.coordination.k8s.io "x" already exists')
+        obj["metadata"].update(uid="u-1", resourceVersion="1")
+        open(lease, "w").write(json.dumps(obj))
+        open(os.path.join(here, "created.json"), "w").write(json.dumps(obj))
+        self.answer(201, obj)
+    def do_PUT(self):  # a takeover or a renewal: the version read must still be the one there
+        log("proxy replace " + self.path)
+        obj = self.body()
+        if not os.path.exists(lease):
+            return self.refuse(404, "NotFound", 'leases.coordination.k8s.io "x" not found')
+        current = json.load(open(lease))
+        if obj["metadata"].get("resourceVersion") != current["metadata"]["resourceVersion"]:
+            return self.refuse(409, "Conflict", "the object has been modified")
+        obj["metadata"]["resourceVersion"] = str(int(current["metadata"]["resourceVersion"]) + 1)
+        open(lease, "w").write(json.dumps(obj))
+        self.answer(200, obj)
+    def do_DELETE(self):
+        log("proxy delete " + self.path)
+        pre = self.body().get("preconditions") or {}
+        if not os.path.exists(lease):
+            return self.refuse(404, "NotFound", 'leases.coordination.k8s.io "x" not found')
+        md = json.load(open(lease))["metadata"]
+        if any(pre.get(k) not in (None, md.get(k)) for k in ("uid", "resourceVersion")):
+            return self.refuse(409, "Conflict", "Precondition failed")
+        os.remove(lease)
+        self.answer(200, {"kind": "Status", "apiVersion": "v1", "status": "Success"})
+    def log_message(self, *a):
+        pass
+
+class UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+    def get_request(self):
+        conn, _ = super().get_request()
+        return conn, ("local", 0)
+
+if "proxy" in args:
+    sock = next(a.split("=", 1)[1] for a in args if a.startswith("--unix-socket="))
+    server = UnixServer(sock, Api)
+    print("Starting to serve on " + sock, flush=True)
+    server.serve_forever()
+elif "get" in args:
     if not os.path.exists(lease):
         sys.stderr.write('Error from server (NotFound): leases.coordination.k8s.io "x" not found\n')
         sys.exit(1)
     print(open(lease).read())
-elif "create" in args:
-    if os.path.exists(lease):
-        sys.stderr.write('Error from server (AlreadyExists): leases.coordination.k8s.io "x" already exists\n')
-        sys.exit(1)
-    obj = json.load(sys.stdin)
-    obj["metadata"].update(uid="u-1", resourceVersion="1")
-    open(lease, "w").write(json.dumps(obj))
-    open(os.path.join(here, "created.json"), "w").write(json.dumps(obj))
-    print(json.dumps(obj))
-elif "replace" in args:  # a takeover or a renewal: the version read must still be the one there
-    obj = json.load(sys.stdin)
-    current = json.load(open(lease))
-    if obj["metadata"].get("resourceVersion") != current["metadata"]["resourceVersion"]:
-        sys.stderr.write('Error from server (Conflict): the object has been modified\n')
-        sys.exit(1)
-    obj["metadata"]["resourceVersion"] = str(int(current["metadata"]["resourceVersion"]) + 1)
-    open(lease, "w").write(json.dumps(obj))
-    print(json.dumps(obj))
-elif "delete" in args:
-    os.remove(lease)
 else:
     sys.stderr.write("fake kubectl: unexpected call\n")
     sys.exit(1)
@@ -108,7 +159,7 @@ check free-apply-ran [ -f ran ]
 contains free-apply-says-it-holds "holds hostedcluster/clusters/hc on cluster source" "$err"
 contains free-apply-says-released "released hostedcluster/clusters/hc on cluster source" "$err"
 check free-lease-released [ ! -f lease.json ]
-check free-create-before-delete bash -c "grep -n '' calls.log | grep -E ' create | delete ' | head -1 | grep -q create"
+check free-create-before-delete bash -c "grep -n '' calls.log | grep -E '^[0-9]+:proxy (create|delete) ' | head -1 | grep -q create"
 # Who holds it: the user, host, absolute run directory and ferry version, nothing else.
 check free-holder-is-the-run jq -e --arg dir "$work/runs/free" \
   '.spec.holderIdentity | fromjson | (keys == ["host", "runDir", "user", "version"]) and .runDir == $dir' created.json
@@ -134,7 +185,7 @@ check held-no-step-started bash -c "! jq -e 'select(.event == \"step_started\")'
 check held-journaled-why jq -e -s 'last | .event == "run_ended" and .result == "failed" and .class == "lease_held"
   and (.message | contains("ops on bastion-9"))' runs/held/journal.jsonl
 check held-lease-left-alone grep -q '"uid": "u-9"' lease.json
-lacks held-no-delete "delete" "$(cat calls.log)"
+lacks held-no-delete "proxy delete" "$(cat calls.log)"
 
 # --wait-for-lease: a Lease its holder stopped renewing (2 s long, renewed a second ago) is taken
 # over once it expires, and the run goes on.
@@ -143,7 +194,7 @@ now=$(date -u -d '1 second ago' +%Y-%m-%dT%H:%M:%S.000000Z)
 jq --arg now "$now" '.spec.leaseDurationSeconds = 2 | .spec.renewTime = $now' lease.json >lease.tmp && mv lease.tmp lease.json
 expect waited-apply 0 "$ferry" apply held.ferry --run-dir runs/waited --kubectl "$work/kubectl" --wait-for-lease 1m
 check waited-ran [ -f ran ]
-contains waited-took-it-over "replace" "$(cat calls.log)"
+contains waited-took-it-over "proxy replace" "$(cat calls.log)"
 contains waited-released "released hostedcluster/clusters/hc on cluster source" "$err"
 
 # Bad values are refused before anything runs.
