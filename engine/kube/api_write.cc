@@ -8,6 +8,19 @@
 #include "engine/kube/api_watch.h"
 
 namespace ferry::engine::kube {
+namespace {
+
+// Whether `kind` is exactly one resource of the cluster (*r), in a namespace the request can
+// name, and each of `names` a plain path segment: else kubectl's own rules must decide.
+bool certain(const Api& api, const Kubectl& k, const std::string& kind, const std::vector<std::string>& names,
+             const CancelToken& cancel, Resource* r) {
+  bool found = false;
+  if (!api.resource(kind, cancel, r, &found).ok() || !found) return false;
+  if (r->namespaced && !plain_path_segment(k.target().ns)) return false;
+  return std::all_of(names.begin(), names.end(), [](const std::string& n) { return plain_path_segment(n); });
+}
+
+}  // namespace
 
 bool create_through_api(const Kubectl& k, const std::vector<json>& objects, const CancelToken& cancel,
                         const std::string& what, Status* status) {
@@ -38,12 +51,7 @@ bool scale_through_api(const Kubectl& k, const std::string& kind, const std::vec
   const Api api(k);
   const std::string& ns = k.target().ns;
   Resource r;
-  bool found = false;
-  if (!api.resource(kind, cancel, &r, &found).ok() || !found) return false;
-  if (r.namespaced && !plain_path_segment(ns)) return false;
-  for (const std::string& name : names) {
-    if (!plain_path_segment(name)) return false;
-  }
+  if (!certain(api, k, kind, names, cancel, &r)) return false;
   *status = Status::Ok();
   for (const std::string& name : names) {
     *status = api.call("PATCH", r.collection_path(ns) + "/" + name + "/scale", {{"spec", {{"replicas", replicas}}}},
@@ -61,9 +69,7 @@ bool patch_through_api(const Kubectl& k, const std::string& object, const std::s
   if (slash == std::string::npos || (type != "merge" && type != "json")) return false;
   const std::string name = object.substr(slash + 1);
   Resource r;
-  bool found = false;
-  if (!api.resource(object.substr(0, slash), cancel, &r, &found).ok() || !found) return false;
-  if ((r.namespaced && !plain_path_segment(ns)) || !plain_path_segment(name)) return false;
+  if (!certain(api, k, object.substr(0, slash), {name}, cancel, &r)) return false;
   *status = api.call("PATCH", r.collection_path(ns) + "/" + name + "?fieldValidation=Strict", body,
                      type == "merge" ? kMergePatch : "application/json-patch+json", cancel, what, after);
   return true;
@@ -74,12 +80,7 @@ bool delete_through_api(const Kubectl& k, const std::string& kind, const std::ve
   const Api api(k);
   const std::string& ns = k.target().ns;
   Resource r;
-  bool found = false;
-  if (!api.resource(kind, cancel, &r, &found).ok() || !found) return false;
-  if (r.namespaced && !plain_path_segment(ns)) return false;
-  for (const std::string& name : names) {
-    if (!plain_path_segment(name)) return false;
-  }
+  if (!certain(api, k, kind, names, cancel, &r)) return false;
   std::optional<ObjectWatch> watch = ObjectWatch::open(k, kind, "", "", cancel, status);
   if (!watch) return false;
   // Their uids before the delete: what the wait waits to see gone.

@@ -78,9 +78,14 @@ kube::CallResult read_goal(const StepContext& ctx, const kube::Kubectl& k, const
   json answer;
   c.status = k.run_json(args, ctx.cancel, what, &answer);
   if (c.status.ok()) {
+    // By name, the object; nothing found (--ignore-not-found), an empty List.
     c.exit_code = 0;
-    const std::vector<json> found = kube::items_of(answer);
-    c.out = found.empty() ? "" : found.front().dump();
+    if (answer.is_object() && answer.value("kind", "") == "List") {
+      const json items = answer.value("items", json::array());
+      c.out = items.is_array() && !items.empty() ? items[0].dump() : "";
+    } else {
+      c.out = answer.dump();
+    }
   }
   return c;
 }
@@ -216,10 +221,24 @@ Status wait_failed(const Status& s, const std::string& what, int polls, const st
                                             (polls == 1 ? " poll" : " polls") + ", last seen: " + seen + ")");
 }
 
-// Cancelled (Ctrl-C, the step's timeout) while reading.
-Status wait_cancelled(const StepContext& ctx, const std::string& what, const std::string& seen) {
-  return Status::Error(ctx.cancel.status().error_class(),
-                       ctx.cancel.status().message() + " (" + what + "; last seen: " + seen + ")");
+// Judges a read of the goal: true when the step is over, with r->status ok (the goal holds) or
+// the failure (cancelled while reading: Ctrl-C, the step's timeout; an error that is not
+// transient). A transient error is only what was last seen: the API server may come and go
+// while we wait.
+bool over(const StepContext& ctx, const kube::CallResult& c, const std::string& what, std::string* seen,
+          StepResult* r) {
+  if (ctx.cancel.cancelled()) {
+    r->status = Status::Error(ctx.cancel.status().error_class(),
+                              ctx.cancel.status().message() + " (" + what + "; last seen: " + *seen + ")");
+    return true;
+  }
+  if (c.status.ok()) return holds(ctx, c.out, seen);
+  if (c.status.error_class() == ErrorClass::kTransient) {
+    *seen = c.status.message();
+    return false;
+  }
+  r->status = c.status;
+  return true;
 }
 
 // Through the cluster's proxy: mark the objects' version, read and judge, then wait for any
@@ -232,18 +251,7 @@ StepResult wait_watching(StepContext& ctx, const kube::Kubectl& k, kube::ObjectW
     kube::CallResult c;
     c.status = watch.mark(ctx.cancel, what);
     if (c.status.ok()) c = read_goal(ctx, k, what);
-    if (ctx.cancel.cancelled()) {
-      r.status = wait_cancelled(ctx, what, seen);
-      return r;
-    }
-    if (c.status.ok()) {
-      if (holds(ctx, c.out, &seen)) return r;
-    } else if (c.status.error_class() == ErrorClass::kTransient) {
-      seen = c.status.message();  // the API server may come and go while we wait
-    } else {
-      r.status = c.status;
-      return r;
-    }
+    if (over(ctx, c, what, &seen, &r)) return r;
     const Millis period = watch_period(interval);
     const Millis left = ctx.deadline.count() ? ctx.deadline - ctx.clock->now() : period;
     if (c.status.ok() && left > Millis(0)) {
@@ -292,18 +300,7 @@ StepResult wait_with_kubectl(StepContext& ctx, const kube::Kubectl& k, const std
   };
   for (int polls = 1;; ++polls) {
     kube::CallResult c = read_goal(ctx, k, what);
-    if (ctx.cancel.cancelled()) {
-      r.status = wait_cancelled(ctx, what, seen);
-      return r;
-    }
-    if (c.status.ok()) {
-      if (holds(ctx, c.out, &seen)) return r;
-    } else if (c.status.error_class() == ErrorClass::kTransient) {
-      seen = c.status.message();  // the API server may come and go while we wait
-    } else {
-      r.status = c.status;
-      return r;
-    }
+    if (over(ctx, c, what, &seen, &r)) return r;
     const Millis period = watch_period(interval);
     const Millis left = ctx.deadline.count() ? ctx.deadline - ctx.clock->now() : period;
     if (c.status.ok() && watching && left >= kShortestWatch) {
