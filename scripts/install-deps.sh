@@ -9,6 +9,7 @@ packages=(
   libcurl4-openssl-dev libssl-dev libmimalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   etcd-server etcd-client openssl jq time tmux procps
+  zsh fish  # tests/cli/completion_test.sh runs each shell on its own completion script
 )
 
 missing=()
