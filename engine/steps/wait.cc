@@ -294,6 +294,10 @@ StepResult wait_with_kubectl(StepContext& ctx, const kube::Kubectl& k, const std
   // A JSONPath read prints nothing both for a missing object and for a missing field: once a
   // watch has seen the object created, "not found" means the field.
   bool created = false;
+  // kubectl's watch said the goal was met and the read that followed did not (kubectl's test is
+  // not the step's): the next round sleeps `interval` rather than watching again at once, so a
+  // goal the two judge differently is not a busy loop of processes.
+  bool met_unseen = false;
   auto failed = [&](const Status& s, int polls) {
     r.status = wait_failed(s, what, polls, seen);
     return r;
@@ -303,7 +307,7 @@ StepResult wait_with_kubectl(StepContext& ctx, const kube::Kubectl& k, const std
     if (over(ctx, c, what, &seen, &r)) return r;
     const Millis period = watch_period(interval);
     const Millis left = ctx.deadline.count() ? ctx.deadline - ctx.clock->now() : period;
-    if (c.status.ok() && watching && left >= kShortestWatch) {
+    if (c.status.ok() && watching && left >= kShortestWatch && !met_unseen) {
       // A goal on the object's content waits for the object first: kubectl wait fails at once on
       // one that is not there.
       const std::string for_what = seen == "not found" && !created ? "create" : watch;
@@ -313,6 +317,7 @@ StepResult wait_with_kubectl(StepContext& ctx, const kube::Kubectl& k, const std
       if (ctx.cancel.cancelled()) return failed(ctx.cancel.status(), polls);
       const ErrorClass e = w.status.error_class();
       created = (w.status.ok() && for_what == "create") || (created && e != ErrorClass::kNotFound);
+      met_unseen = w.status.ok() && for_what == watch;
       // Met, ran out, or the objects went or came between the read and the watch: read again
       // (the read decides: a name deleted and made again passes kubectl's delete watch).
       const bool read_again = w.status.ok() || e == ErrorClass::kTimeout || e == ErrorClass::kNotFound ||
@@ -335,6 +340,7 @@ StepResult wait_with_kubectl(StepContext& ctx, const kube::Kubectl& k, const std
       }
       if (read_again && e != ErrorClass::kTransient && e != ErrorClass::kNotFound) continue;
     }
+    met_unseen = false;
     ctx.log("poll " + std::to_string(polls) + ": " + seen + "; next in " + dsl::format_duration(interval));
     if (Status s = ctx.sleep_for(Millis(interval)); !s.ok()) return failed(s, polls);
   }

@@ -1,6 +1,7 @@
 // wait's object and count forms through the real kubectl against the sandbox.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -234,6 +235,31 @@ TEST(Wait, AKindThatIsNotOneResourceIsWatchedByKubectl) {
   ASSERT_EQ(h.logs.size(), 1u) << h.logs.back();
   EXPECT_NE(h.logs[0].find("poll 1: not found; watching"), std::string::npos) << h.logs[0];
   EXPECT_NE(testing::read_file(calls).find("wait"), std::string::npos) << testing::read_file(calls);
+}
+
+// kubectl's watch says the goal is met, the step's read does not (here a kubectl that answers
+// `wait` at once and `get` with an object lacking the condition, and has no proxy): the step
+// reads every interval rather than running `kubectl wait` in a busy loop.
+TEST(Wait, WhenKubectlAndTheReadDisagreeItPollsNotSpins) {
+  Sim sim;  // only for its directory and kubeconfig: this kubectl never reaches it
+  ASSERT_TRUE(sim.up());
+  const std::string calls = sim.dir() + "/calls";
+  const std::string fake = sim.dir() + "/kubectl-agreeable";
+  std::ofstream(fake) << "#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in\n"
+                      << "  get) echo get >>" << calls << "; echo '{\"kind\": \"HostedCluster\", \"metadata\": {\"name\": \"hc\"}}'; exit 0 ;;\n"
+                      << "  wait) echo wait >>" << calls << "; exit 0 ;;\n"
+                      << "  proxy) exit 1 ;;\nesac; done\nexit 1\n";
+  std::filesystem::permissions(fake, std::filesystem::perms::owner_all);
+  StepHarness h(sim, "wait", {{"namespace", "clusters"}, {"object", "hostedclusters/hc"}, {"condition", "Available"},
+                              {"interval", "200ms"}});
+  h.services.kubectl = fake;
+  StepResult r = run_with_timeout(h, Millis(2'000));
+  EXPECT_EQ(r.status.error_class(), ErrorClass::kTimeout) << r.status.ToString();
+  const std::string log = testing::read_file(calls);
+  const auto waits = std::count(log.begin(), log.end(), 'w');
+  // Two seconds at one watch per 200 ms interval at most; a busy loop makes hundreds.
+  EXPECT_GE(waits, 1);
+  EXPECT_LE(waits, 10) << log;
 }
 
 }  // namespace
