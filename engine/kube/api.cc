@@ -137,8 +137,8 @@ Status Api::watch(const std::string& path, const std::string& query, const std::
   const auto until = std::chrono::steady_clock::now() + timeout;
   const int64_t seconds = std::max<int64_t>(1, (timeout.count() + 999) / 1000);
   aws::HttpRequest req;
-  req.url = path + "?watch=1&resourceVersion=" + aws::uri_encode(resource_version) + "&timeoutSeconds=" + std::to_string(seconds) +
-            (query.empty() ? "" : "&" + query);
+  req.url = path + "?watch=1&resourceVersion=" + aws::uri_encode(resource_version) +
+            "&timeoutSeconds=" + std::to_string(seconds) + (query.empty() ? "" : "&" + query);
   req.headers = {{"Accept", "application/json"}};
   // The first bytes of an event are enough: the caller reads the objects again and decides. An
   // ERROR event (410 Gone: the server no longer keeps that version) is one too: the next read

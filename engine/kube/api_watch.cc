@@ -9,7 +9,6 @@ namespace ferry::engine::kube {
 
 std::optional<ObjectWatch> ObjectWatch::open(const Kubectl& k, const std::string& kind, const std::string& name,
                                              const std::string& selector, const CancelToken& cancel, Status* status) {
-  *status = Status::Ok();
   Resource r;
   bool found = false;
   *status = Api(k).resource(kind, cancel, &r, &found);
