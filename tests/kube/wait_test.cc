@@ -50,15 +50,12 @@ TEST(Wait, TimesOutCleanlySayingWhatItSaw) {
   ASSERT_TRUE(sim.up());
   StepHarness h(sim, "wait", {{"namespace", "clusters"}, {"object", "hostedclusters/jdoe-hosted"},
                               {"condition", "EtcdSnapshotRestored"}, {"interval", "200ms"}});
-  auto start = std::chrono::steady_clock::now();
   StepResult r = run_with_timeout(h, Millis(1500));
-  auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(r.status.error_class(), ErrorClass::kTimeout) << r.status.ToString();
   EXPECT_NE(r.status.message().find("last seen: no such condition yet"), std::string::npos) << r.status.message();
   // One read, then a watch to the deadline: no poll every interval.
   ASSERT_EQ(h.logs.size(), 1u);
   EXPECT_NE(h.logs[0].find("poll 1: no such condition yet; watching for"), std::string::npos) << h.logs[0];
-  EXPECT_LT(took, std::chrono::seconds(5));
 
   StepHarness count(sim, "wait", {{"namespace", kCp}, {"kind", "pods"}, {"selector", "app=etcd"}, {"count", 4},
                                   {"interval", "200ms"}});
