@@ -554,7 +554,9 @@ class ControlPlaneOperator(Controller):
 
     def pod_stopped(self, pod):
         """A kube-apiserver pod deleted by a controller model (base.delete, the workloads' scale
-        down): its process is gone before its object is, so with no other left the hosted cluster's
+        down): its process is gone before its object is (the kubelet deletes a pod's object, with
+        grace 0, only once its containers have stopped: kubernetes pkg/kubelet/status/
+        status_manager.go syncPod, canBeDeleted), so with no other left the hosted cluster's
         API is no longer served from here at once, not this operator's latency later (a client's
         write accepted after `get pods` shows none would be missing from a snapshot taken then)."""
         md = pod["metadata"]
